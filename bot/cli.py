@@ -1,0 +1,198 @@
+"""The staff command line: `wspolnota check | db upgrade | chat | export | run`."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import io
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import click
+
+from bot import service as service_module
+from bot.settings import Settings, load_settings
+from handlers import terminal_ui
+from handlers.config_files import ConfigError, Problem
+from handlers.i18n import LANGUAGES
+from handlers.messages import Action, Inbound, Reply
+from reports.export import csv_columns, export_records, write_csv, write_jsonl
+from storage.db import DatabaseUnavailable, create_engine, current_revision, upgrade
+from storage.repository import SubmissionFilter, VersionConflict
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as err:
+        _fail(err)
+
+
+def _fail(err: Exception) -> Any:
+    """Reports a problem staff can fix, with no traceback, and exits with status 1."""
+    if isinstance(err, ConfigError):
+        click.echo(f"Configuration has {len(err.problems)} problem(s):", err=True)
+        for problem in err.problems:
+            click.echo(f"  {problem}", err=True)
+    else:
+        click.echo(f"Error: {err}", err=True)
+    sys.exit(1)
+
+
+def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
+    async def main() -> T:
+        return await coroutine_factory()
+
+    try:
+        return asyncio.run(main())
+    except (ConfigError, DatabaseUnavailable, VersionConflict) as err:
+        return _fail(err)  # type: ignore[no-any-return]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wspolnota")
+def main() -> None:
+    """Wspólnota: collect residents' opinions for Programme Wspólnota.
+
+    Settings come from WSPOLNOTA_* environment variables and a `.env` file (see README).
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+def check() -> None:
+    """Validate every configuration file and setting without starting anything."""
+    settings = _settings()
+    try:
+        config = service_module.load_config(settings)
+    except ConfigError as err:
+        _fail(err)
+    for q in config.questionnaires.values():
+        click.echo(f"OK questionnaire {q.id} (version {q.version}, {len(q.questions)} questions)")
+    click.echo(f"OK events: {len(config.events)} in {settings.events_file}")
+    click.echo(f"OK messages: {len(config.catalog.keys())} in {settings.messages_file}")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest version."""
+    settings = _settings()
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = _run(go)
+    click.echo(f"Database is at revision {revision}.")
+
+
+@main.command()
+def run() -> None:
+    """Run the service: every configured channel in one process (stops on SIGTERM/Ctrl+C)."""
+    settings = _settings()
+    logging.getLogger().setLevel(settings.log_level)
+    sys.exit(_run(lambda: service_module.run(settings)))
+
+
+@main.command()
+@click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
+@click.option("--event", "-e", help="Event slug to record, as a QR code would (optionally `slug__stand`).")
+@click.option("--lang", "-l", type=click.Choice(LANGUAGES), help="Language for a new conversation.")
+@click.option("--respondent", "-r", default=getpass.getuser, show_default="your user name",
+              help="Who is answering; the same name resumes the same conversation.")
+def chat(questionnaire: str | None, event: str | None, lang: str | None, respondent: str) -> None:
+    """Answer a questionnaire in the terminal, one answer per line (scriptable from stdin).
+
+    Choices are numbered; type the number (several for a multiple choice: `1, 3`).
+    Commands: /back /skip /done /language en /cancel /help. Answers are stored like any
+    other channel's, marked as channel `terminal`. End with Ctrl+D.
+    """
+    settings = _settings()
+    _run(lambda: _chat(settings, questionnaire, event, lang, respondent, sys.stdin))
+
+
+async def _chat(settings: Settings, questionnaire: str | None, event: str | None,
+                lang: str | None, respondent: str, stdin: IO[str]) -> None:
+    async with service_module.open_service(settings) as service:
+        if questionnaire and questionnaire not in service.config.questionnaires:
+            known = ", ".join(service.config.questionnaires)
+            raise ConfigError([Problem("--questionnaire", questionnaire, f"no such questionnaire (known: {known})")])
+        ref = service.respondent("terminal", respondent, None)
+        conversation = service.conversation
+
+        def show(replies: list[Reply]) -> Reply | None:
+            for reply in replies:
+                click.echo(terminal_ui.render(reply) + "\n")
+            return replies[-1] if replies else None
+
+        first = Inbound(ref, action=Action.START, source=event, language=lang, questionnaire=questionnaire)
+        last = show(await conversation.handle(first))
+        loop = asyncio.get_running_loop()
+        while True:
+            line = await loop.run_in_executor(None, stdin.readline)
+            if not line:
+                break
+            inbound = terminal_ui.inbound_from_line(line, ref, last)
+            inbound = Inbound(**{**_fields(inbound), "questionnaire": questionnaire})
+            last = show(await conversation.handle(inbound))
+
+
+def _fields(inbound: Inbound) -> dict[str, Any]:
+    return {name: getattr(inbound, name) for name in inbound.__slots__}  # type: ignore[attr-defined]
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--questionnaire", "-q", help="Only this questionnaire (CSV: default the configured default).")
+@click.option("--completed-only", is_flag=True, help="Only confirmed submissions.")
+@click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
+def export(fmt: str, out: Path | None, questionnaire: str | None, completed_only: bool, include_contact: bool) -> None:
+    """Export submissions, one record per submission with answers by question code."""
+    settings = _settings()
+
+    async def go() -> int:
+        async with service_module.open_service(settings) as service:
+            questionnaires = service.config.questionnaires
+            chosen = questionnaire or (service.conversation.default_questionnaire if fmt == "csv" else None)
+            filters = SubmissionFilter(questionnaire_id=chosen, completed_only=completed_only)
+            if include_contact:
+                logger.warning("Export includes contact data (filters: %s)", filters)
+            records = export_records(service.store, questionnaires, filters, include_contact=include_contact)
+            # CSV gets a BOM so Excel reads Polish letters as UTF-8.
+            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+            with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
+                if fmt == "jsonl":
+                    return await write_jsonl(records, handle)
+                columns = csv_columns(questionnaires.get(chosen or ""), include_contact=include_contact)
+                return await write_csv(records, handle, columns)
+
+    count = _run(go)
+    click.echo(f"Exported {count} submission(s)" + (f" to {out}" if out else "") + ".", err=True)
+
+
+@contextmanager
+def _stdout(encoding: str) -> Iterator[IO[str]]:
+    """Standard output as text in a chosen encoding, left open afterwards."""
+    wrapper = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()

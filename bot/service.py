@@ -1,0 +1,133 @@
+"""The composition root: loads configuration, opens the database and runs every channel in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from handlers.config_files import ConfigError, Problem
+from handlers.conversation import Clock, Conversation, utc_now
+from handlers.events import Event, load_events
+from handlers.i18n import Catalog, load_catalog
+from handlers.identity import pseudonymize
+from handlers.messages import RespondentRef
+from handlers.presenter import MESSAGES, Presenter
+from handlers.questionnaire import Questionnaire, load_questionnaires
+from storage.db import create_engine, create_sessions, upgrade
+from storage.repository import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything staff edit: questionnaires, events and the bot's own messages."""
+
+    questionnaires: Mapping[str, Questionnaire]
+    events: Mapping[str, Event]
+    catalog: Catalog
+
+
+def load_config(settings: Settings) -> Config:
+    """Loads and validates every configuration file.
+
+    Raises:
+        ConfigError: listing the problems of all files at once.
+    """
+    problems: list[Problem] = []
+    questionnaires: dict[str, Questionnaire] = {}
+    events: dict[str, Event] = {}
+    catalog = Catalog({})
+    try:
+        questionnaires = load_questionnaires(settings.questionnaires_dir)
+    except ConfigError as err:
+        problems += err.problems
+    try:
+        events = load_events(settings.events_file)
+    except ConfigError as err:
+        problems += err.problems
+    try:
+        catalog = load_catalog(settings.messages_file, MESSAGES)
+    except ConfigError as err:
+        problems += err.problems
+    if questionnaires:
+        if settings.questionnaire and settings.questionnaire not in questionnaires:
+            problems.append(Problem("environment", "WSPOLNOTA_QUESTIONNAIRE", f"no questionnaire '{settings.questionnaire}'"))
+        for event in events.values():
+            if event.questionnaire and event.questionnaire not in questionnaires:
+                problems.append(
+                    Problem(str(settings.events_file), f"events[{event.slug}].questionnaire", f"no questionnaire '{event.questionnaire}'")
+                )
+    if problems:
+        raise ConfigError(problems)
+    return Config(questionnaires, events, catalog)
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """The running parts every channel shares."""
+
+    settings: Settings
+    config: Config
+    engine: AsyncEngine
+    store: Store
+    conversation: Conversation
+    key: bytes
+
+    def respondent(self, channel: str, channel_id: str, address: str | None = None) -> RespondentRef:
+        """Names a respondent by the pseudonym of their channel id."""
+        return RespondentRef(channel, pseudonymize(self.key, channel, channel_id), address)
+
+
+@asynccontextmanager
+async def open_service(settings: Settings, *, clock: Clock = utc_now) -> AsyncIterator[Service]:
+    """Loads configuration, migrates the database and builds the engine; disposes of it all after.
+
+    Raises:
+        ConfigError: when a configuration file is wrong.
+        DatabaseUnavailable: when the database cannot be reached or migrated.
+        VersionConflict: when a questionnaire changed structure without a new version.
+    """
+    config = load_config(settings)
+    engine = create_engine(settings.database)
+    try:
+        await upgrade(engine)
+        store = Store(create_sessions(engine))
+        conversation = Conversation(
+            store,
+            config.questionnaires,
+            config.events,
+            Presenter(config.catalog),
+            default_questionnaire=settings.questionnaire,
+            clock=clock,
+        )
+        await conversation.register()
+        yield Service(settings, config, engine, store, conversation, settings.pseudonym_key())
+    finally:
+        await engine.dispose()
+
+
+async def run(settings: Settings) -> int:
+    """Runs every configured channel until SIGTERM or SIGINT, then stops them in reverse order."""
+    async with open_service(settings) as service:
+        channels: list[str] = []  # Telegram, mailbox and web chat are wired in here as they arrive
+        if not channels:
+            logger.warning(
+                "No channel is configured yet; the database is ready at %s. "
+                "Try the questionnaire with `wspolnota chat`.",
+                service.engine.url.render_as_string(hide_password=True),
+            )
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+    return 0

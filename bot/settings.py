@@ -1,0 +1,92 @@
+"""The service's settings: one frozen object from WSPOLNOTA_* environment variables and `.env`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+
+from handlers.config_files import ConfigError, Problem
+
+PREFIX = "WSPOLNOTA_"
+REPOSITORY_CONFIG = Path(__file__).resolve().parent.parent / "config"
+
+
+class Settings(BaseModel):
+    """Everything the service reads from its environment; built once and passed down."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None  # default: an SQLite file in data_dir
+    secret_key: SecretStr | None = None  # keys the pseudonyms; generated into data_dir if unset
+    config_dir: Path = REPOSITORY_CONFIG
+    questionnaire: str | None = None  # the default questionnaire id; default the first one
+    log_level: str = "INFO"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("use DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL to use."""
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'wspolnota.db').resolve()}"
+
+    @property
+    def questionnaires_dir(self) -> Path:
+        return self.config_dir / "questionnaires"
+
+    @property
+    def events_file(self) -> Path:
+        return self.config_dir / "events.yaml"
+
+    @property
+    def messages_file(self) -> Path:
+        return self.config_dir / "messages.yaml"
+
+    def pseudonym_key(self) -> bytes:
+        """Returns the key for pseudonyms, creating `data_dir/secret.key` on first use if unset."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Created with 0600 in one step so the key is never readable by others.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+    """Reads settings from a mapping (default `os.environ`), over the values in `env_file`.
+
+    Raises:
+        ConfigError: naming every wrong or unknown WSPOLNOTA_ variable at once.
+    """
+    values: dict[str, Any] = {}
+    if env_file is not None and env_file.is_file():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(os.environ if environ is None else environ)
+    fields = {name.removeprefix(PREFIX).lower(): value for name, value in values.items() if name.startswith(PREFIX)}
+    known = set(Settings.model_fields)
+    # Channels added later read their own variables; only our own fields are checked here.
+    ours = {name: value for name, value in fields.items() if name in known and value != ""}
+    try:
+        return Settings.model_validate(ours)
+    except ValidationError as err:
+        problems = [
+            Problem("environment", PREFIX + str(error["loc"][0]).upper(), error["msg"])
+            for error in err.errors(include_url=False)
+        ]
+        raise ConfigError(problems) from None

@@ -1,0 +1,104 @@
+"""Events as data: Neighbour Day events, meetings, and where a submission came from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
+from handlers.i18n import Text
+
+# Telegram deep-link payloads allow A-Za-z0-9_- and at most 64 characters.
+SLUG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+
+
+class EventKind(StrEnum):
+    NEIGHBOUR_DAY = "neighbour_day"
+    CONSULTATION_MEETING = "consultation_meeting"
+    WORKING_GROUP = "working_group"
+    PLENARY = "plenary"
+    OTHER = "other"
+
+
+class Event(BaseModel):
+    """One place and time where residents are invited to answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: Slug
+    kind: EventKind
+    name: Text
+    district: str
+    address: str
+    starts: datetime
+    ends: datetime
+    accessibility: Text | None = None
+    questionnaire: str | None = None  # which questionnaire its QR code opens; default the first
+
+
+class _EventsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    events: tuple[Event, ...] = ()
+
+
+def parse_events(raw: Any, file: str) -> dict[str, Event]:
+    """Validates an events file, keyed by slug.
+
+    Raises:
+        ConfigError: listing every problem with file, key and reason.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError([Problem(file, "(top)", "expected `events:` followed by a list of events")])
+
+    def key_of(loc: tuple[int | str, ...]) -> str:
+        if len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
+            items = raw.get("events") or []
+            item = items[loc[1]] if loc[1] < len(items) else None
+            slug = item.get("slug") if isinstance(item, Mapping) else None
+            head = f"events[{slug or loc[1] + 1}]"
+            return ".".join([head, *map(str, loc[2:])])
+        return ".".join(map(str, loc))
+
+    try:
+        parsed = _EventsFile.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_errors(err, file, key_of)) from None
+    problems: list[Problem] = []
+    events: dict[str, Event] = {}
+    for event in parsed.events:
+        key = f"events[{event.slug}]"
+        if event.slug in events:
+            problems.append(Problem(file, key, "duplicate slug"))
+        if event.starts.tzinfo is None or event.ends.tzinfo is None:
+            problems.append(Problem(file, key, "starts/ends need a time zone, e.g. 2026-05-29T17:30:00+02:00"))
+        elif event.ends <= event.starts:
+            problems.append(Problem(file, f"{key}.ends", "must be later than `starts`"))
+        events[event.slug] = event
+    if problems:
+        raise ConfigError(problems)
+    return events
+
+
+def load_events(path: Path) -> dict[str, Event]:
+    """Loads the events file (a missing file means no events).
+
+    Raises:
+        ConfigError: listing every problem with file, key and reason.
+    """
+    if not path.exists():
+        return {}
+    return parse_events(read_yaml(path), str(path))
+
+
+def upcoming_events(events: Mapping[str, Event], now: datetime) -> list[Event]:
+    """Lists events that have not ended yet, soonest first."""
+    return sorted((e for e in events.values() if e.ends >= now), key=lambda e: e.starts)

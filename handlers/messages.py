@@ -1,0 +1,121 @@
+"""The engine's small value types: what a respondent said (Inbound) and what to show (Reply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from handlers.i18n import Language
+
+
+class Action(StrEnum):
+    """Navigation a respondent asks for, by button or by a /command."""
+
+    START = "start"
+    ACCEPT = "accept"  # the privacy notice
+    DECLINE = "decline"
+    BACK = "back"
+    SKIP = "skip"
+    DONE = "done"  # finish picking in a multiple-choice question
+    CONFIRM = "confirm"  # the summary
+    EDIT = "edit"  # argument: the question code to change
+    LANGUAGE = "language"  # argument: pl, en or uk; none asks which
+    CANCEL = "cancel"
+    HELP = "help"
+
+
+class ReplyKind(StrEnum):
+    PRIVACY = "privacy"
+    QUESTION = "question"
+    SUMMARY = "summary"
+    THANKS = "thanks"
+    INFO = "info"  # a note shown before the next reply (welcome back, language changed)
+    PROBLEM = "problem"  # the input was not accepted; the reason, before the re-ask
+    CLOSED = "closed"
+    GOODBYE = "goodbye"  # declined or cancelled: nothing more to ask
+    LANGUAGES = "languages"
+
+
+class InputKind(StrEnum):
+    """What kind of typed input the reply waits for, so a channel can offer the right field."""
+
+    NONE = "none"
+    TEXT = "text"
+    EMAIL = "email"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class RespondentRef:
+    """Who is talking: a channel and the pseudonym derived from their channel id.
+
+    `address` is what the channel needs to reach them again (a chat id, an email address);
+    it is stored apart from the answers and can be erased.
+    """
+
+    channel: str
+    pseudonym: str
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a respondent said, whatever channel it came through."""
+
+    respondent: RespondentRef
+    text: str | None = None
+    choice: str | None = None  # a stable option code, never a label
+    action: Action | None = None
+    argument: str | None = None  # with EDIT a question code, with LANGUAGE a language
+    question: str | None = None  # the question a tapped button belonged to (stale buttons)
+    source: str | None = None  # event slug (and stand) from a deep link or QR code
+    language: str | None = None  # the client's language, used for a newcomer
+    questionnaire: str | None = None  # None means the service's default
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button: an option (`choice` set) or navigation (`action` set)."""
+
+    label: str
+    choice: str | None = None
+    action: Action | None = None
+    argument: str | None = None
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to show; channels render it as a keyboard, an email form or HTML."""
+
+    kind: ReplyKind
+    text: str
+    language: Language
+    choices: tuple[Choice, ...] = ()  # the question's options, or the summary's edit buttons
+    navigation: tuple[Choice, ...] = ()  # back, skip, done, confirm, cancel
+    question: str | None = None
+    progress: tuple[int, int] | None = None  # (this question, visible questions)
+    heading: str | None = None  # the progress in words: "Pytanie 3 z 13"
+    multiple: bool = False
+    input: InputKind = InputKind.NONE
+    max_length: int | None = None
+    answers: tuple[tuple[str, str], ...] = field(default=())  # the summary: (question, answer) lines
+
+
+_COMMANDS = {action.value: action for action in Action} | {
+    "lang": Action.LANGUAGE,
+    "jezyk": Action.LANGUAGE,
+    "stop": Action.CANCEL,
+}
+
+
+def parse_command(text: str) -> tuple[Action, str | None] | None:
+    """Reads a typed command such as `/back`, `/language en` or `/start@bot event`."""
+    if not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].strip().partition(" ")
+    name = head.split("@", 1)[0].lower()
+    action = _COMMANDS.get(name)
+    if action is None:
+        return None
+    return action, (rest.strip() or None)

@@ -1,0 +1,255 @@
+"""Builds the engine's Replies from a questionnaire and the message catalog, in one language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.answers import describe_answer
+from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
+from handlers.messages import Action, Choice, InputKind, Reply, ReplyKind
+from handlers.questionnaire import Question, Questionnaire, QuestionType
+from storage.repository import AnswerValue
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+SUMMARY_ANSWER_CHARS = 300
+
+# Every message key the engine uses, with the placeholders its text must contain.
+MESSAGES: dict[str, set[str]] = {
+    "btn_accept": set(),
+    "btn_decline": set(),
+    "btn_back": set(),
+    "btn_skip": set(),
+    "btn_done": set(),
+    "btn_confirm": set(),
+    "btn_change": {"number"},
+    "btn_yes": set(),
+    "btn_no": set(),
+    "privacy_question": set(),
+    "progress": {"number", "total"},
+    "hint_text": {"limit"},
+    "hint_choose_many": {"min", "max"},
+    "hint_scale": {"min", "min_label", "max", "max_label"},
+    "hint_optional": set(),
+    "current_answer": {"answer"},
+    "other_prompt": {"limit"},
+    "skipped": set(),
+    "summary_title": set(),
+    "summary_footer": set(),
+    "summary_footer_done": set(),
+    "thanks": set(),
+    "declined": set(),
+    "cancelled": set(),
+    "closed_not_yet": {"opens"},
+    "closed_ended": {"closes"},
+    "help": set(),
+    "choose_language": set(),
+    "note_language": set(),
+    "note_welcome_back": set(),
+    "note_already_done": set(),
+    "note_first_question": set(),
+    "note_kept": set(),
+    "error_empty": set(),
+    "error_too_long": {"length", "limit"},
+    "error_choice": set(),
+    "error_number": {"min", "max"},
+    "error_email": set(),
+    "error_too_few": {"min"},
+    "error_too_many": {"max"},
+    "error_required": set(),
+    "error_stale": set(),
+    "error_unknown_command": set(),
+}
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+class Presenter:
+    """Turns engine states into Replies; knows wording, never storage."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def _button(self, key: str, language: Language, action: Action, argument: str | None = None) -> Choice:
+        return Choice(label=self.catalog(key, language), action=action, argument=argument)
+
+    def _language_buttons(self, language: Language) -> tuple[Choice, ...]:
+        return tuple(
+            Choice(label=LANGUAGE_NAMES[code], action=Action.LANGUAGE, argument=code)
+            for code in LANGUAGES
+            if code != language
+        )
+
+    def privacy(self, q: Questionnaire, language: Language) -> Reply:
+        """The privacy notice, to accept or decline before any question."""
+        text = f"{q.title(language)}\n\n{q.privacy.text(language)}\n\n{self.catalog('privacy_question', language)}"
+        navigation = (
+            self._button("btn_accept", language, Action.ACCEPT),
+            self._button("btn_decline", language, Action.DECLINE),
+            *self._language_buttons(language),
+        )
+        return Reply(ReplyKind.PRIVACY, text, language, navigation=navigation)
+
+    def intro(self, q: Questionnaire, language: Language) -> Reply | None:
+        """The questionnaire's introduction, shown once after consent."""
+        return Reply(ReplyKind.INFO, q.intro(language), language) if q.intro else None
+
+    def question(
+        self,
+        question: Question,
+        language: Language,
+        position: tuple[int, int],
+        stored: AnswerValue | None,
+        draft: Sequence[str] | None,
+    ) -> Reply:
+        """One question with its options, hints and the answer given so far."""
+        c = self.catalog
+        lines = [question.label(language)]
+        if question.hint:
+            lines.append(question.hint(language))
+        kind = question.type
+        if kind is QuestionType.TEXT:
+            lines.append(c("hint_text", language, limit=question.max_length))
+        elif kind is QuestionType.MULTIPLE_CHOICE:
+            lines.append(c("hint_choose_many", language, min=question.min_choices, max=question.pick_limit))
+        elif kind is QuestionType.SCALE:
+            lines.append(
+                c(
+                    "hint_scale",
+                    language,
+                    min=question.min,
+                    max=question.max,
+                    min_label=question.min_label(language) if question.min_label else question.min,
+                    max_label=question.max_label(language) if question.max_label else question.max,
+                )
+            )
+        if not question.required:
+            lines.append(c("hint_optional", language))
+        if stored is not None and not stored.skipped:
+            answer = _shorten(describe_answer(question, stored, c, language), SUMMARY_ANSWER_CHARS)
+            lines.append(c("current_answer", language, answer=answer))
+        picked = set(draft if draft is not None else (stored.options or []) if stored and not stored.skipped else [])
+        if kind is QuestionType.SCALE and stored is not None and stored.number is not None:
+            picked = {str(stored.number)}
+        choices = self._choices(question, language, picked)
+        navigation: list[Choice] = []
+        if kind is QuestionType.MULTIPLE_CHOICE:
+            navigation.append(self._button("btn_done", language, Action.DONE))
+        if position[0] > 1:
+            navigation.append(self._button("btn_back", language, Action.BACK))
+        if not question.required:
+            navigation.append(self._button("btn_skip", language, Action.SKIP))
+        input_kind = {
+            QuestionType.TEXT: InputKind.TEXT,
+            QuestionType.EMAIL: InputKind.EMAIL,
+            QuestionType.SCALE: InputKind.NUMBER,
+        }.get(kind, InputKind.NONE)
+        return Reply(
+            ReplyKind.QUESTION,
+            "\n\n".join(lines),
+            language,
+            choices=choices,
+            navigation=tuple(navigation),
+            question=question.code,
+            progress=position,
+            multiple=kind is QuestionType.MULTIPLE_CHOICE,
+            input=input_kind,
+            max_length=question.max_length if kind is QuestionType.TEXT else None,
+            heading=self.catalog("progress", language, number=position[0], total=position[1]),
+        )
+
+    def _choices(self, question: Question, language: Language, picked: set[str]) -> tuple[Choice, ...]:
+        kind = question.type
+        if kind is QuestionType.YES_NO:
+            labels = [("yes", self.catalog("btn_yes", language)), ("no", self.catalog("btn_no", language))]
+        elif kind is QuestionType.SCALE:
+            labels = [(code, code) for code in question.option_codes]
+        else:
+            labels = [(option.code, option.label(language)) for option in question.options]
+        return tuple(Choice(label=label, choice=code, selected=code in picked) for code, label in labels)
+
+    def other(self, question: Question, language: Language) -> Reply:
+        """Asks what "other" means, after the "other" option was picked."""
+        return Reply(
+            ReplyKind.QUESTION,
+            self.catalog("other_prompt", language, limit=question.max_length),
+            language,
+            navigation=(self._button("btn_back", language, Action.BACK), self._button("btn_skip", language, Action.SKIP)),
+            question=question.code,
+            input=InputKind.TEXT,
+            max_length=question.max_length,
+        )
+
+    def summary(
+        self,
+        q: Questionnaire,
+        language: Language,
+        answers: Sequence[tuple[Question, AnswerValue | None]],
+        *,
+        completed: bool,
+    ) -> Reply:
+        """Every visible question with its answer, to change any of them or confirm."""
+        c = self.catalog
+        rows = []
+        for question, value in answers:
+            shown = describe_answer(question, value, c, language) if value is not None else c("skipped", language)
+            rows.append((question.label(language), _shorten(shown, SUMMARY_ANSWER_CHARS)))
+        lines = [c("summary_title", language)]
+        lines += [f"{n}. {label}\n→ {shown}" for n, (label, shown) in enumerate(rows, start=1)]
+        lines.append(c("summary_footer_done" if completed else "summary_footer", language))
+        choices = tuple(
+            Choice(label=c("btn_change", language, number=n), action=Action.EDIT, argument=question.code)
+            for n, (question, _) in enumerate(answers, start=1)
+        )
+        navigation = [self._button("btn_confirm", language, Action.CONFIRM)]
+        if not completed:
+            navigation.append(self._button("btn_back", language, Action.BACK))
+        return Reply(
+            ReplyKind.SUMMARY,
+            "\n\n".join(lines),
+            language,
+            choices=choices,
+            navigation=tuple(navigation),
+            answers=tuple(rows),
+        )
+
+    def thanks(self, q: Questionnaire, language: Language) -> Reply:
+        """The closing thanks after confirming."""
+        return Reply(ReplyKind.THANKS, q.thanks(language) if q.thanks else self.catalog("thanks", language), language)
+
+    def closed(self, q: Questionnaire, language: Language, now: datetime) -> Reply:
+        """Says politely that the questionnaire is not open now."""
+        if q.opens is not None and now < q.opens:
+            text = self.catalog("closed_not_yet", language, opens=f"{q.opens.astimezone(WARSAW):%d.%m.%Y %H:%M}")
+        else:
+            assert q.closes is not None
+            text = self.catalog("closed_ended", language, closes=f"{q.closes.astimezone(WARSAW):%d.%m.%Y}")
+        return Reply(ReplyKind.CLOSED, text, language)
+
+    def goodbye(self, key: str, language: Language) -> Reply:
+        """Ends a conversation (declined, cancelled) with nothing more to ask."""
+        return Reply(ReplyKind.GOODBYE, self.catalog(key, language), language)
+
+    def note(self, key: str, language: Language) -> Reply:
+        """A short note shown before the next reply."""
+        return Reply(ReplyKind.INFO, self.catalog(key, language), language)
+
+    def problem(self, key: str, language: Language, **values: Any) -> Reply:
+        """Why an input was not accepted (a normal reply, never an exception)."""
+        return Reply(ReplyKind.PROBLEM, self.catalog(key, language, **values), language)
+
+    def help(self, language: Language) -> Reply:
+        """How to answer and which commands there are."""
+        return Reply(ReplyKind.INFO, self.catalog("help", language), language)
+
+    def languages(self, language: Language) -> Reply:
+        """Offers the languages to switch to."""
+        buttons = tuple(
+            Choice(label=LANGUAGE_NAMES[code], action=Action.LANGUAGE, argument=code, selected=code == language)
+            for code in LANGUAGES
+        )
+        return Reply(ReplyKind.LANGUAGES, self.catalog("choose_language", language), language, navigation=buttons)

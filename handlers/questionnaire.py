@@ -1,0 +1,308 @@
+"""Questionnaires as data: the model, loading from YAML and validation with readable errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
+from handlers.i18n import Text
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"  # fits Telegram callback_data with room to spare
+Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+
+
+class QuestionType(StrEnum):
+    TEXT = "text"
+    SINGLE_CHOICE = "single_choice"
+    MULTIPLE_CHOICE = "multiple_choice"
+    SCALE = "scale"
+    YES_NO = "yes_no"
+    EMAIL = "email"
+
+
+CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Option(_Strict):
+    """One answer a respondent can pick; `code` is what is stored, `label` only what is shown."""
+
+    code: Code
+    label: Text
+    other: bool = False  # picking it asks for a short text ("other: ___")
+
+
+class Condition(_Strict):
+    """Show a question only when an earlier answer matches; exactly one test per condition."""
+
+    question: Code
+    answered: bool | None = None
+    equals: str | int | None = None
+    not_equals: str | int | None = None
+    contains: str | None = None
+
+    def tests(self) -> list[str]:
+        """Names the tests this condition sets (a valid one sets exactly one)."""
+        return [
+            name
+            for name in ("answered", "equals", "not_equals", "contains")
+            if getattr(self, name) is not None
+        ]
+
+
+class Question(_Strict):
+    """One question of a questionnaire."""
+
+    code: Code
+    type: QuestionType
+    label: Text
+    hint: Text | None = None
+    required: bool = False
+    options: tuple[Option, ...] = ()
+    max_length: int = Field(default=2000, ge=1, le=20000)
+    min_choices: int = Field(default=1, ge=0)
+    max_choices: int | None = Field(default=None, ge=1)
+    min: int = 1
+    max: int = 5
+    min_label: Text | None = None
+    max_label: Text | None = None
+    show_if: tuple[Condition, ...] = ()
+
+    @field_validator("show_if", mode="before")
+    @classmethod
+    def _one_condition_is_a_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
+
+    @property
+    def option_codes(self) -> tuple[str, ...]:
+        """Codes a respondent may pick (yes/no questions have two fixed ones)."""
+        if self.type is QuestionType.YES_NO:
+            return ("yes", "no")
+        if self.type is QuestionType.SCALE:
+            return tuple(str(n) for n in range(self.min, self.max + 1))
+        return tuple(option.code for option in self.options)
+
+    def option(self, code: str) -> Option | None:
+        """Returns the option with this code, if the question has one."""
+        return next((option for option in self.options if option.code == code), None)
+
+    @property
+    def pick_limit(self) -> int:
+        """How many options a multiple-choice answer may hold."""
+        return self.max_choices or len(self.options)
+
+
+class Privacy(_Strict):
+    """The privacy notice a respondent accepts before any question; its version is stored."""
+
+    version: Annotated[str, Field(min_length=1, max_length=40)]
+    text: Text
+
+
+class Questionnaire(_Strict):
+    """A versioned questionnaire definition, as staff write it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+    version: int = Field(ge=1)
+    title: Text
+    intro: Text | None = None
+    thanks: Text | None = None
+    opens: datetime | None = None
+    closes: datetime | None = None
+    privacy: Privacy
+    questions: tuple[Question, ...] = Field(min_length=1)
+
+    def question(self, code: str) -> Question | None:
+        """Returns the question with this code, if there is one."""
+        return next((question for question in self.questions if question.code == code), None)
+
+    def structure_digest(self) -> str:
+        """Hashes what stored answers depend on (codes, types, limits), not the wording.
+
+        Fixing a label needs no new version; changing a code or type without one would
+        corrupt answers already stored, and start-up refuses it.
+        """
+        shape = [
+            {
+                "code": q.code,
+                "type": q.type.value,
+                "options": [[o.code, o.other] for o in q.options],
+                "limits": [q.max_length, q.min_choices, q.max_choices, q.min, q.max],
+            }
+            for q in self.questions
+        ]
+        return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+    def is_open(self, now: datetime) -> bool:
+        """Tells whether residents may answer at this moment."""
+        if self.opens is not None and now < self.opens:
+            return False
+        return self.closes is None or now <= self.closes
+
+
+def _question_key(raw: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
+    """Turns a pydantic location into a key staff can find: `questions[values].options[2].label`."""
+    parts: list[str] = []
+    node: Any = raw
+    for step in loc:
+        if isinstance(step, int):
+            code = node[step].get("code") if isinstance(node, list) and step < len(node) and isinstance(node[step], Mapping) else None
+            parts[-1] += f"[{code}]" if code else f"[{step + 1}]"
+        else:
+            parts.append(str(step))
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
+    """Finds the mistakes the schema cannot see: duplicates, dangling references, limits."""
+    problems: list[Problem] = []
+
+    def problem(key: str, reason: str) -> None:
+        problems.append(Problem(file, key, reason))
+
+    if q.opens and q.closes and q.opens >= q.closes:
+        problem("closes", "must be later than `opens`")
+    for when in ("opens", "closes"):
+        value = getattr(q, when)
+        if value is not None and value.tzinfo is None:
+            problem(when, "needs a time zone, e.g. 2026-05-15T00:00:00+02:00")
+    seen: dict[str, int] = {}
+    for index, question in enumerate(q.questions):
+        key = f"questions[{question.code}]"
+        if question.code in seen:
+            problem(key, f"duplicate question code (also question {seen[question.code] + 1})")
+        seen.setdefault(question.code, index)
+        is_choice = question.type in CHOICE_TYPES
+        if is_choice and len(question.options) < 2:
+            problem(f"{key}.options", f"a {question.type.value} question needs at least two options")
+        if not is_choice and question.options:
+            problem(f"{key}.options", f"a {question.type.value} question takes no options")
+        codes = [option.code for option in question.options]
+        for duplicate in sorted({c for c in codes if codes.count(c) > 1}):
+            problem(f"{key}.options[{duplicate}]", "duplicate option code")
+        if sum(option.other for option in question.options) > 1:
+            problem(f"{key}.options", "only one option may be `other: true`")
+        if question.type is QuestionType.MULTIPLE_CHOICE:
+            if question.max_choices is not None and question.max_choices > len(question.options):
+                problem(f"{key}.max_choices", f"is {question.max_choices} but there are only {len(question.options)} options")
+            if question.min_choices > question.pick_limit:
+                problem(f"{key}.min_choices", f"is larger than max_choices ({question.pick_limit})")
+        if question.type is QuestionType.SCALE:
+            if not question.min < question.max:
+                problem(f"{key}.max", "must be greater than `min`")
+            elif question.max - question.min > 10:
+                problem(f"{key}.max", "a scale has at most 11 points")
+        for position, condition in enumerate(question.show_if):
+            _check_condition(q, index, condition, f"{key}.show_if[{position + 1}]", problem)
+    return problems
+
+
+def _check_condition(q: Questionnaire, index: int, condition: Condition, key: str, problem: Any) -> None:
+    tests = condition.tests()
+    if len(tests) != 1:
+        problem(key, "set exactly one of answered, equals, not_equals, contains")
+        return
+    target = q.question(condition.question)
+    earlier = {question.code for question in q.questions[:index]}
+    if target is None:
+        problem(f"{key}.question", f"no question has the code '{condition.question}'")
+        return
+    if condition.question not in earlier:
+        problem(f"{key}.question", f"'{condition.question}' must come before the question it controls")
+        return
+    value = {"equals": condition.equals, "not_equals": condition.not_equals, "contains": condition.contains}.get(tests[0])
+    if tests[0] == "contains" and target.type is not QuestionType.MULTIPLE_CHOICE:
+        problem(key, "`contains` works only on multiple_choice questions")
+    if value is not None and target.type is not QuestionType.TEXT and target.type is not QuestionType.EMAIL:
+        if str(value) not in target.option_codes:
+            problem(f"{key}.{tests[0]}", f"'{value}' is not an answer code of '{target.code}' ({', '.join(target.option_codes)})")
+
+
+def parse_questionnaire(raw: Any, file: str) -> Questionnaire:
+    """Validates a questionnaire read from a file.
+
+    Raises:
+        ConfigError: listing every problem found, each with file, key and reason.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError([Problem(file, "(top)", "expected a mapping of keys such as id, version, questions")])
+    try:
+        questionnaire = Questionnaire.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_errors(err, file, lambda loc: _question_key(raw, loc))) from None
+    problems = _check_semantics(questionnaire, file)
+    if problems:
+        raise ConfigError(problems)
+    return questionnaire
+
+
+def load_questionnaires(folder: Path) -> dict[str, Questionnaire]:
+    """Loads every `*.yaml` questionnaire in a folder, keyed by id.
+
+    Raises:
+        ConfigError: listing every problem in every file at once.
+    """
+    problems: list[Problem] = []
+    found: dict[str, Questionnaire] = {}
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
+    if not files:
+        raise ConfigError([Problem(str(folder), "(folder)", "no questionnaire files (*.yaml)")])
+    for path in files:
+        try:
+            questionnaire = parse_questionnaire(read_yaml(path), str(path))
+        except ConfigError as err:
+            problems.extend(err.problems)
+            continue
+        if questionnaire.id in found:
+            problems.append(Problem(str(path), "id", f"'{questionnaire.id}' is used by another file too"))
+        found[questionnaire.id] = questionnaire
+    if problems:
+        raise ConfigError(problems)
+    return found
+
+
+def visible_questions(questionnaire: Questionnaire, answers: Mapping[str, Any]) -> list[Question]:
+    """Lists the questions to ask given the answers so far, in order."""
+    return [q for q in questionnaire.questions if all(condition_holds(c, answers) for c in q.show_if)]
+
+
+def condition_holds(condition: Condition, answers: Mapping[str, Any]) -> bool:
+    """Evaluates one show-if condition against answers (code → value; skipped ones absent)."""
+    value = answers.get(condition.question)
+    if condition.answered is not None:
+        # An empty selection (a multiple choice with min 0) counts as not answered.
+        return (value is not None and value != []) is condition.answered
+    picked = _as_codes(value)
+    if condition.equals is not None:
+        return str(condition.equals) in picked and len(picked) == 1
+    if condition.not_equals is not None:
+        return str(condition.not_equals) not in picked
+    if condition.contains is not None:
+        return condition.contains in picked
+    return True
+
+
+def _as_codes(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    if isinstance(value, str | int):
+        return {str(value)}
+    if isinstance(value, Iterable):
+        return {str(v) for v in value}
+    return {str(value)}
+

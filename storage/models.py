@@ -1,0 +1,170 @@
+"""The tables: respondents, their erasable contact data, submissions and one row per answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Status(StrEnum):
+    CONSENT = "consent"  # privacy notice shown, not accepted yet; deleted on decline
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Step(StrEnum):
+    QUESTION = "question"
+    OTHER = "other"  # an "other" option was picked; waiting for its text
+    SUMMARY = "summary"
+    DONE = "done"
+
+
+class Respondent(Base):
+    """A person on one channel, known only by a keyed hash of their channel id."""
+
+    __tablename__ = "respondent"
+    __table_args__ = (UniqueConstraint("channel", "pseudonym"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Respondent(id={self.id}, channel={self.channel!r})"
+
+
+class Contact(Base):
+    """The raw address needed to reply (chat id, email); kept apart so it can be erased."""
+
+    __tablename__ = "contact"
+
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320))
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Contact(respondent_id={self.respondent_id})"
+
+
+class QuestionnaireVersion(Base):
+    """A snapshot of every questionnaire version answers were given to, for labels in exports."""
+
+    __tablename__ = "questionnaire_version"
+
+    questionnaire_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(16))
+    definition: Mapped[dict[str, Any]]
+    registered_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"QuestionnaireVersion({self.questionnaire_id!r}, {self.version})"
+
+
+class Submission(Base):
+    """One respondent's pass through one questionnaire, and where they are in it."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        Index(None, "respondent_id", "questionnaire_id"),
+        Index(None, "status", "finished_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
+    questionnaire_id: Mapped[str] = mapped_column(String(64))
+    questionnaire_version: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))
+    event: Mapped[str | None] = mapped_column(String(64))
+    event_known: Mapped[bool] = mapped_column(Boolean, default=False)
+    stand: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2))
+    privacy_version: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12))
+    step: Mapped[str] = mapped_column(String(12), default=Step.QUESTION)
+    current: Mapped[str | None] = mapped_column(String(24))
+    editing: Mapped[bool] = mapped_column(Boolean, default=False)
+    draft: Mapped[list[str] | None]  # options picked so far in a multiple-choice question
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+    answers: Mapped[dict[str, Answer]] = relationship(
+        collection_class=attribute_keyed_dict("question_code"),
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+    )
+
+    def __repr__(self) -> str:
+        return f"Submission(id={self.id}, status={self.status!r}, step={self.step!r}, current={self.current!r})"
+
+
+class Answer(Base):
+    """One answer to one question; a skipped question is a row with `skipped` set."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("submission_id", "question_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    question_code: Mapped[str] = mapped_column(String(24))
+    options: Mapped[list[str] | None]
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[int | None]
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    answered_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Answer(submission_id={self.submission_id}, question_code={self.question_code!r})"

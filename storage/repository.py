@@ -1,0 +1,202 @@
+"""The storage API the engine and the staff tools use; SQL stays behind it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import selectinload
+
+from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
+
+
+class VersionConflict(Exception):
+    """A questionnaire's structure changed without a new version number."""
+
+    def __init__(self, questionnaire_id: str, version: int) -> None:
+        super().__init__(
+            f"questionnaire '{questionnaire_id}' version {version}: codes, types or limits changed "
+            f"since answers were stored under this version; raise `version` to {version + 1}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerValue:
+    """What one answer holds, independent of the table."""
+
+    options: list[str] | None = None
+    text: str | None = None
+    number: int | None = None
+    skipped: bool = False
+
+
+class Unit:
+    """One transaction: everything one respondent's step reads and writes."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find_respondent(self, channel: str, pseudonym: str) -> Respondent | None:
+        """Returns the respondent with this pseudonym on this channel, if known."""
+        result = await self.session.scalars(
+            select(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
+        )
+        return result.first()
+
+    async def ensure_respondent(self, channel: str, pseudonym: str, now: datetime) -> Respondent:
+        """Returns the respondent, creating it if needed (safe when two steps race)."""
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert(Respondent)
+            .values(channel=channel, pseudonym=pseudonym, created_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "pseudonym"])
+        )
+        respondent = await self.find_respondent(channel, pseudonym)
+        assert respondent is not None
+        return respondent
+
+    async def latest_submission(self, channel: str, pseudonym: str, questionnaire_id: str) -> Submission | None:
+        """Returns the respondent's newest submission that is not cancelled, with its answers.
+
+        Locks the row on PostgreSQL so two steps of one respondent never interleave.
+        """
+        query: Select[tuple[Submission]] = (
+            select(Submission)
+            .join(Respondent, Respondent.id == Submission.respondent_id)
+            .where(
+                Respondent.channel == channel,
+                Respondent.pseudonym == pseudonym,
+                Submission.questionnaire_id == questionnaire_id,
+                Submission.status != Status.CANCELLED,
+            )
+            .order_by(Submission.id.desc())
+            .limit(1)
+            .options(selectinload(Submission.answers))
+        )
+        if self.session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(of=Submission)
+        return (await self.session.scalars(query)).first()
+
+    def add(self, row: Any) -> None:
+        """Adds a new row to the transaction."""
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        """Sends pending changes so generated ids are known."""
+        await self.session.flush()
+
+    def save_answer(self, submission: Submission, code: str, value: AnswerValue, now: datetime) -> None:
+        """Records an answer, replacing an earlier answer to the same question."""
+        answer = submission.answers.get(code)
+        if answer is None:
+            answer = Answer(submission_id=submission.id, question_code=code, answered_at=now)
+            submission.answers[code] = answer
+        answer.options = value.options
+        answer.text = value.text
+        answer.number = value.number
+        answer.skipped = value.skipped
+        answer.answered_at = now
+
+    def drop_answers(self, submission: Submission, codes: Sequence[str]) -> None:
+        """Removes answers (a cancelled pass, or questions no longer shown)."""
+        for code in codes:
+            submission.answers.pop(code, None)
+
+    async def delete_submission(self, submission: Submission) -> None:
+        """Deletes a submission, and its respondent when nothing else of theirs is kept."""
+        respondent_id = submission.respondent_id
+        await self.session.delete(submission)
+        await self.session.flush()
+        others = await self.session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.respondent_id == respondent_id)
+        )
+        if not others:
+            await self.session.execute(delete(Respondent).where(Respondent.id == respondent_id))
+
+    async def set_contact(self, respondent_id: int, address: str, now: datetime) -> None:
+        """Keeps the address needed to reach a respondent again."""
+        contact = await self.session.get(Contact, respondent_id)
+        if contact is None:
+            self.session.add(Contact(respondent_id=respondent_id, address=address, updated_at=now))
+        elif contact.address != address:
+            contact.address = address
+            contact.updated_at = now
+
+
+class Store:
+    """Opens units of work; built once at start-up with the service's session factory."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """Runs one transaction; it commits when the block ends without an exception."""
+        async with self.sessions() as session, session.begin():
+            yield Unit(session)
+
+    async def register_questionnaire(
+        self, questionnaire_id: str, version: int, digest: str, definition: dict[str, Any], now: datetime
+    ) -> None:
+        """Keeps a snapshot of a questionnaire version, refusing a changed structure under an old number.
+
+        Raises:
+            VersionConflict: when this version was registered before with another structure.
+        """
+        async with self.unit() as unit:
+            known = await unit.session.get(QuestionnaireVersion, (questionnaire_id, version))
+            if known is None:
+                unit.add(
+                    QuestionnaireVersion(
+                        questionnaire_id=questionnaire_id,
+                        version=version,
+                        digest=digest,
+                        definition=definition,
+                        registered_at=now,
+                    )
+                )
+                return
+            if known.digest != digest:
+                stored = await unit.session.scalar(
+                    select(func.count())
+                    .select_from(Submission)
+                    .where(Submission.questionnaire_id == questionnaire_id, Submission.questionnaire_version == version)
+                )
+                if stored:
+                    raise VersionConflict(questionnaire_id, version)
+                known.digest = digest
+            # Wording may change freely; keep the newest labels for exports.
+            known.definition = definition
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionFilter:
+    """Which submissions an export or report covers."""
+
+    questionnaire_id: str | None = None
+    completed_only: bool = False
+
+
+async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIterator[tuple[Submission, str]]:
+    """Yields submissions with their answers and respondent pseudonym, in batches, oldest first."""
+    query = (
+        select(Submission, Respondent.pseudonym)
+        .join(Respondent, Respondent.id == Submission.respondent_id)
+        .where(Submission.status.in_([Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED]))
+        .order_by(Submission.id)
+        .options(selectinload(Submission.answers))
+        .execution_options(yield_per=500)
+    )
+    if filters.questionnaire_id:
+        query = query.where(Submission.questionnaire_id == filters.questionnaire_id)
+    async with store.sessions() as session, session.begin():
+        result = await session.stream(query)
+        async for submission, pseudonym in result:
+            yield submission, pseudonym
