@@ -112,23 +112,23 @@ class _Step:
 
     async def run(self) -> list[Reply]:
         inbound = self.inbound
-        action, argument, text = inbound.action, inbound.argument, None
-        if inbound.text is not None:
-            if len(inbound.text) > MAX_INPUT:
-                return [self._problem("error_too_long", length=len(inbound.text), limit=MAX_INPUT)]
-            text = clean_text(inbound.text)
-            command = parse_command(text)
-            if command is not None and action is None:
-                action, argument = command
-                text = None
-            elif text.startswith("/") and action is None and len(text) < 40 and " " not in text:
-                return [self._problem("error_unknown_command")]
         if not self.q.is_open(self.now):
             return [self.c.present.closed(self.q, self.language, self.now)]
         ref = inbound.respondent
         self.sub = await self.unit.latest_submission(ref.channel, ref.pseudonym, self.q.id)
         if self.sub is not None:
             self.language = self.sub.language  # type: ignore[assignment]
+        action, argument, text = inbound.action, inbound.argument, None
+        if inbound.text is not None:
+            if len(inbound.text) > MAX_INPUT:
+                return [self._problem("error_too_long", length=len(inbound.text), limit=MAX_INPUT), *self._show()]
+            text = clean_text(inbound.text)
+            command = parse_command(text)
+            if command is not None and action is None:
+                action, argument = command
+                text = None
+            elif text.startswith("/") and action is None and len(text) < 40 and " " not in text:
+                return [self._problem("error_unknown_command"), *self._show()]
         if action is Action.LANGUAGE:
             return self._change_language(argument)
         if action is Action.HELP:

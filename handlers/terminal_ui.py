@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.messages import Choice, Inbound, InputKind, Reply, ReplyKind, RespondentRef
+from handlers.messages import Choice, Inbound, Reply, RespondentRef
 
 
 def _command(choice: Choice) -> str:
@@ -10,36 +10,35 @@ def _command(choice: Choice) -> str:
     return f"/{choice.action.value}" + (f" {choice.argument}" if choice.argument else "")
 
 
+def _buttons(reply: Reply) -> list[Choice]:
+    """The buttons a typed number picks: all of them when the reply asks no question."""
+    return [] if reply.question else [c for c in (*reply.choices, *reply.navigation) if c.action is not None]
+
+
 def render(reply: Reply) -> str:
-    """Shows a reply as plain text with numbered choices and the commands that navigate."""
+    """Shows a reply as plain text: numbered options or buttons, and the navigation commands."""
     lines: list[str] = []
     if reply.heading:
         lines.append(f"[{reply.heading}]")
     lines.append(reply.text)
-    if reply.kind is not ReplyKind.SUMMARY:
+    if reply.question:
         for number, choice in enumerate(reply.choices, start=1):
-            mark = "[x] " if choice.selected else ("[ ] " if reply.multiple else "")
+            mark = ("[x] " if choice.selected else "[ ] ") if reply.multiple else ("* " if choice.selected else "")
             lines.append(f"  {number}) {mark}{choice.label}")
+        if reply.navigation:
+            lines.append("  " + " · ".join(f"{_command(c)} = {c.label}" for c in reply.navigation))
     else:
-        lines.append("  " + "  ".join(f"{n}) {c.label}" for n, c in enumerate(reply.choices, start=1)))
-    if reply.multiple:
-        lines.append("  (1, 3 …)")
-    commands = [f"{_command(c)} = {c.label}" for c in reply.navigation]
-    if commands:
-        lines.append("  " + " · ".join(commands))
-    if reply.input in (InputKind.TEXT, InputKind.EMAIL) and not reply.choices:
-        lines.append("> …")
+        for number, choice in enumerate(_buttons(reply), start=1):
+            lines.append(f"  {number}) {choice.label}  ({_command(choice)})")
     return "\n".join(lines)
 
 
 def inbound_from_line(line: str, respondent: RespondentRef, last: Reply | None) -> Inbound:
-    """Reads one typed line; a number picks a numbered button when the last reply had action buttons."""
+    """Reads one typed line; a bare number picks a numbered button of a reply that asks no question."""
     text = line.rstrip("\n")
+    buttons = _buttons(last) if last is not None else []
     stripped = text.strip()
-    if last is not None and stripped.isdigit():
-        number = int(stripped)
-        actions = [c for c in last.choices if c.action is not None]
-        if actions and 1 <= number <= len(actions):
-            chosen = actions[number - 1]
-            return Inbound(respondent, action=chosen.action, argument=chosen.argument)
+    if buttons and stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
+        chosen = buttons[int(stripped) - 1]
+        return Inbound(respondent, action=chosen.action, argument=chosen.argument)
     return Inbound(respondent, text=text)

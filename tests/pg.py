@@ -1,0 +1,1 @@
+"""Placeholder until the PostgreSQL plugin lands (being written)."""
