@@ -9,8 +9,9 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, NoReturn, TypeVar
 
 import click
 
@@ -35,7 +36,7 @@ def _settings() -> Settings:
         _fail(err)
 
 
-def _fail(err: Exception) -> Any:
+def _fail(err: Exception) -> NoReturn:
     """Reports a problem staff can fix, with no traceback, and exits with status 1."""
     if isinstance(err, ConfigError):
         click.echo(f"Configuration has {len(err.problems)} problem(s):", err=True)
@@ -53,7 +54,7 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except (ConfigError, DatabaseUnavailable, VersionConflict) as err:
-        return _fail(err)  # type: ignore[no-any-return]
+        _fail(err)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,8 +115,13 @@ def run() -> None:
 @click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
 @click.option("--event", "-e", help="Event slug to record, as a QR code would (optionally `slug__stand`).")
 @click.option("--lang", "-l", type=click.Choice(LANGUAGES), help="Language for a new conversation.")
-@click.option("--respondent", "-r", default=getpass.getuser, show_default="your user name",
-              help="Who is answering; the same name resumes the same conversation.")
+@click.option(
+    "--respondent",
+    "-r",
+    default=getpass.getuser,
+    show_default="your user name",
+    help="Who is answering; the same name resumes the same conversation.",
+)
 def chat(questionnaire: str | None, event: str | None, lang: str | None, respondent: str) -> None:
     """Answer a questionnaire in the terminal, one answer per line (scriptable from stdin).
 
@@ -127,8 +133,9 @@ def chat(questionnaire: str | None, event: str | None, lang: str | None, respond
     _run(lambda: _chat(settings, questionnaire, event, lang, respondent, sys.stdin))
 
 
-async def _chat(settings: Settings, questionnaire: str | None, event: str | None,
-                lang: str | None, respondent: str, stdin: IO[str]) -> None:
+async def _chat(
+    settings: Settings, questionnaire: str | None, event: str | None, lang: str | None, respondent: str, stdin: IO[str]
+) -> None:
     async with service_module.open_service(settings) as service:
         if questionnaire and questionnaire not in service.config.questionnaires:
             known = ", ".join(service.config.questionnaires)
@@ -148,13 +155,8 @@ async def _chat(settings: Settings, questionnaire: str | None, event: str | None
             line = await loop.run_in_executor(None, stdin.readline)
             if not line:
                 break
-            inbound = terminal_ui.inbound_from_line(line, ref, last)
-            inbound = Inbound(**{**_fields(inbound), "questionnaire": questionnaire})
+            inbound = replace(terminal_ui.inbound_from_line(line, ref, last), questionnaire=questionnaire)
             last = show(await conversation.handle(inbound))
-
-
-def _fields(inbound: Inbound) -> dict[str, Any]:
-    return {name: getattr(inbound, name) for name in inbound.__slots__}  # type: ignore[attr-defined]
 
 
 @main.command()

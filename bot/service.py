@@ -59,11 +59,17 @@ def load_config(settings: Settings) -> Config:
         problems += err.problems
     if questionnaires:
         if settings.questionnaire and settings.questionnaire not in questionnaires:
-            problems.append(Problem("environment", "WSPOLNOTA_QUESTIONNAIRE", f"no questionnaire '{settings.questionnaire}'"))
+            problems.append(
+                Problem("environment", "WSPOLNOTA_QUESTIONNAIRE", f"no questionnaire '{settings.questionnaire}'")
+            )
         for event in events.values():
             if event.questionnaire and event.questionnaire not in questionnaires:
                 problems.append(
-                    Problem(str(settings.events_file), f"events[{event.slug}].questionnaire", f"no questionnaire '{event.questionnaire}'")
+                    Problem(
+                        str(settings.events_file),
+                        f"events[{event.slug}].questionnaire",
+                        f"no questionnaire '{event.questionnaire}'",
+                    )
                 )
     if problems:
         raise ConfigError(problems)

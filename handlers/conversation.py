@@ -21,7 +21,7 @@ from handlers.answers import (
 )
 from handlers.events import SLUG_PATTERN, Event
 from handlers.i18n import DEFAULT_LANGUAGE, Language, as_language
-from handlers.messages import Action, Inbound, Reply, ReplyKind, parse_command
+from handlers.messages import Action, Inbound, Reply, parse_command
 from handlers.presenter import Presenter
 from handlers.questionnaire import Question, Questionnaire, QuestionType, visible_questions
 from storage.models import Status, Step, Submission
@@ -195,7 +195,9 @@ class _Step:
 
     # -- questions -----------------------------------------------------------------------------
 
-    def _on_question(self, action: Action | None, argument: str | None, text: str | None, choice: str | None) -> list[Reply]:
+    def _on_question(
+        self, action: Action | None, argument: str | None, text: str | None, choice: str | None
+    ) -> list[Reply]:
         sub = self.sub
         assert sub is not None and sub.current is not None
         question = self.q.question(sub.current)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -40,7 +40,7 @@ def as_language(value: str | None) -> Language | None:
     code = value.strip().lower().replace("_", "-").split("-")[0]
     if code == "ua":  # a common misspelling of Ukrainian's ISO 639-1 code
         code = "uk"
-    return code if code in LANGUAGES else None  # type: ignore[return-value]
+    return code if code in LANGUAGES else None
 
 
 def _placeholders(template: str) -> set[str]:
@@ -62,6 +62,10 @@ class Catalog:
         return set(self._texts)
 
 
+def _under(prefix: str) -> Callable[[tuple[int | str, ...]], str]:
+    return lambda loc: ".".join([prefix, *map(str, loc)])
+
+
 def load_catalog(path: Path, required: Mapping[str, set[str]]) -> Catalog:
     """Loads the message catalog and checks it has every key the engine uses.
 
@@ -80,7 +84,7 @@ def load_catalog(path: Path, required: Mapping[str, set[str]]) -> Catalog:
         try:
             texts[str(key)] = Text.model_validate(value)
         except ValidationError as err:
-            problems.extend(describe_validation_errors(err, file, lambda loc, key=key: ".".join([str(key), *map(str, loc)])))
+            problems.extend(describe_validation_errors(err, file, _under(str(key))))
     for key in sorted(set(required) - set(texts)):
         problems.append(Problem(file, key, "missing message"))
     for key, text in texts.items():

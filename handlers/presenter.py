@@ -178,7 +178,10 @@ class Presenter:
             ReplyKind.QUESTION,
             self.catalog("other_prompt", language, limit=question.max_length),
             language,
-            navigation=(self._button("btn_back", language, Action.BACK), self._button("btn_skip", language, Action.SKIP)),
+            navigation=(
+                self._button("btn_back", language, Action.BACK),
+                self._button("btn_skip", language, Action.SKIP),
+            ),
             question=question.code,
             input=InputKind.TEXT,
             max_length=question.max_length,

@@ -54,11 +54,7 @@ class Condition(_Strict):
 
     def tests(self) -> list[str]:
         """Names the tests this condition sets (a valid one sets exactly one)."""
-        return [
-            name
-            for name in ("answered", "equals", "not_equals", "contains")
-            if getattr(self, name) is not None
-        ]
+        return [name for name in ("answered", "equals", "not_equals", "contains") if getattr(self, name) is not None]
 
 
 class Question(_Strict):
@@ -157,7 +153,11 @@ def _question_key(raw: Mapping[str, Any], loc: tuple[int | str, ...]) -> str:
     node: Any = raw
     for step in loc:
         if isinstance(step, int):
-            code = node[step].get("code") if isinstance(node, list) and step < len(node) and isinstance(node[step], Mapping) else None
+            code = (
+                node[step].get("code")
+                if isinstance(node, list) and step < len(node) and isinstance(node[step], Mapping)
+                else None
+            )
             parts[-1] += f"[{code}]" if code else f"[{step + 1}]"
         else:
             parts.append(str(step))
@@ -199,7 +199,10 @@ def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
             problem(f"{key}.options", "only one option may be `other: true`")
         if question.type is QuestionType.MULTIPLE_CHOICE:
             if question.max_choices is not None and question.max_choices > len(question.options):
-                problem(f"{key}.max_choices", f"is {question.max_choices} but there are only {len(question.options)} options")
+                problem(
+                    f"{key}.max_choices",
+                    f"is {question.max_choices} but there are only {len(question.options)} options",
+                )
             if question.min_choices > question.pick_limit:
                 problem(f"{key}.min_choices", f"is larger than max_choices ({question.pick_limit})")
         if question.type is QuestionType.SCALE:
@@ -225,12 +228,16 @@ def _check_condition(q: Questionnaire, index: int, condition: Condition, key: st
     if condition.question not in earlier:
         problem(f"{key}.question", f"'{condition.question}' must come before the question it controls")
         return
-    value = {"equals": condition.equals, "not_equals": condition.not_equals, "contains": condition.contains}.get(tests[0])
-    if tests[0] == "contains" and target.type is not QuestionType.MULTIPLE_CHOICE:
+    test = tests[0]
+    value = getattr(condition, test)
+    if test == "contains" and target.type is not QuestionType.MULTIPLE_CHOICE:
         problem(key, "`contains` works only on multiple_choice questions")
-    if value is not None and target.type is not QuestionType.TEXT and target.type is not QuestionType.EMAIL:
-        if str(value) not in target.option_codes:
-            problem(f"{key}.{tests[0]}", f"'{value}' is not an answer code of '{target.code}' ({', '.join(target.option_codes)})")
+    free_text = target.type in (QuestionType.TEXT, QuestionType.EMAIL)
+    if test != "answered" and not free_text and str(value) not in target.option_codes:
+        problem(
+            f"{key}.{test}",
+            f"'{value}' is not an answer code of '{target.code}' ({', '.join(target.option_codes)})",
+        )
 
 
 def parse_questionnaire(raw: Any, file: str) -> Questionnaire:
@@ -305,4 +312,3 @@ def _as_codes(value: Any) -> set[str]:
     if isinstance(value, Iterable):
         return {str(v) for v in value}
     return {str(value)}
-

@@ -75,7 +75,11 @@ def build_record(
 
 
 async def export_records(
-    store: Store, questionnaires: Mapping[str, Questionnaire], filters: SubmissionFilter, *, include_contact: bool = False
+    store: Store,
+    questionnaires: Mapping[str, Questionnaire],
+    filters: SubmissionFilter,
+    *,
+    include_contact: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
     """Streams export records without holding the whole table in memory."""
     async for submission, pseudonym in stream_submissions(store, filters):

@@ -42,6 +42,7 @@ class Unit:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._dialect = session.get_bind().dialect.name
 
     async def find_respondent(self, channel: str, pseudonym: str) -> Respondent | None:
         """Returns the respondent with this pseudonym on this channel, if known."""
@@ -52,7 +53,7 @@ class Unit:
 
     async def ensure_respondent(self, channel: str, pseudonym: str, now: datetime) -> Respondent:
         """Returns the respondent, creating it if needed (safe when two steps race)."""
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
         await self.session.execute(
             insert(Respondent)
             .values(channel=channel, pseudonym=pseudonym, created_at=now)
@@ -67,7 +68,7 @@ class Unit:
 
         Locks the row on PostgreSQL so two steps of one respondent never interleave.
         """
-        query: Select[tuple[Submission]] = (
+        query: Select[Submission] = (
             select(Submission)
             .join(Respondent, Respondent.id == Submission.respondent_id)
             .where(
@@ -80,7 +81,7 @@ class Unit:
             .limit(1)
             .options(selectinload(Submission.answers))
         )
-        if self.session.bind.dialect.name == "postgresql":
+        if self._dialect == "postgresql":
             query = query.with_for_update(of=Submission)
         return (await self.session.scalars(query)).first()
 
@@ -189,7 +190,9 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
     query = (
         select(Submission, Respondent.pseudonym)
         .join(Respondent, Respondent.id == Submission.respondent_id)
-        .where(Submission.status.in_([Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED]))
+        .where(
+            Submission.status.in_([Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED])
+        )
         .order_by(Submission.id)
         .options(selectinload(Submission.answers))
         .execution_options(yield_per=500)
