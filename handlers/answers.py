@@ -151,4 +151,4 @@ def describe_answer(question: Question, value: AnswerValue, catalog: Catalog, la
             continue
         label = option.label(language)
         labels.append(f"{label}: {value.text}" if option.other and value.text else label)
-    return ", ".join(labels)
+    return ", ".join(labels) or catalog("nothing_chosen", language)

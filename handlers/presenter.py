@@ -36,6 +36,7 @@ MESSAGES: dict[str, set[str]] = {
     "current_answer": {"answer"},
     "other_prompt": {"limit"},
     "skipped": set(),
+    "nothing_chosen": set(),
     "summary_title": set(),
     "summary_footer": set(),
     "summary_footer_done": set(),

@@ -1,0 +1,133 @@
+"""The staff command line, run as staff would: scripted chat, check, migrations, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import main
+from tests.conftest import CONFIG
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "cli-secret"}
+
+
+def invoke(env: dict[str, str], *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
+
+
+def test_every_command_has_help() -> None:
+    def walk(command: click.Command, path: list[str]) -> None:
+        assert command.help, f"`{' '.join(path)}` has no help text"
+        result = CliRunner().invoke(main, [*path[1:], "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+
+    walk(main, ["wspolnota"])
+
+
+def test_check_passes_on_shipped_config(env: dict[str, str]) -> None:
+    result = invoke(env, "check")
+    assert result.exit_code == 0
+    assert "OK questionnaire wizja-i-wartosci (version 1, 13 questions)" in result.output
+
+
+def test_check_names_file_key_and_reason_without_traceback(env: dict[str, str], tmp_path: Path) -> None:
+    import shutil
+
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG, config_dir)
+    path = config_dir / "questionnaires" / "wizja-i-wartosci.yaml"
+    path.write_text(path.read_text().replace("max_choices: 3", "max_choice: 3", 1))
+    result = CliRunner().invoke(main, ["check"], env={**env, "WSPOLNOTA_CONFIG_DIR": str(config_dir)})
+    assert result.exit_code == 1
+    assert f"{path}: questions[values].max_choice: unknown key (a typo?)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_db_upgrade_is_repeatable(env: dict[str, str]) -> None:
+    assert "revision 0001" in invoke(env, "db", "upgrade").output
+    assert "revision 0001" in invoke(env, "db", "upgrade").output
+
+
+def test_chat_stop_come_back_change_finish_export(env: dict[str, str], tmp_path: Path) -> None:
+    # First visit: consent, two answers, then the terminal closes (end of input).
+    first = invoke(env, "chat", "--event", "dzien-sasiada-wola", input="1\n7\nLudzie, którzy się znają.\n")
+    assert first.exit_code == 0
+    assert "[Pytanie 3 z 12]" in first.output
+    # Later: resume at question 3, go back to change question 2, then finish.
+    answers = [
+        "2, 3",  # values
+        "/back",
+        "/back",  # back to question 2
+        "Sąsiedzi, którzy sobie pomagają.",  # a changed answer
+        "/done",  # values keep their picks
+        "4",  # connection
+        "3",  # participation
+        "Podwórko",
+        "/skip",
+        "2",  # priority area
+        "Zielono i gwarno",
+        "/skip",
+        "tak",
+        "/done",  # no contact
+        "13",  # the summary: 12 edit buttons, then confirm
+    ]
+    second = invoke(env, "chat", input="\n".join(answers) + "\n")
+    assert second.exit_code == 0
+    assert "Witamy z powrotem" in second.output
+    assert "Dziękujemy!" in second.output
+
+    out = tmp_path / "export.jsonl"
+    result = invoke(env, "export", "--format", "jsonl", "--out", str(out))
+    assert "Exported 1 submission(s)" in result.output
+    [record] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert record["channel"] == "terminal"
+    assert record["status"] == "completed"
+    assert record["event"] == "dzien-sasiada-wola" and record["event_known"] is False
+    assert record["answers"]["district"] == "praga_polnoc"
+    assert record["answers"]["community_meaning"] == "Sąsiedzi, którzy sobie pomagają."
+    assert record["answers"]["values"] == ["mutual_help", "trust"]
+    assert record["answers"]["connection"] == 4
+    assert record["answers"]["hinders"] is None  # skipped
+    assert record["answers"]["quote_consent"] == "yes"
+    assert "email" not in record["answers"]
+
+    csv_out = tmp_path / "export.csv"
+    invoke(env, "export", "--format", "csv", "--out", str(csv_out))
+    raw = csv_out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM for Polish letters
+    [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert row["values"] == "mutual_help;trust"
+    assert row["community_meaning"] == "Sąsiedzi, którzy sobie pomagają."
+    assert "email" not in row
+
+
+def test_export_to_stdout_and_formula_cells_neutralised(env: dict[str, str]) -> None:
+    invoke(env, "chat", input='1\n1\n=HYPERLINK("http://x")\n')
+    result = invoke(env, "export", "--format", "csv")
+    assert "'=HYPERLINK" in result.output
+    jsonl = invoke(env, "export")
+    assert json.loads(jsonl.output.splitlines()[0])["answers"]["community_meaning"].startswith("=HYPERLINK")
+
+
+def test_chat_in_english_and_unknown_questionnaire(env: dict[str, str]) -> None:
+    result = invoke(env, "chat", "--lang", "en", "--respondent", "tom", input="1\n")
+    assert "Question 1 of 12" in result.output
+    missing = CliRunner().invoke(main, ["chat", "-q", "nope"], env=env, input="")
+    assert missing.exit_code == 1 and "no such questionnaire" in missing.output
+
+
+def test_run_without_channels_says_what_to_do(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["run"], env=env)
+    assert result.exit_code == 0
