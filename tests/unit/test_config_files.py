@@ -10,7 +10,14 @@ import pytest
 from bot.service import Config, load_config
 from bot.settings import load_settings
 from handlers.config_files import ConfigError
-from handlers.questionnaire import QuestionType, condition_holds, parse_questionnaire, visible_questions
+from handlers.questionnaire import (
+    Condition,
+    QuestionType,
+    condition_holds,
+    load_questionnaires,
+    parse_questionnaire,
+    visible_questions,
+)
 from tests.conftest import CONFIG
 
 MINIMAL = """
@@ -27,8 +34,6 @@ def problems_of(text: str, tmp_path: Path) -> list[str]:
     folder.mkdir(exist_ok=True)
     (folder / "demo.yaml").write_text(text)
     with pytest.raises(ConfigError) as caught:
-        from handlers.questionnaire import load_questionnaires
-
         load_questionnaires(folder)
     return [str(problem) for problem in caught.value.problems]
 
@@ -140,8 +145,6 @@ def test_yes_and_no_stay_text() -> None:
     ],
 )
 def test_conditions(test: dict[str, object], value: object, answers: dict[str, object], expected: bool) -> None:
-    from handlers.questionnaire import Condition
-
     assert condition_holds(Condition(question="x", **test), answers) is expected  # type: ignore[arg-type]
 
 
@@ -150,7 +153,8 @@ def test_events_and_messages_problems_come_with_the_questionnaires(tmp_path: Pat
     shutil.copytree(CONFIG, config_dir)
     (config_dir / "events.yaml").write_text(
         "events:\n  - slug: 'bad slug!'\n    kind: fair\n    name: {pl: a, en: b, uk: c}\n"
-        "    district: Wola\n    address: x\n    starts: 2026-05-30T12:00:00+02:00\n    ends: 2026-05-30T10:00:00+02:00\n"
+        "    district: Wola\n    address: x\n"
+        "    starts: 2026-05-30T12:00:00+02:00\n    ends: 2026-05-30T10:00:00+02:00\n"
     )
     messages = (config_dir / "messages.yaml").read_text().replace("Pytanie {number} z {total}", "Pytanie {numer}")
     (config_dir / "messages.yaml").write_text(messages)
