@@ -36,7 +36,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Builds the async engine for an SQLAlchemy URL (SQLite/aiosqlite or PostgreSQL/asyncpg)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_async_engine(_sqlite_url(url), echo=echo)
+        # SQLite has one writer at a time. One connection per process lets concurrent steps
+        # queue in asyncio for it, instead of each thread sleeping in SQLite's busy handler.
+        engine = create_async_engine(_sqlite_url(url), echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":

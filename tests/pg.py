@@ -53,8 +53,8 @@ class PostgresServer:
 
     def create_database(self, name: str) -> None:
         """Creates an empty database."""
-        # FILE_COPY is quicker than the WAL-logged default for a tiny template with fsync off.
-        self.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' STRATEGY FILE_COPY")
+        # Not STRATEGY FILE_COPY: its two checkpoints make it 3x slower than the WAL-logged default here.
+        self.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
 
     def drop_database(self, name: str) -> None:
         """Drops a database, disconnecting whatever is still connected to it."""

@@ -34,6 +34,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def blank_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the empty database, disposed afterwards."""
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
@@ -41,6 +42,7 @@ async def blank_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def store(blank_engine: AsyncEngine) -> Store:
+    """The storage API over the migrated database."""
     await upgrade(blank_engine)
     return Store(create_sessions(blank_engine))
 
@@ -124,7 +126,8 @@ async def test_ensure_respondent_racing_units_create_one_row(store: Store) -> No
 
     async def arrive() -> int:
         async with store.unit() as unit:
-            # Every unit has opened its transaction before any of them inserts.
+            # Every unit has opened its transaction before any of them inserts. Only PostgreSQL
+            # really races here: SQLite's BEGIN IMMEDIATE makes the units take turns.
             await together.wait()
             respondent = await unit.ensure_respondent("telegram", "anna", NOW)
             return respondent.id
@@ -195,8 +198,7 @@ async def test_saving_an_answer_twice_updates_its_one_row(store: Store) -> None:
         submission = await start_submission(unit)
         unit.save_answer(submission, "q1", AnswerValue(options=["park"]), NOW)
     async with store.unit() as unit:
-        submission = await unit.latest_submission("telegram", "anna", "wizja")
-        assert submission is not None
+        submission = await load_in(unit, "wizja")
         unit.save_answer(submission, "q1", AnswerValue(text="jednak coś innego"), NOW + timedelta(minutes=5))
 
     assert await count(store, Answer) == 1
@@ -223,8 +225,7 @@ async def test_dropped_answers_are_deleted(store: Store) -> None:
         for code in ("q1", "q2", "q3"):
             unit.save_answer(submission, code, AnswerValue(text=code), NOW)
     async with store.unit() as unit:
-        submission = await unit.latest_submission("telegram", "anna", "wizja")
-        assert submission is not None
+        submission = await load_in(unit, "wizja")
         unit.drop_answers(submission, ["q1", "q3", "never-answered"])
 
     assert sorted((await load(store)).answers) == ["q2"]
@@ -237,8 +238,7 @@ async def test_deleting_the_only_submission_removes_answers_contact_and_responde
         unit.save_answer(submission, "q1", AnswerValue(text="tak"), NOW)
         await unit.set_contact(submission.respondent_id, "anna@example.org", NOW)
     async with store.unit() as unit:
-        submission = await unit.latest_submission("telegram", "anna", "wizja")
-        assert submission is not None
+        submission = await load_in(unit, "wizja")
         await unit.delete_submission(submission)
 
     assert [await count(store, model) for model in (Answer, Submission, Contact, Respondent)] == [0, 0, 0, 0]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from datetime import UTC, datetime
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ QUESTIONNAIRE_ID = "wizja-i-wartosci"
 
 
 def _codes(questionnaire: Questionnaire) -> list[str]:
-    return sorted({code for q in questionnaire.questions for code in q.option_codes}) + ["nonsense", ""]
+    return [*sorted({code for q in questionnaire.questions for code in q.option_codes}), "nonsense", ""]
 
 
 def inputs(questionnaire: Questionnaire) -> st.SearchStrategy[dict[str, Any]]:
