@@ -20,6 +20,7 @@ from handlers.answers import (
     valid_options,
 )
 from handlers.events import SLUG_PATTERN, Event
+from handlers.group_commit import GroupCommit
 from handlers.i18n import DEFAULT_LANGUAGE, Language, as_language
 from handlers.messages import Action, Inbound, Reply, parse_command
 from handlers.presenter import Presenter
@@ -62,8 +63,9 @@ class Conversation:
         self.present = presenter
         self.default_questionnaire = default_questionnaire or next(iter(self.questionnaires))
         self.clock = clock
-        # Steps of one respondent run one at a time; different respondents run in parallel.
+        # Steps of one respondent run one at a time; different respondents share transactions.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self.batches: GroupCommit[Inbound, list[Reply]] = GroupCommit(self._run_batch)
 
     async def register(self) -> None:
         """Stores a snapshot of each questionnaire version (start-up).
@@ -91,8 +93,15 @@ class Conversation:
         """Record what the respondent said and return what to show next."""
         ref = inbound.respondent
         lock = self._locks.setdefault((ref.channel, ref.pseudonym), asyncio.Lock())
-        async with lock, self.store.unit() as unit:
-            return await _Step(self, unit, inbound).run()
+        async with lock:
+            return await self.batches.submit(inbound)
+
+    async def _run_batch(self, inbounds: list[Inbound]) -> list[list[Reply]]:
+        """Applies steps of different respondents in one transaction; replies only after it commits."""
+        async with self.store.unit() as unit:
+            steps = [_Step(self, unit, inbound) for inbound in inbounds]
+            found = await unit.latest_submissions([step.key for step in steps])
+            return [await step.run(found.get(step.key)) for step in steps]
 
 
 class _Step:
@@ -107,15 +116,16 @@ class _Step:
         self.notes: list[Reply] = []
         self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
         self.sub: Submission | None = None
+        self._visible_cache: list[Question] | None = None
+        self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, self.q.id)
 
     # -- entry ---------------------------------------------------------------------------------
 
-    async def run(self) -> list[Reply]:
+    async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
         if not self.q.is_open(self.now):
             return [self.c.present.closed(self.q, self.language, self.now)]
-        ref = inbound.respondent
-        self.sub = await self.unit.latest_submission(ref.channel, ref.pseudonym, self.q.id)
+        self.sub = submission
         if self.sub is not None:
             self.language = self.sub.language  # type: ignore[assignment]
         action, argument, text = inbound.action, inbound.argument, None
@@ -208,7 +218,7 @@ class _Step:
         if action is Action.SKIP:
             if question.required:
                 return [self._problem("error_required"), *self._show()]
-            self.unit.save_answer(sub, question.code, AnswerValue(skipped=True), self.now)
+            self._save(question.code, AnswerValue(skipped=True))
             return self._advance(question.code)
         if action is Action.DONE and question.type is QuestionType.MULTIPLE_CHOICE:
             picks = sub.draft if sub.draft is not None else self._stored_options(question)
@@ -246,7 +256,7 @@ class _Step:
             sub.step = Step.OTHER
             return self._show()
         sub.draft = None
-        self.unit.save_answer(sub, question.code, parsed, self.now)
+        self._save(question.code, parsed)
         return self._advance(question.code)
 
     def _on_other(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
@@ -276,7 +286,7 @@ class _Step:
         value = AnswerValue(options=list(sub.draft or []), text=text)
         sub.draft = None
         sub.step = Step.QUESTION
-        self.unit.save_answer(sub, question.code, value, self.now)
+        self._save(question.code, value)
         return self._advance(question.code)
 
     def _back(self, question: Question) -> list[Reply]:
@@ -347,7 +357,7 @@ class _Step:
             return [self._problem("error_required"), *self._show()]
         shown = {q.code for q in visible}
         # Answers to questions the respondent's own changes have hidden are no longer theirs to give.
-        self.unit.drop_answers(sub, [code for code in sub.answers if self.q.question(code) and code not in shown])
+        self._drop([code for code in sub.answers if self.q.question(code) and code not in shown])
         sub.status, sub.step = Status.COMPLETED, Step.DONE
         sub.finished_at = sub.finished_at or self.now
         return [self.c.present.thanks(self.q, self.language)]
@@ -366,7 +376,7 @@ class _Step:
         if sub.status == Status.COMPLETED:
             sub.step, sub.current, sub.draft, sub.editing = Step.DONE, None, None, False
             return [self.c.present.goodbye("note_kept", self.language)]
-        self.unit.drop_answers(sub, list(sub.answers))
+        self._drop(list(sub.answers))
         sub.status, sub.finished_at = Status.CANCELLED, self.now
         return [self.c.present.goodbye("cancelled", self.language)]
 
@@ -390,8 +400,9 @@ class _Step:
         visible = self._visible()
         if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
             question = self.q.question(sub.current)
-            if question is not None and question in visible:
-                position = (visible.index(question) + 1, len(visible))
+            codes = [q.code for q in visible]
+            if question is not None and question.code in codes:
+                position = (codes.index(question.code) + 1, len(visible))
                 stored = self._stored(question)
                 if sub.step == Step.OTHER:
                     return [self.c.present.other(question, self.language)]
@@ -401,9 +412,22 @@ class _Step:
         answers = [(q, self._stored(q)) for q in visible]
         return [self.c.present.summary(self.q, self.language, answers, completed=sub.status == Status.COMPLETED)]
 
+    def _save(self, code: str, value: AnswerValue) -> None:
+        assert self.sub is not None
+        self.unit.save_answer(self.sub, code, value, self.now)
+        self._visible_cache = None
+
+    def _drop(self, codes: list[str]) -> None:
+        assert self.sub is not None
+        self.unit.drop_answers(self.sub, codes)
+        self._visible_cache = None
+
     def _visible(self) -> list[Question]:
-        values = {q.code: self._value(q) for q in self.q.questions}
-        return visible_questions(self.q, values)
+        """The questions shown given the answers so far (computed once per change)."""
+        if self._visible_cache is None:
+            values = {q.code: self._value(q) for q in self.q.questions}
+            self._visible_cache = visible_questions(self.q, values)
+        return self._visible_cache
 
     def _stored(self, question: Question) -> AnswerValue | None:
         sub = self.sub

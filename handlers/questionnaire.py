@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -80,7 +81,7 @@ class Question(_Strict):
     def _one_condition_is_a_list(cls, value: Any) -> Any:
         return [value] if isinstance(value, Mapping) else value
 
-    @property
+    @cached_property
     def option_codes(self) -> tuple[str, ...]:
         """Codes a respondent may pick (yes/no questions have two fixed ones)."""
         if self.type is QuestionType.YES_NO:
@@ -119,9 +120,13 @@ class Questionnaire(_Strict):
     privacy: Privacy
     questions: tuple[Question, ...] = Field(min_length=1)
 
+    @cached_property
+    def _by_code(self) -> dict[str, Question]:
+        return {question.code: question for question in reversed(self.questions)}
+
     def question(self, code: str) -> Question | None:
         """Returns the question with this code, if there is one."""
-        return next((question for question in self.questions if question.code == code), None)
+        return self._by_code.get(code)
 
     def structure_digest(self) -> str:
         """Hashes what stored answers depend on (codes, types, limits), not the wording.

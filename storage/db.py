@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BEGIN = "sqlite_begin"  # execution option: DEFERRED (default) or IMMEDIATE
 
 
 class DatabaseUnavailable(Exception):
@@ -36,9 +37,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Builds the async engine for an SQLAlchemy URL (SQLite/aiosqlite or PostgreSQL/asyncpg)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        # SQLite has one writer at a time. One connection per process lets concurrent steps
-        # queue in asyncio for it, instead of each thread sleeping in SQLite's busy handler.
-        engine = create_async_engine(_sqlite_url(url), echo=echo, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine = create_async_engine(_sqlite_url(url), echo=echo)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
@@ -65,9 +64,10 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # IMMEDIATE takes the write lock up front: a read-then-write step from another
-        # process (the CLI beside the service) waits for it instead of failing with BUSY.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE takes the write lock up front: a read-then-write step waits for another
+        # writer (the CLI beside the service) instead of failing with SQLITE_BUSY halfway.
+        mode = connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {'IMMEDIATE' if mode == 'IMMEDIATE' else 'DEFERRED'}")
 
 
 def create_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

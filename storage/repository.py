@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
+from storage.db import SQLITE_BEGIN
 from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
+
+SubmissionKey = tuple[str, str, str]  # channel, pseudonym, questionnaire id
 
 
 class VersionConflict(Exception):
@@ -64,26 +67,40 @@ class Unit:
         return respondent
 
     async def latest_submission(self, channel: str, pseudonym: str, questionnaire_id: str) -> Submission | None:
-        """Returns the respondent's newest submission that is not cancelled, with its answers.
+        """Returns the respondent's newest submission that is not cancelled, with its answers."""
+        key = (channel, pseudonym, questionnaire_id)
+        return (await self.latest_submissions([key])).get(key)
 
-        Locks the row on PostgreSQL so two steps of one respondent never interleave.
+    async def latest_submissions(self, keys: Sequence[SubmissionKey]) -> dict[SubmissionKey, Submission]:
+        """Loads, in one query, each respondent's newest live submission with its answers.
+
+        Keys are (channel, pseudonym, questionnaire id). On PostgreSQL the rows are locked
+        until commit, so steps from another process never interleave with these.
         """
-        query: Select[Submission] = (
-            select(Submission)
+        if not keys:
+            return {}
+        query = (
+            select(Submission, Respondent.channel, Respondent.pseudonym)
             .join(Respondent, Respondent.id == Submission.respondent_id)
             .where(
-                Respondent.channel == channel,
-                Respondent.pseudonym == pseudonym,
-                Submission.questionnaire_id == questionnaire_id,
+                # Two IN lists (not a row-value IN) so SQLite searches the (channel, pseudonym)
+                # index; with a row value or an ORDER BY it scans every submission.
+                Respondent.channel.in_({k[0] for k in keys}),
+                Respondent.pseudonym.in_({k[1] for k in keys}),
+                Submission.questionnaire_id.in_({k[2] for k in keys}),
                 Submission.status != Status.CANCELLED,
             )
-            .order_by(Submission.id.desc())
-            .limit(1)
             .options(selectinload(Submission.answers))
         )
         if self._dialect == "postgresql":
             query = query.with_for_update(of=Submission)
-        return (await self.session.scalars(query)).first()
+        wanted = set(keys)
+        found: dict[SubmissionKey, Submission] = {}
+        for submission, channel, pseudonym in await self.session.execute(query):
+            key = (channel, pseudonym, submission.questionnaire_id)
+            if key in wanted and (key not in found or found[key].id < submission.id):
+                found[key] = submission  # the newest wins
+        return found
 
     def add(self, row: Any) -> None:
         """Adds a new row to the transaction."""
@@ -136,11 +153,18 @@ class Store:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        engine: AsyncEngine = sessions.kw["bind"]
+        self._reader = engine
+        self._writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"})
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[Unit]:
-        """Runs one transaction; it commits when the block ends without an exception."""
-        async with self.sessions() as session, session.begin():
+    async def unit(self, *, write: bool = True) -> AsyncIterator[Unit]:
+        """Runs one transaction; it commits when the block ends without an exception.
+
+        A writing unit takes SQLite's write lock up front (BEGIN IMMEDIATE), so its reads
+        and writes see one state; a reading one lets writers go on beside it.
+        """
+        async with self.sessions(bind=self._writer if write else self._reader) as session, session.begin():
             yield Unit(session)
 
     async def register_questionnaire(
@@ -199,7 +223,7 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
     )
     if filters.questionnaire_id:
         query = query.where(Submission.questionnaire_id == filters.questionnaire_id)
-    async with store.sessions() as session, session.begin():
-        result = await session.stream(query)
+    async with store.unit(write=False) as unit:
+        result = await unit.session.stream(query)
         async for submission, pseudonym in result:
             yield submission, pseudonym
