@@ -23,15 +23,6 @@ NOW = datetime(2026, 5, 30, 12, 0, tzinfo=UTC)
 TABLES = {"respondent", "contact", "questionnaire_version", "submission", "answer"}
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database: a SQLite file, or a fresh database on the throwaway PostgreSQL server."""
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/t.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def blank_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine on the empty database, disposed afterwards."""

@@ -1,0 +1,74 @@
+"""The whole engine on each database: SQLite and a real PostgreSQL, through the service as it runs."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection, func, select
+
+from bot.service import Service, open_service
+from handlers.messages import Action, ReplyKind
+from storage.models import Answer, Base, Status, Submission
+from tests.conftest import FakeClock, Person, make_settings
+from tests.unit.test_conversation import answer_everything
+
+
+async def test_migrations_match_the_models(database_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
+    async with open_service(settings, clock=clock) as service:
+
+        def differences(connection: Connection) -> list[object]:
+            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+        async with service.engine.connect() as connection:
+            assert await connection.run_sync(differences) == []
+
+
+async def test_walk_restart_and_review(database_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
+    async with open_service(settings, clock=clock) as service:
+        person = Person(service, "maria")
+        await person.begin(source="dzien-sasiada-ochota-2026-06-06")
+        await person.tap("ochota")
+    async with open_service(settings, clock=clock) as service:
+        person = Person(service, "maria")
+        await person.start()
+        assert person.kinds == [ReplyKind.INFO, ReplyKind.QUESTION]
+        await person.act(Action.BACK)
+        await answer_everything(person)
+        await person.act(Action.CONFIRM)
+        assert person.last.kind is ReplyKind.THANKS
+        await person.start()
+        assert person.last.kind is ReplyKind.SUMMARY
+        async with service.store.sessions() as session:
+            [submission] = (await session.scalars(select(Submission))).all()
+            assert submission.status == Status.COMPLETED
+            assert submission.event == "dzien-sasiada-ochota-2026-06-06" and submission.event_known
+            assert await session.scalar(select(func.count()).select_from(Answer)) == 12
+
+
+async def test_many_respondents_at_once_share_transactions(database_url: str, tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
+    async with open_service(settings, clock=clock) as service:
+
+        async def resident(n: int) -> None:
+            person = Person(service, f"resident-{n}", channel="telegram")
+            await person.begin()
+            await answer_everything(person)
+            await person.act(Action.CONFIRM)
+            assert person.last.kind is ReplyKind.THANKS
+
+        await asyncio.gather(*(resident(n) for n in range(25)))
+        await _assert_counts(service, submissions=25, answers=25 * 12)
+
+
+async def _assert_counts(service: Service, *, submissions: int, answers: int) -> None:
+    async with service.store.sessions() as session:
+        done = await session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.status == Status.COMPLETED)
+        )
+        assert done == submissions
+        assert await session.scalar(select(func.count()).select_from(Answer)) == answers
