@@ -131,3 +131,29 @@ def test_chat_in_english_and_unknown_questionnaire(env: dict[str, str]) -> None:
 def test_run_without_channels_says_what_to_do(env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["run"], env=env)
     assert result.exit_code == 0
+
+
+def test_a_changed_structure_needs_a_new_version(env: dict[str, str], tmp_path: Path) -> None:
+    import shutil
+
+    config_dir = tmp_path / "config"
+    shutil.copytree(CONFIG, config_dir)
+    env = {**env, "WSPOLNOTA_CONFIG_DIR": str(config_dir)}
+    assert invoke(env, "chat", input="1\n1\n").exit_code == 0  # answers stored under version 1
+    path = config_dir / "questionnaires" / "wizja-i-wartosci.yaml"
+    original = path.read_text()
+
+    path.write_text(original.replace("Ile masz lat?", "W jakim jesteś wieku?"))  # wording: fine
+    assert invoke(env, "chat", input="").exit_code == 0
+
+    path.write_text(original.replace("code: outside_warsaw", "code: poza_warszawa"))  # a code: not without a version
+    refused = CliRunner().invoke(main, ["chat"], env=env, input="")
+    assert refused.exit_code == 1
+    assert "raise `version` to 2" in refused.output
+    assert "Traceback" not in refused.output
+
+    path.write_text(
+        original.replace("code: outside_warsaw", "code: poza_warszawa").replace("version: 1", "version: 2", 1)
+    )
+    resumed = invoke(env, "chat", input="")
+    assert resumed.exit_code == 0 and "Witamy z powrotem" in resumed.output

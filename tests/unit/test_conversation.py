@@ -365,3 +365,29 @@ async def test_closed_questionnaire_answers_politely(service: Service, clock: Fa
     await person.start()
     assert person.last.kind is ReplyKind.CLOSED and "30.06.2026" in person.last.text
     assert await rows(service, Submission) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "too_long", "required", "stale"),
+    [
+        ("pl", "limit to 1500", "potrzebujemy odpowiedzi", "wcześniejszym pytaniu"),
+        ("en", "the limit is 1500", "needs an answer", "earlier question"),
+        ("uk", "ліміт – 1500", "потрібна відповідь", "попереднього питання"),
+    ],
+)
+async def test_problems_are_explained_in_the_respondents_language(
+    service: Service, language: str, too_long: str, required: str, stale: str
+) -> None:
+    person = Person(service, f"p-{language}")
+    await person.begin(language=language)
+    await person.tap("wola")
+    await person.send("x" * 1501)
+    assert too_long in person.replies[0].text
+    await person.send(choice="mokotow", question="district")
+    assert stale in person.replies[0].text
+    for _ in range(10):
+        await person.act(Action.SKIP)
+    await person.send("1")  # typed picks are a whole answer: the report, so the email question appears
+    await person.act(Action.SKIP)
+    assert person.last.question == "email"
+    assert required in person.replies[0].text
