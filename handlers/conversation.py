@@ -113,7 +113,6 @@ class _Step:
         self.inbound = inbound
         self.q = conversation.questionnaire_for(inbound)
         self.now = conversation.clock()
-        self.notes: list[Reply] = []
         self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
         self.sub: Submission | None = None
         self._visible_cache: list[Question] | None = None
@@ -140,7 +139,7 @@ class _Step:
             elif text.startswith("/") and action is None and len(text) < 40 and " " not in text:
                 return [self._problem("error_unknown_command"), *self._show()]
         if action is Action.LANGUAGE:
-            return self._change_language(argument)
+            return await self._change_language(argument)
         if action is Action.HELP:
             return [self.c.present.help(self.language), *self._show()]
         if self.sub is None or self.sub.status == Status.CONSENT:
@@ -172,22 +171,8 @@ class _Step:
                 await self.unit.delete_submission(self.sub)
             return [self.c.present.goodbye("declined", self.language)]
         if self.sub is None:
-            respondent = await self.unit.ensure_respondent(ref.channel, ref.pseudonym, self.now)
-            self.sub = Submission(
-                respondent_id=respondent.id,
-                questionnaire_id=self.q.id,
-                questionnaire_version=self.q.version,
-                channel=ref.channel,
-                language=self.language,
-                status=Status.CONSENT,
-                step=Step.QUESTION,
-                editing=False,
-                event_known=False,
-                started_at=self.now,
-                updated_at=self.now,
-                answers={},
-            )
-            self.unit.add(self.sub)
+            await self._open_pending()
+        assert self.sub is not None
         if event is not None:
             self.sub.event, self.sub.stand, self.sub.event_known = event, stand, event in self.c.events
         if action is not Action.ACCEPT:
@@ -202,6 +187,26 @@ class _Step:
         self._go_to(visible[0].code)
         intro = self.c.present.intro(self.q, self.language)
         return [*([intro] if intro else []), *self._show()]
+
+    async def _open_pending(self) -> None:
+        """Starts a submission waiting for consent; declining deletes it with everything else."""
+        ref = self.inbound.respondent
+        respondent = await self.unit.ensure_respondent(ref.channel, ref.pseudonym, self.now)
+        self.sub = Submission(
+            respondent_id=respondent.id,
+            questionnaire_id=self.q.id,
+            questionnaire_version=self.q.version,
+            channel=ref.channel,
+            language=self.language,
+            status=Status.CONSENT,
+            step=Step.QUESTION,
+            editing=False,
+            event_known=False,
+            started_at=self.now,
+            updated_at=self.now,
+            answers={},
+        )
+        self.unit.add(self.sub)
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -380,14 +385,16 @@ class _Step:
         sub.status, sub.finished_at = Status.CANCELLED, self.now
         return [self.c.present.goodbye("cancelled", self.language)]
 
-    def _change_language(self, argument: str | None) -> list[Reply]:
+    async def _change_language(self, argument: str | None) -> list[Reply]:
         language = as_language(argument)
         if language is None:
             return [self.c.present.languages(self.language)]
         self.language = language
-        if self.sub is not None:
-            self.sub.language = language
-            self.sub.updated_at = self.now
+        if self.sub is None:
+            await self._open_pending()  # so the choice outlives this message
+        assert self.sub is not None
+        self.sub.language = language
+        self.sub.updated_at = self.now
         return [self.c.present.note("note_language", language), *self._show()]
 
     # -- reading state -------------------------------------------------------------------------

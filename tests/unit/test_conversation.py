@@ -391,3 +391,10 @@ async def test_problems_are_explained_in_the_respondents_language(
     await person.act(Action.SKIP)
     assert person.last.question == "email"
     assert required in person.replies[0].text
+
+
+async def test_a_language_chosen_first_thing_is_kept(person: Person) -> None:
+    await person.send("/language uk", language="pl")
+    assert person.last.kind is ReplyKind.PRIVACY and person.last.language == "uk"
+    await person.send(action=Action.ACCEPT, language="pl")  # the client still says Polish
+    assert person.last.language == "uk" and person.last.heading == "Питання 1 з 12"
