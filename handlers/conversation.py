@@ -101,7 +101,19 @@ class Conversation:
         async with self.store.unit() as unit:
             steps = [_Step(self, unit, inbound) for inbound in inbounds]
             found = await unit.latest_submissions([step.key for step in steps])
-            return [await step.run(found.get(step.key)) for step in steps]
+            receipts = await unit.claim_receipts([i.receipt for i in inbounds if i.receipt is not None])
+            results = []
+            for step in steps:
+                receipt = step.inbound.receipt
+                item = receipts.get(receipt) if receipt is not None else None
+                if receipt is not None and (item is None or item.handled_at is not None):
+                    # Delivered again after its effect was committed: show where they are, apply nothing.
+                    results.append(step.replay(found.get(step.key)))
+                    continue
+                results.append(await step.run(found.get(step.key)))
+                if item is not None:
+                    item.handled_at = step.now
+            return results
 
 
 class _Step:
@@ -120,6 +132,13 @@ class _Step:
 
     # -- entry ---------------------------------------------------------------------------------
 
+    def replay(self, submission: Submission | None) -> list[Reply]:
+        """Shows where the respondent is, without applying the input again."""
+        self.sub = submission
+        if self.sub is not None:
+            self.language = self.sub.language  # type: ignore[assignment]
+        return self._show()
+
     async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
         if not self.q.is_open(self.now):
@@ -127,6 +146,9 @@ class _Step:
         self.sub = submission
         if self.sub is not None:
             self.language = self.sub.language  # type: ignore[assignment]
+        if inbound.unsupported is not None:
+            key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
+            return [self._problem(key), *self._show()]
         action, argument, text = inbound.action, inbound.argument, None
         if inbound.text is not None:
             if len(inbound.text) > MAX_INPUT:
@@ -142,6 +164,10 @@ class _Step:
             return await self._change_language(argument)
         if action is Action.HELP:
             return [self.c.present.help(self.language), *self._show()]
+        if action is Action.FORGET:
+            return await self._forget(argument)
+        if action in (Action.PRIVACY, Action.EVENTS, Action.MYDATA):
+            return [*self._information(action), *self._show()]
         if self.sub is None or self.sub.status == Status.CONSENT:
             return await self._consent(action, argument)
         self.sub.questionnaire_version = self.q.version
@@ -384,6 +410,27 @@ class _Step:
         self._drop(list(sub.answers))
         sub.status, sub.finished_at = Status.CANCELLED, self.now
         return [self.c.present.goodbye("cancelled", self.language)]
+
+    def _information(self, action: Action) -> list[Reply]:
+        """What /privacy, /events and /mydata show before the current question."""
+        sub = self.sub
+        if action is Action.EVENTS:
+            return [self.c.present.events(list(self.c.events.values()), self.language, self.now)]
+        if action is Action.PRIVACY:
+            consenting = sub is None or sub.status == Status.CONSENT
+            return [] if consenting else [self.c.present.privacy_notice(self.q, self.language)]
+        answers = [] if sub is None else [(q, self._stored(q)) for q in self.q.questions if q.code in sub.answers]
+        return [self.c.present.my_data(self.language, answers)]
+
+    async def _forget(self, argument: str | None) -> list[Reply]:
+        ref = self.inbound.respondent
+        if argument == "yes":
+            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub)
+            self.sub = None
+            return [self.c.present.goodbye("forgotten", self.language)]
+        if argument == "no":
+            return [self.c.present.note("note_kept", self.language), *self._show()]
+        return [self.c.present.forget_question(self.language)]
 
     async def _change_language(self, argument: str | None) -> list[Reply]:
         language = as_language(argument)

@@ -22,6 +22,10 @@ class Action(StrEnum):
     LANGUAGE = "language"  # argument: pl, en or uk; none asks which
     CANCEL = "cancel"
     HELP = "help"
+    PRIVACY = "privacy"  # show the privacy notice again
+    EVENTS = "events"  # upcoming events
+    MYDATA = "mydata"  # the respondent's stored answers, back to them
+    FORGET = "forget"  # erase everything about them; argument "yes" confirms, "no" keeps
 
 
 class ReplyKind(StrEnum):
@@ -34,6 +38,7 @@ class ReplyKind(StrEnum):
     CLOSED = "closed"
     GOODBYE = "goodbye"  # declined or cancelled: nothing more to ask
     LANGUAGES = "languages"
+    FORGET = "forget"  # asks to confirm erasing everything
 
 
 class InputKind(StrEnum):
@@ -71,6 +76,8 @@ class Inbound:
     source: str | None = None  # event slug (and stand) from a deep link or QR code
     language: str | None = None  # the client's language, used for a newcomer
     questionnaire: str | None = None  # None means the service's default
+    unsupported: str | None = None  # "not_text" (a sticker, photo…) or "edited": nothing to record
+    receipt: int | None = None  # the inbox item this input came from: applied at most once
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.answers import describe_answer
+from handlers.events import Event, upcoming_events
 from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
 from handlers.messages import Action, Choice, InputKind, Reply, ReplyKind
 from handlers.questionnaire import Question, Questionnaire, QuestionType
@@ -62,6 +63,29 @@ MESSAGES: dict[str, set[str]] = {
     "error_required": set(),
     "error_stale": set(),
     "error_unknown_command": set(),
+    "error_not_text": set(),
+    "error_edited": set(),
+    "error_flood": set(),
+    "forget_question": set(),
+    "forgotten": set(),
+    "btn_forget_yes": set(),
+    "btn_forget_no": set(),
+    "events_title": set(),
+    "events_none": set(),
+    "mydata_title": set(),
+    "mydata_none": set(),
+    "group_private": set(),
+    "btn_open_private": set(),
+    "cmd_start": set(),
+    "cmd_help": set(),
+    "cmd_language": set(),
+    "cmd_back": set(),
+    "cmd_skip": set(),
+    "cmd_cancel": set(),
+    "cmd_events": set(),
+    "cmd_privacy": set(),
+    "cmd_mydata": set(),
+    "cmd_forget": set(),
 }
 
 
@@ -94,6 +118,44 @@ class Presenter:
             *self._language_buttons(language),
         )
         return Reply(ReplyKind.PRIVACY, text, language, navigation=navigation)
+
+    def privacy_notice(self, q: Questionnaire, language: Language) -> Reply:
+        """The privacy notice on its own, to read again later."""
+        return Reply(ReplyKind.INFO, f"{q.title(language)}\n\n{q.privacy.text(language)}", language)
+
+    def events(self, events: Sequence[Event], language: Language, now: datetime) -> Reply:
+        """Upcoming events with place, time and accessibility notes."""
+        upcoming = upcoming_events({e.slug: e for e in events}, now)
+        if not upcoming:
+            return Reply(ReplyKind.INFO, self.catalog("events_none", language), language)
+        lines = [self.catalog("events_title", language)]
+        for event in upcoming:
+            starts, ends = event.starts.astimezone(WARSAW), event.ends.astimezone(WARSAW)
+            entry = (
+                f"• {event.name(language)}\n  {starts:%d.%m.%Y %H:%M}–{ends:%H:%M}, {event.address} ({event.district})"
+            )
+            if event.accessibility:
+                entry += f"\n  {event.accessibility(language)}"
+            lines.append(entry)
+        return Reply(ReplyKind.INFO, "\n\n".join(lines), language)
+
+    def my_data(self, language: Language, answers: Sequence[tuple[Question, AnswerValue | None]]) -> Reply:
+        """Everything stored from this respondent, back to them."""
+        if not answers:
+            return Reply(ReplyKind.INFO, self.catalog("mydata_none", language), language)
+        lines = [self.catalog("mydata_title", language)]
+        for question, value in answers:
+            shown = describe_answer(question, value, self.catalog, language) if value else ""
+            lines.append(f"{question.label(language)}\n→ {shown}")
+        return Reply(ReplyKind.INFO, "\n\n".join(lines), language)
+
+    def forget_question(self, language: Language) -> Reply:
+        """Asks to confirm erasing everything about the respondent."""
+        navigation = (
+            self._button("btn_forget_yes", language, Action.FORGET, "yes"),
+            self._button("btn_forget_no", language, Action.FORGET, "no"),
+        )
+        return Reply(ReplyKind.FORGET, self.catalog("forget_question", language), language, navigation=navigation)
 
     def intro(self, q: Questionnaire, language: Language) -> Reply | None:
         """The questionnaire's introduction, shown once after consent."""

@@ -173,3 +173,27 @@ class Answer(Base):
 
     def __repr__(self) -> str:
         return f"Answer(submission_id={self.submission_id}, question_code={self.question_code!r})"
+
+
+class InboxItem(Base):
+    """Something a channel received, kept durably before it is acknowledged upstream.
+
+    Telegram updates land here before the next getUpdates confirms them; the step that handles
+    one marks it handled in the same transaction, so a redelivery or a restart never applies it
+    twice. The payload is erased once replied to: it held the sender's message.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (UniqueConstraint("channel", "external_id"), Index(None, "channel", "replied_at", "id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    chat: Mapped[str | None] = mapped_column(String(64))  # handled in order per chat
+    payload: Mapped[dict[str, Any] | None]
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None]  # its effect is committed
+    replied_at: Mapped[datetime | None]  # and the answer to it was sent; until then a restart re-sends
+
+    def __repr__(self) -> str:
+        return f"InboxItem(id={self.id}, channel={self.channel!r}, external_id={self.external_id!r})"

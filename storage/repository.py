@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import BigInteger, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from storage.db import SQLITE_BEGIN
-from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
+from storage.models import Answer, Contact, InboxItem, QuestionnaireVersion, Respondent, Status, Submission
 
 SubmissionKey = tuple[str, str, str]  # channel, pseudonym, questionnaire id
 
@@ -45,7 +45,7 @@ class Unit:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self._dialect = session.get_bind().dialect.name
+        self.dialect = session.get_bind().dialect.name
 
     async def find_respondent(self, channel: str, pseudonym: str) -> Respondent | None:
         """Returns the respondent with this pseudonym on this channel, if known."""
@@ -56,7 +56,7 @@ class Unit:
 
     async def ensure_respondent(self, channel: str, pseudonym: str, now: datetime) -> Respondent:
         """Returns the respondent, creating it if needed (safe when two steps race)."""
-        insert = pg_insert if self._dialect == "postgresql" else sqlite_insert
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
         await self.session.execute(
             insert(Respondent)
             .values(channel=channel, pseudonym=pseudonym, created_at=now)
@@ -92,7 +92,7 @@ class Unit:
             )
             .options(selectinload(Submission.answers))
         )
-        if self._dialect == "postgresql":
+        if self.dialect == "postgresql":
             query = query.with_for_update(of=Submission)
         wanted = set(keys)
         found: dict[SubmissionKey, Submission] = {}
@@ -137,6 +137,27 @@ class Unit:
         )
         if not others:
             await self.session.execute(delete(Respondent).where(Respondent.id == respondent_id))
+
+    async def claim_receipts(self, ids: Sequence[int]) -> dict[int, InboxItem]:
+        """Loads inbox items a step is about to handle (locked on PostgreSQL)."""
+        if not ids:
+            return {}
+        query = select(InboxItem).where(InboxItem.id.in_(ids))
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return {item.id: item for item in await self.session.scalars(query)}
+
+    async def forget_respondent(self, channel: str, pseudonym: str, loaded: Submission | None = None) -> bool:
+        """Erases a respondent with their contact data, submissions and answers; tells if any existed.
+
+        `loaded` is a submission of theirs this transaction holds, so the session forgets it too.
+        """
+        if loaded is not None:
+            await self.session.delete(loaded)
+        result = await self.session.execute(
+            delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     async def set_contact(self, respondent_id: int, address: str, now: datetime) -> None:
         """Keeps the address needed to reach a respondent again."""
@@ -227,3 +248,70 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
         result = await unit.session.stream(query)
         async for submission, pseudonym in result:
             yield submission, pseudonym
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One item a channel received: its id upstream, the chat it belongs to, and its content."""
+
+    external_id: str
+    chat: str | None
+    payload: dict[str, Any]
+
+
+async def receive(store: Store, channel: str, items: Sequence[Received], now: datetime) -> int:
+    """Stores received items durably, skipping ones seen before; returns how many were new."""
+    if not items:
+        return 0
+    async with store.unit() as unit:
+        insert = pg_insert if unit.dialect == "postgresql" else sqlite_insert
+        result = await unit.session.execute(
+            insert(InboxItem)
+            .values(
+                [
+                    {
+                        "channel": channel,
+                        "external_id": i.external_id,
+                        "chat": i.chat,
+                        "payload": i.payload,
+                        "received_at": now,
+                    }
+                    for i in items
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxItem]:
+    """Lists received items not yet answered, oldest first."""
+    async with store.unit(write=False) as unit:
+        query = (
+            select(InboxItem)
+            .where(InboxItem.channel == channel, InboxItem.replied_at.is_(None))
+            .order_by(InboxItem.id)
+            .limit(limit)
+        )
+        return list(await unit.session.scalars(query))
+
+
+async def mark_replied(store: Store, ids: Sequence[int], now: datetime) -> None:
+    """Marks items answered (and handled), erasing the message they held."""
+    if not ids:
+        return
+    async with store.unit() as unit:
+        await unit.session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_(ids))
+            .values(replied_at=now, handled_at=func.coalesce(InboxItem.handled_at, now), payload=None)
+        )
+
+
+async def last_external_number(store: Store, channel: str) -> int | None:
+    """The highest numeric external id received on a channel (Telegram's update_id)."""
+    async with store.unit(write=False) as unit:
+        value = await unit.session.scalar(
+            select(func.max(cast(InboxItem.external_id, BigInteger))).where(InboxItem.channel == channel)
+        )
+        return int(value) if value is not None else None

@@ -398,3 +398,63 @@ async def test_a_language_chosen_first_thing_is_kept(person: Person) -> None:
     assert person.last.kind is ReplyKind.PRIVACY and person.last.language == "uk"
     await person.send(action=Action.ACCEPT, language="pl")  # the client still says Polish
     assert person.last.language == "uk" and person.last.heading == "Питання 1 з 12"
+
+
+async def test_privacy_events_and_my_data_on_request(person: Person, service: Service, clock: FakeClock) -> None:
+    from datetime import UTC, datetime
+
+    await person.begin()
+    await person.send("/privacy")
+    assert person.kinds == [ReplyKind.INFO, ReplyKind.QUESTION]
+    assert "Administratorem danych" in person.replies[0].text
+    clock.now = datetime(2026, 5, 20, tzinfo=UTC)
+    await person.act(Action.EVENTS)
+    events = person.replies[0].text
+    assert "Najbliższe wydarzenia" in events and "29.05.2026 17:30–20:00" in events
+    assert "tłumacz języka migowego" in events  # accessibility notes come with the place
+    await person.act(Action.MYDATA)
+    assert "Nie mamy zapisanych" in person.replies[0].text
+    await person.tap("wola")
+    await person.send("Sąsiedzi.")
+    await person.act(Action.MYDATA)
+    assert "Wola" in person.replies[0].text and "Sąsiedzi." in person.replies[0].text
+
+
+async def test_forget_erases_everything_after_confirmation(person: Person, service: Service) -> None:
+    await person.begin()
+    await person.tap("wola")
+    await person.send("/forget")
+    assert person.last.kind is ReplyKind.FORGET
+    await person.act(Action.FORGET, "no")
+    assert await rows(service, Answer) == 1
+    await person.act(Action.FORGET)
+    await person.act(Action.FORGET, "yes")
+    assert person.last.kind is ReplyKind.GOODBYE
+    for model in (Respondent, Submission, Answer, Contact):
+        assert await rows(service, model) == 0
+    await person.start()
+    assert person.last.kind is ReplyKind.PRIVACY
+
+
+async def test_stickers_and_edits_get_a_note_and_store_nothing(person: Person, service: Service) -> None:
+    await person.begin()
+    await person.send(unsupported="not_text")
+    assert person.kinds == [ReplyKind.PROBLEM, ReplyKind.QUESTION]
+    assert "tekstem albo przyciskami" in person.replies[0].text
+    await person.send(unsupported="edited")
+    assert "Zmian w wysłanych wiadomościach" in person.replies[0].text
+    assert await rows(service, Answer) == 0
+
+
+async def test_a_receipt_is_applied_once(person: Person, service: Service, clock: FakeClock) -> None:
+    from storage.repository import Received, receive, unreplied
+
+    await person.begin()
+    await receive(service.store, "telegram", [Received("1001", "1", {"text": "Wola"})], clock())
+    [item] = await unreplied(service.store, "telegram")
+    await person.send("Wola", receipt=item.id)
+    assert person.last.question == "community_meaning"
+    await person.send("Wola", receipt=item.id)  # the same update again, after a crash before replying
+    assert person.kinds == [ReplyKind.QUESTION] and person.last.question == "community_meaning"
+    assert (await stored(service))["district"].options == ["wola"]
+    assert await rows(service, Answer) == 1
