@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -120,20 +121,46 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now) -> AsyncIt
         await engine.dispose()
 
 
-async def run(settings: Settings) -> int:
-    """Runs every configured channel until SIGTERM or SIGINT, then stops them in reverse order."""
+class Channel(Protocol):
+    """A transport that runs until `stop` is set, then finishes what it holds."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+def configured_channels(service: Service) -> list[Channel]:
+    """Builds the channels whose settings are present."""
+    channels: list[Channel] = []
+    if service.settings.telegram_token is not None:
+        from bot.telegram import TelegramChannel  # imported only when used: it pulls in the Telegram library
+
+        channels.append(TelegramChannel(service))
+    return channels
+
+
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Runs every configured channel until SIGTERM or SIGINT (or `stop`), then stops them all."""
+    stop = stop or asyncio.Event()
     async with open_service(settings) as service:
-        channels: list[str] = []  # Telegram, mailbox and web chat are wired in here as they arrive
+        channels = configured_channels(service)
         if not channels:
             logger.warning(
-                "No channel is configured yet; the database is ready at %s. "
+                "No channel is configured (set WSPOLNOTA_TELEGRAM_TOKEN); the database is ready at %s. "
                 "Try the questionnaire with `wspolnota chat`.",
                 service.engine.url.render_as_string(hide_password=True),
             )
             return 0
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await stop.wait()
+        logger.info("Service running with %d channel(s)", len(channels))
+        tasks = [asyncio.create_task(channel.run(stop)) for channel in channels]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()  # a channel that crashed stops the service with its error
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(signum)
     return 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from handlers.config_files import ConfigError, Problem
 
@@ -28,6 +28,17 @@ class Settings(BaseModel):
     config_dir: Path = REPOSITORY_CONFIG
     questionnaire: str | None = None  # the default questionnaire id; default the first one
     log_level: str = "INFO"
+    telegram_token: SecretStr | None = None  # the Telegram channel runs when this is set
+    telegram_api_url: str = "https://api.telegram.org/bot"  # python-telegram-bot's base_url
+    telegram_staff_ids: frozenset[int] = frozenset()  # may use /stats and /export
+    telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # getUpdates long-polling seconds
+
+    @field_validator("telegram_staff_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("log_level")
     @classmethod

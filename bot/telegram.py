@@ -1,0 +1,292 @@
+"""The Telegram channel: long polling into a durable inbox, then the engine, then replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.service import Service
+from handlers import telegram_ui
+from handlers.i18n import LANGUAGES, Language, as_language
+from handlers.messages import Reply, RespondentRef
+from handlers.telegram_ui import Intake, IntakeKind
+from reports.export import csv_columns, export_records, write_csv
+from reports.stats import collect_stats, describe_stats
+from storage.repository import Received, SubmissionFilter, last_external_number, mark_replied, receive, unreplied
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CHANNEL = "telegram"
+COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
+FLOOD_WINDOW = 10.0  # seconds
+FLOOD_LIMIT = 20  # updates per user per window; more are acknowledged but not kept
+MAX_ATTEMPTS = 3  # tries to answer one update before it is given up (its effect stays committed)
+
+
+class _FloodGate:
+    """Counts each user's updates in a sliding window; the first one over the limit gets a note."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, deque[float]] = defaultdict(deque)
+
+    def admit(self, user_id: int, now: float) -> bool | None:
+        """True to keep, False to drop quietly, None to drop and say so (the first drop)."""
+        times = self._seen[user_id]
+        while times and now - times[0] > FLOOD_WINDOW:
+            times.popleft()
+        times.append(now)
+        if len(times) <= FLOOD_LIMIT:
+            return True
+        return None if len(times) == FLOOD_LIMIT + 1 else False
+
+
+class TelegramChannel:
+    """Runs the bot inside the service's loop: `async with application`, not `run_polling()`."""
+
+    def __init__(self, service: Service) -> None:
+        settings = service.settings
+        assert settings.telegram_token is not None
+        self.service = service
+        self.poll_timeout = settings.telegram_poll_timeout
+        self.staff = settings.telegram_staff_ids
+        self.application: Application = (  # type: ignore[type-arg]
+            ApplicationBuilder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(settings.telegram_api_url)
+            # Without retries the limiter hands every 429 straight to the caller.
+            .rate_limiter(AIORateLimiter(max_retries=5))
+            .get_updates_request(HTTPXRequest(read_timeout=self.poll_timeout + 10, connect_timeout=10))
+            .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, connect_timeout=10))
+            .updater(None)
+            .build()
+        )
+        self._wake = asyncio.Event()
+        self._flood = _FloodGate()
+        self._attempts: dict[int, int] = defaultdict(int)
+        self._invited_groups: set[int] = set()
+
+    @property
+    def bot(self) -> ExtBot[None]:
+        """The Bot API client (with the rate limiter)."""
+        return self.application.bot  # type: ignore[no-any-return]
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Polls and answers until `stop` is set, then finishes what it holds and shuts down."""
+        async with self.application:
+            await self._prepare()
+            processor = asyncio.create_task(self._process_forever(stop))
+            try:
+                await self._poll_until(stop)
+            finally:
+                self._wake.set()
+                await processor
+        logger.info("Telegram channel stopped")
+
+    async def _prepare(self) -> None:
+        """Drops a webhook (polling and webhooks exclude each other) and sets localized commands."""
+        await self._with_retries(self.bot.delete_webhook)
+        catalog = self.service.config.catalog
+        for language in (None, *LANGUAGES):
+            shown: Language = language or "pl"
+            commands = [BotCommand(name, catalog(f"cmd_{name}", shown)) for name in COMMANDS]
+            await self._with_retries(self.bot.set_my_commands, commands, language_code=language)
+        logger.info("Telegram channel ready as @%s", self.bot.username)
+
+    async def _with_retries(self, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Calls the Bot API at start-up, waiting out flood limits and network faults."""
+        for attempt in range(5):
+            try:
+                return await call(*args, **kwargs)
+            except RetryAfter as err:
+                await asyncio.sleep(_seconds(err.retry_after))
+            except (TimedOut, NetworkError):
+                await asyncio.sleep(min(2**attempt, 30))
+        return await call(*args, **kwargs)
+
+    # -- intake: durable before confirmed -----------------------------------------------------
+
+    async def _poll_until(self, stop: asyncio.Event) -> None:
+        last = await last_external_number(self.service.store, CHANNEL)
+        offset = last + 1 if last is not None else None
+        delay = 1.0
+        while not stop.is_set():
+            stopping = asyncio.create_task(stop.wait())
+            fetching = asyncio.create_task(self.bot.get_updates(offset=offset, timeout=self.poll_timeout))
+            await asyncio.wait({stopping, fetching}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetching.done():
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError, TelegramError):
+                    await fetching
+                return
+            try:
+                updates = fetching.result()
+            except RetryAfter as err:
+                await _pause(stop, _seconds(err.retry_after))
+                continue
+            except (TimedOut, NetworkError) as err:
+                logger.warning("getUpdates failed (%s); retrying in %.0f s", type(err).__name__, delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 1.0
+            if not updates:
+                continue
+            kept = [item for update in updates if (item := self._admit(update)) is not None]
+            # Stored and committed before the next getUpdates call confirms these update ids.
+            await receive(self.service.store, CHANNEL, kept, self.service.conversation.clock())
+            offset = updates[-1].update_id + 1
+            self._wake.set()
+
+    def _admit(self, update: Update) -> Received | None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is not None:
+            verdict = self._flood.admit(user.id, time.monotonic())
+            if verdict is None and chat is not None and chat.type == "private":
+                language = as_language(user.language_code) or "pl"
+                text = self.service.config.catalog("error_flood", language)
+                asyncio.get_running_loop().create_task(self._send_quietly(chat.id, text))
+            if not verdict:
+                return None
+        return Received(str(update.update_id), str(chat.id) if chat else None, update.to_dict())
+
+    async def _send_quietly(self, chat_id: int, text: str) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_message(chat_id, text)
+
+    # -- processing: in order per chat, chats side by side -------------------------------------
+
+    async def _process_forever(self, stop: asyncio.Event) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.process_pending()
+            if stop.is_set():
+                return
+
+    async def process_pending(self) -> None:
+        """Answers everything received and not yet answered (also what a crash left behind)."""
+        while items := await unreplied(self.service.store, CHANNEL):
+            by_chat: dict[str | None, list[tuple[int, dict[str, object]]]] = defaultdict(list)
+            for item in items:
+                if item.payload is not None:
+                    by_chat[item.chat].append((item.id, item.payload))
+            done = await asyncio.gather(*(self._answer_chat(chat_items) for chat_items in by_chat.values()))
+            finished = [item.id for item in items if item.payload is None] + [i for ids in done for i in ids]
+            await mark_replied(self.service.store, finished, self.service.conversation.clock())
+            if not finished:
+                return  # every item failed this round; try again on the next wake
+
+    async def _answer_chat(self, items: list[tuple[int, dict[str, object]]]) -> list[int]:
+        finished = []
+        for item_id, payload in items:
+            try:
+                await self._answer(item_id, Update.de_json(payload, self.bot))
+            except (TelegramError, OSError) as err:
+                self._attempts[item_id] += 1
+                if self._attempts[item_id] < MAX_ATTEMPTS:
+                    logger.warning("Answering update %s failed (%s); will retry", item_id, type(err).__name__)
+                    self._wake.set()
+                    break  # keep this chat's order: later items wait for this one
+                logger.error("Gave up answering update %s after %d tries", item_id, MAX_ATTEMPTS)
+            finished.append(item_id)
+            self._attempts.pop(item_id, None)
+        return finished
+
+    async def _answer(self, item_id: int, update: Update | None) -> None:
+        if update is None:
+            return
+        intake = telegram_ui.classify(update, self._respondent)
+        if intake.kind is IntakeKind.IGNORE:
+            return
+        if intake.kind is IntakeKind.GROUP:
+            await self._invite_to_private(intake)
+            return
+        if intake.kind is IntakeKind.STAFF and intake.user_id in self.staff:
+            await self._staff(intake)
+            return
+        assert intake.inbound is not None and intake.chat_id is not None
+        replies = await self.service.conversation.handle(replace(intake.inbound, receipt=item_id))
+        if intake.callback_id is not None:
+            await self._answer_tap(intake, replies)
+        else:
+            await self._send(intake.chat_id, replies)
+
+    def _respondent(self, user_id: int, chat_id: int) -> RespondentRef:
+        return self.service.respondent(CHANNEL, str(user_id), str(chat_id))
+
+    async def _send(self, chat_id: int, replies: list[Reply]) -> None:
+        for reply in replies:
+            for message in telegram_ui.render(reply):
+                await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
+
+    async def _answer_tap(self, intake: Intake, replies: list[Reply]) -> None:
+        assert intake.callback_id is not None and intake.chat_id is not None
+        outcome = telegram_ui.after_tap(intake.tapped, intake.data or "", replies)
+        with contextlib.suppress(BadRequest):  # a query older than a few minutes can't be answered
+            await self.bot.answer_callback_query(intake.callback_id, text=outcome.alert, show_alert=bool(outcome.alert))
+        if outcome.edit is not None and intake.tapped is not None:
+            try:
+                await self.bot.edit_message_text(
+                    outcome.edit.text,
+                    chat_id=intake.chat_id,
+                    message_id=intake.tapped.message_id,
+                    reply_markup=outcome.edit.keyboard,
+                )
+            except BadRequest as err:
+                if "not modified" not in str(err):
+                    raise
+        await self._send(intake.chat_id, outcome.send)
+
+    async def _invite_to_private(self, intake: Intake) -> None:
+        assert intake.chat_id is not None
+        if intake.chat_id in self._invited_groups:
+            return
+        self._invited_groups.add(intake.chat_id)
+        catalog = self.service.config.catalog
+        link = f"https://t.me/{self.bot.username}?start=group"
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(catalog("btn_open_private", "pl"), url=link)]])
+        with contextlib.suppress(Forbidden):
+            await self.bot.send_message(intake.chat_id, catalog("group_private", "pl"), reply_markup=keyboard)
+
+    async def _staff(self, intake: Intake) -> None:
+        assert intake.chat_id is not None
+        service = self.service
+        now = service.conversation.clock()
+        questionnaire = service.config.questionnaires[service.conversation.default_questionnaire]
+        if intake.command == "stats":
+            stats = await collect_stats(service.store, now, questionnaire.id)
+            await self.bot.send_message(
+                intake.chat_id, describe_stats(stats, [q.code for q in questionnaire.questions])
+            )
+            return
+        logger.warning("Telegram export requested by staff user %s", intake.user_id)
+        buffer = io.StringIO()
+        records = export_records(service.store, service.config.questionnaires, SubmissionFilter(questionnaire.id))
+        await write_csv(records, buffer, csv_columns(questionnaire, include_contact=False))
+        data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        await self.bot.send_document(intake.chat_id, data, filename=f"wspolnota-{now:%Y%m%d-%H%M}.csv")
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Waits out a back-off, returning early when the service stops."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
