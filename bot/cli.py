@@ -65,6 +65,8 @@ def main() -> None:
     Settings come from WSPOLNOTA_* environment variables and a `.env` file (see README).
     """
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and a Bot API URL carries the bot's token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @main.command()

@@ -87,6 +87,7 @@ class TelegramChannel:
         """Polls and answers until `stop` is set, then finishes what it holds and shuts down."""
         async with self.application:
             await self._prepare()
+            self._wake.set()  # first answer what a crash or a stop left received but unanswered
             processor = asyncio.create_task(self._process_forever(stop))
             try:
                 await self._poll_until(stop)
@@ -237,8 +238,6 @@ class TelegramChannel:
     async def _answer_tap(self, intake: Intake, replies: list[Reply]) -> None:
         assert intake.callback_id is not None and intake.chat_id is not None
         outcome = telegram_ui.after_tap(intake.tapped, intake.data or "", replies)
-        with contextlib.suppress(BadRequest):  # a query older than a few minutes can't be answered
-            await self.bot.answer_callback_query(intake.callback_id, text=outcome.alert, show_alert=bool(outcome.alert))
         if outcome.edit is not None and intake.tapped is not None:
             try:
                 await self.bot.edit_message_text(
@@ -250,6 +249,9 @@ class TelegramChannel:
             except BadRequest as err:
                 if "not modified" not in str(err):
                     raise
+        # Answered after the edit, so the spinner stops on the updated message.
+        with contextlib.suppress(BadRequest):  # a query older than a few minutes can't be answered
+            await self.bot.answer_callback_query(intake.callback_id, text=outcome.alert, show_alert=bool(outcome.alert))
         await self._send(intake.chat_id, outcome.send)
 
     async def _invite_to_private(self, intake: Intake) -> None:

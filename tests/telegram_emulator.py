@@ -30,10 +30,10 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_CALLBACK_DATA = 64
 NOT_MODIFIED = (
-    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"
+    "message is not modified: specified new message content and reply markup are exactly the same"
     " as a current content and reply markup of the message"
 )
-QUERY_TOO_OLD = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -130,7 +130,9 @@ class _FaultRule:
 
 
 @dataclass(frozen=True, slots=True)
-class _File:
+class UploadedFile:
+    """A file part of a multipart request, as it appears in the logged parameters."""
+
     name: str | None
     content_type: str
     content: bytes
@@ -151,7 +153,7 @@ def _bad(description: str) -> ApiError:
 
 
 def utf16_len(text: str) -> int:
-    """Measures text as Telegram does for entity offsets: in UTF-16 code units."""
+    """Measure text as Telegram does for entity offsets: in UTF-16 code units."""
     return len(text.encode("utf-16-le")) // 2
 
 
@@ -214,7 +216,8 @@ class BotApiEmulator:
         self.bot_name = bot_name
         self.bot_username = bot_username
         self.now = now
-        self.requests: list[Call] = []
+        self.requests: list[Call] = []  # every call that reached a method, faulted ones included
+        self.errors: list[Exception] = []
         self.answered_callbacks: list[AnsweredCallback] = []
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.documents: list[Upload] = []
@@ -290,7 +293,7 @@ class BotApiEmulator:
 
     def texts(self, chat_id: int) -> list[str]:
         """Return the text (or caption) of each of the bot's messages in a chat."""
-        return [m.get("text", m.get("caption", "")) for m in self.sent(chat_id)]
+        return [_shown_text(m) for m in self.sent(chat_id)]
 
     def message(self, chat_id: int, message_id: int) -> JSON:
         """Return one message of a chat as it is now."""
@@ -322,18 +325,33 @@ class BotApiEmulator:
 
     # --- waiting ---------------------------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[], T], timeout: float = 5.0, what: str = "condition") -> T:  # noqa: ASYNC109
+    # The helpers below take `timeout` like asyncio.wait_for, so tests read naturally (hence the ASYNC109 noqa).
+    async def wait_for(
+        self,
+        predicate: Callable[[], T | None],
+        timeout: float = 5.0,  # noqa: ASYNC109
+        what: str = "condition",
+    ) -> T:
         """Wait until predicate() is truthy, re-checking on every change, and return its value.
 
         Raises:
             TimeoutError: the predicate stayed falsy; the message lists the bot's last requests.
         """
-        if await self._wait_until(lambda: bool(predicate()), timeout):
-            return predicate()
+        result: T | None = None
+
+        def check() -> bool:
+            nonlocal result
+            result = predicate()
+            return bool(result)
+
+        if await self._wait_until(check, timeout):
+            assert result is not None
+            return result
         recent = "\n".join(
-            f"  {c.method} {json.dumps(c.params, ensure_ascii=False)[:200]}" for c in self.requests[-10:]
+            f"  {c.method} {json.dumps(c.params, ensure_ascii=False, default=repr)[:200]}" for c in self.requests[-10:]
         )
-        raise TimeoutError(f"{what} not met within {timeout} s; last requests:\n{recent or '  (none)'}")
+        crashes = "".join(f"\nemulator error: {err!r}" for err in self.errors)
+        raise TimeoutError(f"{what} not met within {timeout} s; last requests:\n{recent or '  (none)'}{crashes}")
 
     async def wait_for_message(self, chat_id: int, count: int = 1, timeout: float = 5.0) -> list[JSON]:  # noqa: ASYNC109
         """Wait until the bot has at least `count` messages in a chat and return them."""
@@ -344,7 +362,7 @@ class BotApiEmulator:
         """Wait until one of the bot's messages in a chat contains `substring`, and return it."""
 
         def find() -> JSON | None:
-            return next((m for m in self.sent(chat_id) if substring in m.get("text", m.get("caption", ""))), None)
+            return next((m for m in self.sent(chat_id) if substring in _shown_text(m)), None)
 
         found: JSON = await self.wait_for(find, timeout, f"a bot message in {chat_id} containing {substring!r}")
         return found
@@ -659,6 +677,9 @@ class BotApiEmulator:
             result = await handler(params)
         except ApiError as err:
             return _error(err)
+        except Exception as err:
+            self.errors.append(err)  # an emulator bug: aiohttp logs it and answers 500, PTB sees a NetworkError
+            raise
         finally:
             self._broadcast()
         return web.json_response({"ok": True, "result": result}, dumps=_dumps)
@@ -748,8 +769,8 @@ class BotApiEmulator:
             known = next((u for u in self.documents if u.file_id == document), None)
             if known is None:
                 raise _bad("wrong file identifier/HTTP URL specified")
-            document = _File(known.file_name, known.mime_type, known.content)
-        if not isinstance(document, _File):
+            document = UploadedFile(known.file_name, known.mime_type, known.content)
+        if not isinstance(document, UploadedFile):
             raise _bad("there is no document in the request")
         if not document.content:
             raise _bad("file must be non-empty")
@@ -825,9 +846,7 @@ class BotApiEmulator:
         chat_id = params.get("chat_id")
         if chat_id in (None, ""):
             raise _bad("chat_id is empty")
-        if isinstance(chat_id, str) and re.fullmatch(r"-?\d+", chat_id):
-            chat_id = int(chat_id)
-        elif isinstance(chat_id, str):
+        if isinstance(chat_id, str):
             chat_id = next(
                 (c for c, chat in self._chats.items() if f"@{chat.info.get('username')}" == chat_id), chat_id
             )
@@ -899,10 +918,10 @@ async def _read_params(request: web.Request) -> JSON:
                 continue
             if part.filename is not None:
                 content_type = part.headers.get("Content-Type", "application/octet-stream")
-                raw[part.name] = _File(part.filename, content_type, bytes(await part.read(decode=False)))
+                raw[part.name] = UploadedFile(part.filename, content_type, bytes(await part.read(decode=False)))
             else:
                 raw[part.name] = await part.text()
-    elif request.can_read_body:
+    elif request.body_exists:
         raw.update(await request.post())
     return {name: _decode(name, value, typed) for name, value in raw.items()}
 
@@ -910,6 +929,8 @@ async def _read_params(request: web.Request) -> JSON:
 def _decode(name: str, value: Any, typed: bool) -> Any:
     if not isinstance(value, str):
         return value
+    if name == "chat_id" and re.fullmatch(r"-?\d+", value):
+        return int(value)
     try:
         if name in JSON_PARAMS:
             return json.loads(value)
@@ -958,6 +979,7 @@ def _formatted(params: JSON, key: str, limit: int, *, required: bool = True) -> 
     entities: list[JSON] | None = params.get("entities" if key == "text" else "caption_entities")
     if str(params.get("parse_mode", "")).lower() == "html":
         text, entities = parse_html(text)
+    # Markdown and MarkdownV2 are kept as sent: the emulator parses only HTML, the bot's parse mode.
     text, entities = _strip(text, entities or [])
     if not text and required:
         raise _bad("message text is empty")
@@ -1062,9 +1084,9 @@ def parse_html(source: str) -> tuple[str, list[JSON]]:
             close = source.find(">", end)
             if close == -1 or source[end:close].strip():
                 raise fail(f"Unclosed end tag at byte offset {byte_offset(i)}")
-            _, start, entity = stack.pop()
-            if position > start and entity:
-                entities.append({"offset": start, "length": position - start, **entity})
+            _, start, opened = stack.pop()
+            if position > start and opened:
+                entities.append({"offset": start, "length": position - start, **opened})
             i = close + 1
             continue
         name = source[i + 1 : end].lower().rstrip("/")
@@ -1096,6 +1118,10 @@ def parse_html(source: str) -> tuple[str, list[JSON]]:
         raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
     return "".join(out), entities
+
+
+def _shown_text(message: JSON) -> str:
+    return str(message.get("text") or message.get("caption") or "")
 
 
 def _set_optional(message: JSON, key: str, value: Any) -> None:
