@@ -7,6 +7,7 @@ import contextlib
 import io
 import logging
 import time
+import warnings
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -16,6 +17,7 @@ from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Upd
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.service import Service
 from handlers import telegram_ui
@@ -24,12 +26,20 @@ from handlers.messages import Reply, RespondentRef
 from handlers.telegram_ui import Intake, IntakeKind
 from reports.export import csv_columns, export_records, write_csv
 from reports.stats import collect_stats, describe_stats
-from storage.repository import Received, SubmissionFilter, last_external_number, mark_replied, receive, unreplied
+from storage.repository import (
+    Received,
+    SubmissionFilter,
+    last_external_number,
+    mark_replied,
+    receive,
+    unreplied,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHANNEL = "telegram"
+Queued = tuple[int, str | None, Update]  # inbox id, chat, the update
 COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
 FLOOD_WINDOW = 10.0  # seconds
 FLOOD_LIMIT = 20  # updates per user per window; more are acknowledged but not kept
@@ -74,6 +84,9 @@ class TelegramChannel:
             .build()
         )
         self._wake = asyncio.Event()
+        self._queue: list[Queued] = []  # received and stored, not answered yet
+        self._replied: list[int] = []  # answered; marked so in the next transaction
+        self._notes: set[asyncio.Task[None]] = set()
         self._flood = _FloodGate()
         self._attempts: dict[int, int] = defaultdict(int)
         self._invited_groups: set[int] = set()
@@ -112,7 +125,7 @@ class TelegramChannel:
             try:
                 return await call(*args, **kwargs)
             except RetryAfter as err:
-                await asyncio.sleep(_seconds(err.retry_after))
+                await asyncio.sleep(_retry_after(err))
             except (TimedOut, NetworkError):
                 await asyncio.sleep(min(2**attempt, 30))
         return await call(*args, **kwargs)
@@ -136,7 +149,7 @@ class TelegramChannel:
             try:
                 updates = fetching.result()
             except RetryAfter as err:
-                await _pause(stop, _seconds(err.retry_after))
+                await _pause(stop, _retry_after(err))
                 continue
             except (TimedOut, NetworkError) as err:
                 logger.warning("getUpdates failed (%s); retrying in %.0f s", type(err).__name__, delay)
@@ -144,26 +157,32 @@ class TelegramChannel:
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
-            if not updates:
-                continue
-            kept = [item for update in updates if (item := self._admit(update)) is not None]
-            # Stored and committed before the next getUpdates call confirms these update ids.
-            await receive(self.service.store, CHANNEL, kept, self.service.conversation.clock())
-            offset = updates[-1].update_id + 1
-            self._wake.set()
+            kept = {update.update_id: update for update in updates if self._admit(update)}
+            received = [Received(str(i), _chat_of(u), u.to_dict()) for i, u in kept.items()]
+            replied, self._replied = self._replied, []
+            # Stored and committed before the next getUpdates call confirms these update ids;
+            # the marks of what was answered meanwhile ride along in the same transaction.
+            new = await receive(self.service.store, CHANNEL, received, self.service.conversation.clock(), replied)
+            self._queue += [(new[str(i)], _chat_of(u), u) for i, u in kept.items() if str(i) in new]
+            if updates:
+                offset = updates[-1].update_id + 1
+            if new:
+                self._wake.set()
 
-    def _admit(self, update: Update) -> Received | None:
+    def _admit(self, update: Update) -> bool:
+        """Keeps an update unless its sender floods us (the first dropped one gets a note)."""
         user = update.effective_user
         chat = update.effective_chat
-        if user is not None:
-            verdict = self._flood.admit(user.id, time.monotonic())
-            if verdict is None and chat is not None and chat.type == "private":
-                language = as_language(user.language_code) or "pl"
-                text = self.service.config.catalog("error_flood", language)
-                asyncio.get_running_loop().create_task(self._send_quietly(chat.id, text))
-            if not verdict:
-                return None
-        return Received(str(update.update_id), str(chat.id) if chat else None, update.to_dict())
+        if user is None:
+            return True
+        verdict = self._flood.admit(user.id, time.monotonic())
+        if verdict is None and chat is not None and chat.type == "private":
+            language = as_language(user.language_code) or "pl"
+            text = self.service.config.catalog("error_flood", language)
+            note = asyncio.get_running_loop().create_task(self._send_quietly(chat.id, text))
+            self._notes.add(note)  # a reference until it is done, so it is not collected midway
+            note.add_done_callback(self._notes.discard)
+        return bool(verdict)
 
     async def _send_quietly(self, chat_id: int, text: str) -> None:
         with contextlib.suppress(TelegramError):
@@ -172,41 +191,48 @@ class TelegramChannel:
     # -- processing: in order per chat, chats side by side -------------------------------------
 
     async def _process_forever(self, stop: asyncio.Event) -> None:
+        # What a crash or a stop left received but unanswered comes first.
+        for item in await unreplied(self.service.store, CHANNEL, limit=10_000):
+            if item.payload is None:
+                self._replied.append(item.id)
+            else:
+                self._queue.append((item.id, item.chat, Update.de_json(item.payload, self.bot)))
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await self.process_pending()
-            if stop.is_set():
+            await self._answer_queued(stop)
+            if stop.is_set() and not self._queue:
+                await mark_replied(self.service.store, self._replied, self.service.conversation.clock())
+                self._replied = []
                 return
 
-    async def process_pending(self) -> None:
-        """Answers everything received and not yet answered (also what a crash left behind)."""
-        while items := await unreplied(self.service.store, CHANNEL):
-            by_chat: dict[str | None, list[tuple[int, dict[str, object]]]] = defaultdict(list)
-            for item in items:
-                if item.payload is not None:
-                    by_chat[item.chat].append((item.id, item.payload))
-            done = await asyncio.gather(*(self._answer_chat(chat_items) for chat_items in by_chat.values()))
-            finished = [item.id for item in items if item.payload is None] + [i for ids in done for i in ids]
-            await mark_replied(self.service.store, finished, self.service.conversation.clock())
-            if not finished:
-                return  # every item failed this round; try again on the next wake
+    async def _answer_queued(self, stop: asyncio.Event) -> None:
+        """Answers queued updates: in order within a chat, chats side by side (sharing transactions)."""
+        while self._queue:
+            queued, self._queue = self._queue, []
+            by_chat: dict[str | None, list[Queued]] = defaultdict(list)
+            for entry in queued:
+                by_chat[entry[1]].append(entry)
+            left = await asyncio.gather(*(self._answer_chat(entries) for entries in by_chat.values()))
+            retry = [entry for entries in left for entry in entries]
+            if retry:
+                self._queue = retry + self._queue
+                await _pause(stop, 1.0)  # back off before trying the failed ones again
 
-    async def _answer_chat(self, items: list[tuple[int, dict[str, object]]]) -> list[int]:
-        finished = []
-        for item_id, payload in items:
+    async def _answer_chat(self, entries: list[Queued]) -> list[Queued]:
+        """Answers one chat's updates in order; returns those to try again."""
+        for position, (item_id, _, update) in enumerate(entries):
             try:
-                await self._answer(item_id, Update.de_json(payload, self.bot))
+                await self._answer(item_id, update)
             except (TelegramError, OSError) as err:
                 self._attempts[item_id] += 1
                 if self._attempts[item_id] < MAX_ATTEMPTS:
                     logger.warning("Answering update %s failed (%s); will retry", item_id, type(err).__name__)
-                    self._wake.set()
-                    break  # keep this chat's order: later items wait for this one
+                    return entries[position:]  # keep this chat's order: later ones wait for this one
                 logger.error("Gave up answering update %s after %d tries", item_id, MAX_ATTEMPTS)
-            finished.append(item_id)
             self._attempts.pop(item_id, None)
-        return finished
+            self._replied.append(item_id)
+        return []
 
     async def _answer(self, item_id: int, update: Update | None) -> None:
         if update is None:
@@ -285,7 +311,19 @@ class TelegramChannel:
 
 
 def _seconds(value: object) -> float:
+    """Reads a duration PTB gives as int seconds or as a timedelta (PTB_TIMEDELTA)."""
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+
+
+def _retry_after(err: RetryAfter) -> float:
+    """How long Telegram asks us to wait (reading it as int is deprecated in PTB 22)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        return _seconds(err.retry_after)
+
+
+def _chat_of(update: Update) -> str | None:
+    return str(update.effective_chat.id) if update.effective_chat else None
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:

@@ -425,7 +425,7 @@ class _Step:
     async def _forget(self, argument: str | None) -> list[Reply]:
         ref = self.inbound.respondent
         if argument == "yes":
-            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub)
+            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub, ref.address)
             self.sub = None
             return [self.c.present.goodbye("forgotten", self.language)]
         if argument == "no":

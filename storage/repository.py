@@ -147,13 +147,21 @@ class Unit:
             query = query.with_for_update()
         return {item.id: item for item in await self.session.scalars(query)}
 
-    async def forget_respondent(self, channel: str, pseudonym: str, loaded: Submission | None = None) -> bool:
-        """Erases a respondent with their contact data, submissions and answers; tells if any existed.
+    async def forget_respondent(
+        self, channel: str, pseudonym: str, loaded: Submission | None = None, address: str | None = None
+    ) -> bool:
+        """Erases a respondent with their contact data, submissions, answers and received messages.
 
-        `loaded` is a submission of theirs this transaction holds, so the session forgets it too.
+        `loaded` is a submission of theirs this transaction holds, so the session forgets it too;
+        `address` is their chat, whose messages still waiting in the inbox are erased as well.
+        Tells whether anything existed.
         """
         if loaded is not None:
             await self.session.delete(loaded)
+        if address is not None:
+            await self.session.execute(
+                update(InboxItem).where(InboxItem.channel == channel, InboxItem.chat == address).values(payload=None)
+            )
         result = await self.session.execute(
             delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
         )
@@ -259,29 +267,32 @@ class Received:
     payload: dict[str, Any]
 
 
-async def receive(store: Store, channel: str, items: Sequence[Received], now: datetime) -> int:
-    """Stores received items durably, skipping ones seen before; returns how many were new."""
-    if not items:
-        return 0
+async def receive(
+    store: Store, channel: str, items: Sequence[Received], now: datetime, replied: Sequence[int] = ()
+) -> dict[str, int]:
+    """Stores received items durably, skipping ones seen before; returns the new ones' ids by external id.
+
+    `replied` marks earlier items answered in the same transaction (saves one per batch).
+    """
+    if not items and not replied:
+        return {}
     async with store.unit() as unit:
+        if replied:
+            await _mark_replied(unit, replied, now)
+        if not items:
+            return {}
         insert = pg_insert if unit.dialect == "postgresql" else sqlite_insert
+        rows = [
+            {"channel": channel, "external_id": i.external_id, "chat": i.chat, "payload": i.payload, "received_at": now}
+            for i in items
+        ]
         result = await unit.session.execute(
             insert(InboxItem)
-            .values(
-                [
-                    {
-                        "channel": channel,
-                        "external_id": i.external_id,
-                        "chat": i.chat,
-                        "payload": i.payload,
-                        "received_at": now,
-                    }
-                    for i in items
-                ]
-            )
+            .values(rows)
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .returning(InboxItem.external_id, InboxItem.id)
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return dict(result.tuples().all())
 
 
 async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxItem]:
@@ -298,14 +309,17 @@ async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxI
 
 async def mark_replied(store: Store, ids: Sequence[int], now: datetime) -> None:
     """Marks items answered (and handled), erasing the message they held."""
-    if not ids:
-        return
-    async with store.unit() as unit:
-        await unit.session.execute(
-            update(InboxItem)
-            .where(InboxItem.id.in_(ids))
-            .values(replied_at=now, handled_at=func.coalesce(InboxItem.handled_at, now), payload=None)
-        )
+    if ids:
+        async with store.unit() as unit:
+            await _mark_replied(unit, ids, now)
+
+
+async def _mark_replied(unit: Unit, ids: Sequence[int], now: datetime) -> None:
+    await unit.session.execute(
+        update(InboxItem)
+        .where(InboxItem.id.in_(ids))
+        .values(replied_at=now, handled_at=func.coalesce(InboxItem.handled_at, now), payload=None)
+    )
 
 
 async def last_external_number(store: Store, channel: str) -> int | None:

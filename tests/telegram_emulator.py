@@ -217,6 +217,7 @@ class BotApiEmulator:
         self.bot_username = bot_username
         self.now = now
         self.requests: list[Call] = []  # every call that reached a method, faulted ones included
+        self.listeners: list[Callable[[Call], None]] = []  # told of every request as it arrives (benchmarks)
         self.errors: list[Exception] = []
         self.answered_callbacks: list[AnsweredCallback] = []
         self.commands: dict[tuple[str, str], list[JSON]] = {}
@@ -654,6 +655,8 @@ class BotApiEmulator:
         except ApiError as err:
             return _error(err)
         self.requests.append(Call(name, params))
+        for listener in self.listeners:
+            listener(self.requests[-1])
         self._broadcast()
         fault = self._take_fault(name)
         if fault is not None:

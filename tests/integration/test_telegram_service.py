@@ -387,3 +387,21 @@ async def test_bot_api_faults_for_a_while(api: BotApiEmulator, service: ServiceP
     answers = await answers_of(store)
     assert answers["district"].options == ["wola"]
     assert answers["community_meaning"].text == "Dobrze się tu mieszka."
+
+
+async def test_localized_commands_and_a_flood_is_slowed(
+    api: BotApiEmulator, service: ServiceProcess, store: Store
+) -> None:
+    languages = {language for _, language in api.commands}
+    assert {"pl", "en", "uk"} <= languages
+    [english] = [commands for (_, language), commands in api.commands.items() if language == "en"]
+    assert {"command": "forget", "description": "Delete all my data"} in english
+
+    person = Resident(api, 510)
+    await person.command("/start", "Administratorem")
+    for n in range(60):
+        api.send_text(person.id, f"spam {n}")
+    await person.expect("zwolnij", 0)
+    await api.wait_for(lambda: not api.pending_updates, 15, "every update taken")
+    kept = await count(store, InboxItem)
+    assert kept <= 25  # the first ones of the window, not all sixty
