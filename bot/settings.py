@@ -32,6 +32,10 @@ class Settings(BaseModel):
     telegram_api_url: str = "https://api.telegram.org/bot"  # python-telegram-bot's base_url
     telegram_staff_ids: frozenset[int] = frozenset()  # may use /stats and /export
     telegram_poll_timeout: int = Field(default=30, ge=0, le=50)  # getUpdates long-polling seconds
+    # Messages per second the bot sends in all; 0 = no cap of our own, Telegram's 429s are obeyed.
+    telegram_max_rate: float = Field(default=0, ge=0)
+    # Updates one user may send in 10 seconds before the rest are dropped (0 = no limit).
+    telegram_flood_limit: int = Field(default=20, ge=0)
 
     @field_validator("telegram_staff_ids", mode="before")
     @classmethod

@@ -41,26 +41,28 @@ T = TypeVar("T")
 CHANNEL = "telegram"
 Queued = tuple[int, str | None, Update]  # inbox id, chat, the update
 COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
-FLOOD_WINDOW = 10.0  # seconds
-FLOOD_LIMIT = 20  # updates per user per window; more are acknowledged but not kept
+FLOOD_WINDOW = 10.0  # seconds; WSPOLNOTA_TELEGRAM_FLOOD_LIMIT updates per user in it, more are not kept
 MAX_ATTEMPTS = 3  # tries to answer one update before it is given up (its effect stays committed)
 
 
 class _FloodGate:
     """Counts each user's updates in a sliding window; the first one over the limit gets a note."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
         self._seen: dict[int, deque[float]] = defaultdict(deque)
 
     def admit(self, user_id: int, now: float) -> bool | None:
         """True to keep, False to drop quietly, None to drop and say so (the first drop)."""
+        if not self.limit:
+            return True
         times = self._seen[user_id]
         while times and now - times[0] > FLOOD_WINDOW:
             times.popleft()
         times.append(now)
-        if len(times) <= FLOOD_LIMIT:
+        if len(times) <= self.limit:
             return True
-        return None if len(times) == FLOOD_LIMIT + 1 else False
+        return None if len(times) == self.limit + 1 else False
 
 
 class TelegramChannel:
@@ -76,10 +78,12 @@ class TelegramChannel:
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(settings.telegram_api_url)
-            # Without retries the limiter hands every 429 straight to the caller.
-            .rate_limiter(AIORateLimiter(max_retries=5))
+            # Without retries the limiter hands every 429 straight to the caller. Telegram's ~30
+            # messages/s is a limit on broadcasts; replies to residents are not capped here unless
+            # WSPOLNOTA_TELEGRAM_MAX_RATE says so, and a 429 is waited out either way.
+            .rate_limiter(AIORateLimiter(overall_max_rate=settings.telegram_max_rate, max_retries=5))
             .get_updates_request(HTTPXRequest(read_timeout=self.poll_timeout + 10, connect_timeout=10))
-            .request(HTTPXRequest(connection_pool_size=64, read_timeout=15, connect_timeout=10))
+            .request(HTTPXRequest(connection_pool_size=8, read_timeout=15, connect_timeout=10))
             .updater(None)
             .build()
         )
@@ -87,7 +91,7 @@ class TelegramChannel:
         self._queue: list[Queued] = []  # received and stored, not answered yet
         self._replied: list[int] = []  # answered; marked so in the next transaction
         self._notes: set[asyncio.Task[None]] = set()
-        self._flood = _FloodGate()
+        self._flood = _FloodGate(settings.telegram_flood_limit)
         self._attempts: dict[int, int] = defaultdict(int)
         self._invited_groups: set[int] = set()
 

@@ -66,12 +66,17 @@ class Bot:
             "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,
             "WSPOLNOTA_TELEGRAM_POLL_TIMEOUT": "5",
             "WSPOLNOTA_LOG_LEVEL": "WARNING",
+            # Simulated residents answer faster than people can: no flood control in the way.
+            "WSPOLNOTA_TELEGRAM_FLOOD_LIMIT": "0",
         }
         self.process: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> Bot:
         polls = len(self.api.calls("getUpdates"))
-        self.process = await asyncio.create_subprocess_exec(*self.command, cwd=ROOT, env=self.env)
+        command = self.command
+        if os.environ.get("BENCH_PROFILE") and self.name == "service":  # a cProfile of the service
+            command = [command[0], "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command[1:]]
+        self.process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=self.env)
         await self.api.wait_for(lambda: len(self.api.calls("getUpdates")) > polls, 60, f"{self.name} polling")
         return self
 
