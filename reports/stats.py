@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Executable, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Answer, Status, Submission
 from storage.repository import Store
@@ -49,38 +49,24 @@ async def collect_stats(store: Store, now: datetime, questionnaire_id: str | Non
             )
             or 0
         )
-        by_event = Counter(
-            {
-                (event or "—"): n
-                for event, n in await s.execute(
-                    select(Submission.event, func.count()).where(*scope, done).group_by(Submission.event)
-                )
-            }
+        by_event = await _counts(
+            s, select(Submission.event, func.count()).where(*scope, done).group_by(Submission.event)
         )
-        by_channel = Counter(
-            dict(
-                (
-                    await s.execute(
-                        select(Submission.channel, func.count()).where(*scope, done).group_by(Submission.channel)
-                    )
-                )
-                .tuples()
-                .all()
-            )
+        by_channel = await _counts(
+            s, select(Submission.channel, func.count()).where(*scope, done).group_by(Submission.channel)
         )
-        per_question = dict(
-            (
-                await s.execute(
-                    select(Answer.question_code, func.count())
-                    .join(Submission, Submission.id == Answer.submission_id)
-                    .where(*scope, Answer.skipped.is_(False))
-                    .group_by(Answer.question_code)
-                )
-            )
-            .tuples()
-            .all()
+        per_question = await _counts(
+            s,
+            select(Answer.question_code, func.count())
+            .join(Submission, Submission.id == Answer.submission_id)
+            .where(*scope, Answer.skipped.is_(False))
+            .group_by(Answer.question_code),
         )
-    return Stats(int(total), int(today), int(started), dict(by_event), dict(by_channel), per_question)
+    return Stats(int(total), int(today), int(started), by_event, by_channel, per_question)
+
+
+async def _counts(session: AsyncSession, query: Executable) -> dict[str, int]:
+    return {(key or "—"): int(n) for key, n in await session.execute(query)}
 
 
 def describe_stats(stats: Stats, question_order: list[str]) -> str:

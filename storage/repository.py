@@ -292,7 +292,7 @@ async def receive(
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
             .returning(InboxItem.external_id, InboxItem.id)
         )
-        return dict(result.tuples().all())
+        return {external_id: item_id for external_id, item_id in result}
 
 
 async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxItem]:
