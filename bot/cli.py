@@ -21,6 +21,7 @@ from handlers import terminal_ui
 from handlers.config_files import ConfigError, Problem
 from handlers.i18n import LANGUAGES
 from handlers.messages import Action, Inbound, Reply
+from handlers.presenter import WARSAW
 from reports.export import csv_columns, export_records, write_csv, write_jsonl
 from storage.db import DatabaseUnavailable, create_engine, current_revision, upgrade
 from storage.repository import SubmissionFilter, VersionConflict
@@ -159,6 +160,31 @@ async def _chat(
                 break
             inbound = replace(terminal_ui.inbound_from_line(line, ref, last), questionnaire=questionnaire)
             last = show(await conversation.handle(inbound))
+
+
+@main.command()
+@click.option("--bot", "bot_username", help="The bot's username for deep links (default: asked from Telegram).")
+def events(bot_username: str | None) -> None:
+    """List the events with their Telegram deep links (t.me/BOT?start=SLUG) for QR codes."""
+    settings = _settings()
+    try:
+        config = service_module.load_config(settings)
+    except ConfigError as err:
+        _fail(err)
+    if bot_username is None and settings.telegram_token is not None:
+        bot_username = _run(lambda: _bot_username(settings))
+    for event in sorted(config.events.values(), key=lambda e: e.starts):
+        when = f"{event.starts.astimezone(WARSAW):%Y-%m-%d %H:%M}"
+        link = f"https://t.me/{bot_username}?start={event.slug}" if bot_username else "(set --bot for the link)"
+        click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})\n    {link}")
+
+
+async def _bot_username(settings: Settings) -> str:
+    from telegram import Bot
+
+    assert settings.telegram_token is not None
+    async with Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url) as bot:
+        return str(bot.username)
 
 
 @main.command()

@@ -162,3 +162,10 @@ def test_a_changed_structure_needs_a_new_version(env: dict[str, str], tmp_path: 
     )
     resumed = invoke(env, "chat", input="")
     assert resumed.exit_code == 0 and "Witamy z powrotem" in resumed.output
+
+
+def test_events_with_deep_links(env: dict[str, str]) -> None:
+    result = invoke(env, "events", "--bot", "wspolnota_bot")
+    assert result.exit_code == 0
+    assert "https://t.me/wspolnota_bot?start=spotkanie-konsultacyjne-2026-05-29" in result.output
+    assert "Nowolipie 25b" in result.output
