@@ -9,10 +9,11 @@ import logging
 import time
 import warnings
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
@@ -22,7 +23,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.service import Service
 from handlers import telegram_ui
 from handlers.i18n import LANGUAGES, Language, as_language
-from handlers.messages import Reply, RespondentRef
+from handlers.messages import Delivery, Reply, RespondentRef
 from handlers.telegram_ui import Intake, IntakeKind
 from reports.export import csv_columns, export_records, write_csv
 from reports.stats import collect_stats, describe_stats
@@ -39,10 +40,19 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CHANNEL = "telegram"
-Queued = tuple[int, str | None, Update]  # inbox id, chat, the update
+
 COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
 FLOOD_WINDOW = 10.0  # seconds; WSPOLNOTA_TELEGRAM_FLOOD_LIMIT updates per user in it, more are not kept
 MAX_ATTEMPTS = 3  # tries to answer one update before it is given up (its effect stays committed)
+
+
+@dataclass(slots=True)
+class Queued:
+    """An update waiting to be answered: its effect is committed when `replies` is set."""
+
+    update_id: str
+    intake: Intake
+    replies: list[Reply] | None
 
 
 class _FloodGate:
@@ -89,10 +99,10 @@ class TelegramChannel:
         )
         self._wake = asyncio.Event()
         self._queue: list[Queued] = []  # received and stored, not answered yet
-        self._replied: list[int] = []  # answered; marked so in the next transaction
+        self._replied: list[str] = []  # update ids answered; marked so in the next transaction
         self._notes: set[asyncio.Task[None]] = set()
         self._flood = _FloodGate(settings.telegram_flood_limit)
-        self._attempts: dict[int, int] = defaultdict(int)
+        self._attempts: dict[str, int] = defaultdict(int)
         self._invited_groups: set[int] = set()
 
     @property
@@ -152,26 +162,61 @@ class TelegramChannel:
                 return
             try:
                 updates = fetching.result()
+                await self._take(updates)
             except RetryAfter as err:
                 await _pause(stop, _retry_after(err))
                 continue
-            except (TimedOut, NetworkError) as err:
-                logger.warning("getUpdates failed (%s); retrying in %.0f s", type(err).__name__, delay)
+            except (TimedOut, NetworkError, SQLAlchemyError, OSError) as err:
+                # Nothing is confirmed: Telegram delivers these updates again, and the ones
+                # already handled are recognised by update_id and not applied twice.
+                logger.warning("Taking updates failed (%s); retrying in %.0f s", type(err).__name__, delay)
                 await _pause(stop, delay)
                 delay = min(delay * 2, 30.0)
                 continue
             delay = 1.0
-            kept = {update.update_id: update for update in updates if self._admit(update)}
-            received = [Received(str(i), _chat_of(u), u.to_dict()) for i, u in kept.items()]
-            replied, self._replied = self._replied, []
-            # Stored and committed before the next getUpdates call confirms these update ids;
-            # the marks of what was answered meanwhile ride along in the same transaction.
-            new = await receive(self.service.store, CHANNEL, received, self.service.conversation.clock(), replied)
-            self._queue += [(new[str(i)], _chat_of(u), u) for i, u in kept.items() if str(i) in new]
             if updates:
                 offset = updates[-1].update_id + 1
-            if new:
-                self._wake.set()
+
+    async def _take(self, updates: Sequence[Update]) -> None:
+        """Commits every update's effect (or stores it to handle later) before it is confirmed.
+
+        A resident's input is stored together with the conversation step it causes, in one
+        transaction; other updates (staff, groups) are stored first and handled afterwards.
+        """
+        now = self.service.conversation.clock()
+        later: list[tuple[Update, Intake]] = []
+        by_chat: dict[int | None, list[tuple[Update, Intake]]] = defaultdict(list)
+        for update in updates:
+            if not self._admit(update):
+                continue
+            intake = telegram_ui.classify(update, self._respondent)
+            if intake.kind is IntakeKind.ENGINE and intake.inbound is not None:
+                by_chat[intake.chat_id].append((update, intake))
+            elif intake.kind is not IntakeKind.IGNORE:
+                later.append((update, intake))
+        replied, self._replied = self._replied, []
+        if later or replied:
+            received = [Received(str(u.update_id), _chat_of(u), u.to_dict()) for u, _ in later]
+            # The marks of what was answered meanwhile ride along in the same transaction.
+            new = await receive(self.service.store, CHANNEL, received, now, replied)
+            self._queue += [Queued(str(u.update_id), i, None) for u, i in later if str(u.update_id) in new]
+        await asyncio.gather(*(self._step_chat(entries) for entries in by_chat.values()))
+        self._wake.set()
+
+    async def _step_chat(self, entries: list[tuple[Update, Intake]]) -> None:
+        """Applies one chat's inputs in order; their replies go to the sender queue."""
+        for update, intake in entries:
+            assert intake.inbound is not None
+            delivery = Delivery(CHANNEL, str(update.update_id), _chat_of(update), update.to_dict())
+            try:
+                replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
+            except (SQLAlchemyError, OSError):
+                raise  # the database: nothing is confirmed, the whole batch comes again
+            except Exception:
+                # A fault in our own code for this one input must not stop everyone else's.
+                logger.exception("Handling update %s failed; it is skipped", update.update_id)
+                replies = []
+            self._queue.append(Queued(delivery.external_id, intake, replies))
 
     def _admit(self, update: Update) -> bool:
         """Keeps an update unless its sender floods us (the first dropped one gets a note)."""
@@ -192,31 +237,32 @@ class TelegramChannel:
         with contextlib.suppress(TelegramError):
             await self.bot.send_message(chat_id, text)
 
-    # -- processing: in order per chat, chats side by side -------------------------------------
+    # -- answering: in order per chat, chats side by side ---------------------------------------
 
     async def _process_forever(self, stop: asyncio.Event) -> None:
         # What a crash or a stop left received but unanswered comes first.
         for item in await unreplied(self.service.store, CHANNEL, limit=10_000):
-            if item.payload is None:
-                self._replied.append(item.id)
-            else:
-                self._queue.append((item.id, item.chat, Update.de_json(item.payload, self.bot)))
+            update = Update.de_json(item.payload, self.bot) if item.payload is not None else None
+            if update is None:
+                self._replied.append(item.external_id)
+                continue
+            self._queue.append(Queued(item.external_id, telegram_ui.classify(update, self._respondent), None))
         while True:
             await self._wake.wait()
             self._wake.clear()
             await self._answer_queued(stop)
             if stop.is_set() and not self._queue:
-                await mark_replied(self.service.store, self._replied, self.service.conversation.clock())
+                await mark_replied(self.service.store, CHANNEL, self._replied, self.service.conversation.clock())
                 self._replied = []
                 return
 
     async def _answer_queued(self, stop: asyncio.Event) -> None:
-        """Answers queued updates: in order within a chat, chats side by side (sharing transactions)."""
+        """Answers queued updates: in order within a chat, chats side by side."""
         while self._queue:
             queued, self._queue = self._queue, []
-            by_chat: dict[str | None, list[Queued]] = defaultdict(list)
+            by_chat: dict[int | None, list[Queued]] = defaultdict(list)
             for entry in queued:
-                by_chat[entry[1]].append(entry)
+                by_chat[entry.intake.chat_id].append(entry)
             left = await asyncio.gather(*(self._answer_chat(entries) for entries in by_chat.values()))
             retry = [entry for entries in left for entry in entries]
             if retry:
@@ -225,23 +271,21 @@ class TelegramChannel:
 
     async def _answer_chat(self, entries: list[Queued]) -> list[Queued]:
         """Answers one chat's updates in order; returns those to try again."""
-        for position, (item_id, _, update) in enumerate(entries):
+        for position, entry in enumerate(entries):
             try:
-                await self._answer(item_id, update)
-            except (TelegramError, OSError) as err:
-                self._attempts[item_id] += 1
-                if self._attempts[item_id] < MAX_ATTEMPTS:
-                    logger.warning("Answering update %s failed (%s); will retry", item_id, type(err).__name__)
+                await self._answer(entry)
+            except (TelegramError, OSError, SQLAlchemyError) as err:
+                self._attempts[entry.update_id] += 1
+                if self._attempts[entry.update_id] < MAX_ATTEMPTS:
+                    logger.warning("Answering update %s failed (%s); will retry", entry.update_id, type(err).__name__)
                     return entries[position:]  # keep this chat's order: later ones wait for this one
-                logger.error("Gave up answering update %s after %d tries", item_id, MAX_ATTEMPTS)
-            self._attempts.pop(item_id, None)
-            self._replied.append(item_id)
+                logger.error("Gave up answering update %s after %d tries", entry.update_id, MAX_ATTEMPTS)
+            self._attempts.pop(entry.update_id, None)
+            self._replied.append(entry.update_id)
         return []
 
-    async def _answer(self, item_id: int, update: Update | None) -> None:
-        if update is None:
-            return
-        intake = telegram_ui.classify(update, self._respondent)
+    async def _answer(self, entry: Queued) -> None:
+        intake, replies = entry.intake, entry.replies
         if intake.kind is IntakeKind.IGNORE:
             return
         if intake.kind is IntakeKind.GROUP:
@@ -251,7 +295,10 @@ class TelegramChannel:
             await self._staff(intake)
             return
         assert intake.inbound is not None and intake.chat_id is not None
-        replies = await self.service.conversation.handle(replace(intake.inbound, receipt=item_id))
+        if replies is None:  # stored earlier (a staff command from others, or left by a crash)
+            delivery = Delivery(CHANNEL, entry.update_id)
+            replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
+            entry.replies = replies
         if intake.callback_id is not None:
             await self._answer_tap(intake, replies)
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +26,8 @@ from handlers.i18n import DEFAULT_LANGUAGE, Language, as_language
 from handlers.messages import Action, Inbound, Reply, parse_command
 from handlers.presenter import Presenter
 from handlers.questionnaire import Question, Questionnaire, QuestionType, visible_questions
-from storage.models import Status, Step, Submission
-from storage.repository import AnswerValue, Store, Unit
+from storage.models import InboxItem, Status, Step, Submission
+from storage.repository import AnswerValue, Received, Store, Unit
 
 Clock = Callable[[], datetime]
 
@@ -97,23 +98,47 @@ class Conversation:
             return await self.batches.submit(inbound)
 
     async def _run_batch(self, inbounds: list[Inbound]) -> list[list[Reply]]:
-        """Applies steps of different respondents in one transaction; replies only after it commits."""
+        """Applies steps of different respondents in one transaction; replies only after it commits.
+
+        A step that carries a delivery is recorded with it, once: a delivery handled before is only
+        shown where the respondent is (a redelivery after a crash changes nothing).
+        """
         async with self.store.unit() as unit:
             steps = [_Step(self, unit, inbound) for inbound in inbounds]
             found = await unit.latest_submissions([step.key for step in steps])
-            receipts = await unit.claim_receipts([i.receipt for i in inbounds if i.receipt is not None])
-            results = []
+            seen = await self._deliveries_seen(unit, inbounds)
+            results: list[list[Reply]] = []
+            fresh: dict[str, list[Received]] = defaultdict(list)
             for step in steps:
-                receipt = step.inbound.receipt
-                item = receipts.get(receipt) if receipt is not None else None
-                if receipt is not None and (item is None or item.handled_at is not None):
-                    # Delivered again after its effect was committed: show where they are, apply nothing.
+                delivery = step.inbound.delivery
+                item = seen.get((delivery.channel, delivery.external_id)) if delivery else None
+                # Handled before, or "already stored" but gone (erased by /forget): apply nothing.
+                handled = item.handled_at is not None if item else delivery is not None and delivery.payload is None
+                if handled:
                     results.append(step.replay(found.get(step.key)))
                     continue
                 results.append(await step.run(found.get(step.key)))
                 if item is not None:
                     item.handled_at = step.now
+                elif delivery is not None:
+                    # Kept until the reply is sent (a crash re-sends it); never after /forget.
+                    payload = None if step.forgotten else delivery.payload
+                    fresh[delivery.channel].append(Received(delivery.external_id, delivery.chat, payload))
+            for channel, items in fresh.items():
+                await unit.record_handled(channel, items, self.clock())
             return results
+
+    @staticmethod
+    async def _deliveries_seen(unit: Unit, inbounds: list[Inbound]) -> dict[tuple[str, str], InboxItem]:
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for inbound in inbounds:
+            if inbound.delivery is not None:
+                wanted[inbound.delivery.channel].append(inbound.delivery.external_id)
+        seen = {}
+        for channel, external_ids in wanted.items():
+            for external_id, item in (await unit.find_deliveries(channel, external_ids)).items():
+                seen[(channel, external_id)] = item
+        return seen
 
 
 class _Step:
@@ -128,6 +153,7 @@ class _Step:
         self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
         self.sub: Submission | None = None
         self._visible_cache: list[Question] | None = None
+        self.forgotten = False  # the respondent asked to erase everything in this step
         self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, self.q.id)
 
     # -- entry ---------------------------------------------------------------------------------
@@ -426,7 +452,7 @@ class _Step:
         ref = self.inbound.respondent
         if argument == "yes":
             await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub, ref.address)
-            self.sub = None
+            self.sub, self.forgotten = None, True
             return [self.c.present.goodbye("forgotten", self.language)]
         if argument == "no":
             return [self.c.present.note("note_kept", self.language), *self._show()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from handlers.i18n import Language
 
@@ -64,6 +65,20 @@ class RespondentRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivery:
+    """The upstream item an input came from (a Telegram update), for exactly-once handling.
+
+    The step that handles it records it in the inbox in the same transaction; a delivery seen
+    before (`payload` None means "already stored") is only shown where the respondent is.
+    """
+
+    channel: str
+    external_id: str
+    chat: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Inbound:
     """One thing a respondent said, whatever channel it came through."""
 
@@ -77,7 +92,7 @@ class Inbound:
     language: str | None = None  # the client's language, used for a newcomer
     questionnaire: str | None = None  # None means the service's default
     unsupported: str | None = None  # "not_text" (a sticker, photo…) or "edited": nothing to record
-    receipt: int | None = None  # the inbox item this input came from: applied at most once
+    delivery: Delivery | None = None  # what upstream delivered: stored with the step, applied once
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,14 +138,19 @@ class Unit:
         if not others:
             await self.session.execute(delete(Respondent).where(Respondent.id == respondent_id))
 
-    async def claim_receipts(self, ids: Sequence[int]) -> dict[int, InboxItem]:
-        """Loads inbox items a step is about to handle (locked on PostgreSQL)."""
-        if not ids:
+    async def find_deliveries(self, channel: str, external_ids: Sequence[str]) -> dict[str, InboxItem]:
+        """Loads inbox items received before, by their upstream id (locked on PostgreSQL)."""
+        if not external_ids:
             return {}
-        query = select(InboxItem).where(InboxItem.id.in_(ids))
+        query = select(InboxItem).where(InboxItem.channel == channel, InboxItem.external_id.in_(external_ids))
         if self.dialect == "postgresql":
             query = query.with_for_update()
-        return {item.id: item for item in await self.session.scalars(query)}
+        return {item.external_id: item for item in await self.session.scalars(query)}
+
+    async def record_handled(self, channel: str, items: Sequence[Received], now: datetime) -> None:
+        """Stores received items together with the effect that handled them."""
+        if items:
+            await self.session.execute(_insert_received(self.dialect, channel, items, now, handled=True))
 
     async def forget_respondent(
         self, channel: str, pseudonym: str, loaded: Submission | None = None, address: str | None = None
@@ -264,11 +269,11 @@ class Received:
 
     external_id: str
     chat: str | None
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None
 
 
 async def receive(
-    store: Store, channel: str, items: Sequence[Received], now: datetime, replied: Sequence[int] = ()
+    store: Store, channel: str, items: Sequence[Received], now: datetime, replied: Sequence[str] = ()
 ) -> dict[str, int]:
     """Stores received items durably, skipping ones seen before; returns the new ones' ids by external id.
 
@@ -278,21 +283,28 @@ async def receive(
         return {}
     async with store.unit() as unit:
         if replied:
-            await _mark_replied(unit, replied, now)
+            await _mark_replied(unit, channel, replied, now)
         if not items:
             return {}
-        insert = pg_insert if unit.dialect == "postgresql" else sqlite_insert
-        rows = [
-            {"channel": channel, "external_id": i.external_id, "chat": i.chat, "payload": i.payload, "received_at": now}
-            for i in items
-        ]
-        result = await unit.session.execute(
-            insert(InboxItem)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(InboxItem.external_id, InboxItem.id)
-        )
+        statement = _insert_received(unit.dialect, channel, items, now, handled=False)
+        result = await unit.session.execute(statement.returning(InboxItem.external_id, InboxItem.id))
         return {external_id: item_id for external_id, item_id in result}
+
+
+def _insert_received(dialect: str, channel: str, items: Sequence[Received], now: datetime, *, handled: bool) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    rows = [
+        {
+            "channel": channel,
+            "external_id": i.external_id,
+            "chat": i.chat,
+            "payload": i.payload,
+            "received_at": now,
+            "handled_at": now if handled else None,
+        }
+        for i in items
+    ]
+    return insert(InboxItem).values(rows).on_conflict_do_nothing(index_elements=["channel", "external_id"])
 
 
 async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxItem]:
@@ -307,17 +319,17 @@ async def unreplied(store: Store, channel: str, limit: int = 200) -> list[InboxI
         return list(await unit.session.scalars(query))
 
 
-async def mark_replied(store: Store, ids: Sequence[int], now: datetime) -> None:
+async def mark_replied(store: Store, channel: str, external_ids: Sequence[str], now: datetime) -> None:
     """Marks items answered (and handled), erasing the message they held."""
-    if ids:
+    if external_ids:
         async with store.unit() as unit:
-            await _mark_replied(unit, ids, now)
+            await _mark_replied(unit, channel, external_ids, now)
 
 
-async def _mark_replied(unit: Unit, ids: Sequence[int], now: datetime) -> None:
+async def _mark_replied(unit: Unit, channel: str, external_ids: Sequence[str], now: datetime) -> None:
     await unit.session.execute(
         update(InboxItem)
-        .where(InboxItem.id.in_(ids))
+        .where(InboxItem.channel == channel, InboxItem.external_id.in_(external_ids))
         .values(replied_at=now, handled_at=func.coalesce(InboxItem.handled_at, now), payload=None)
     )
 

@@ -446,15 +446,17 @@ async def test_stickers_and_edits_get_a_note_and_store_nothing(person: Person, s
     assert await rows(service, Answer) == 0
 
 
-async def test_a_receipt_is_applied_once(person: Person, service: Service, clock: FakeClock) -> None:
-    from storage.repository import Received, receive, unreplied
+async def test_a_delivery_is_applied_once(person: Person, service: Service) -> None:
+    from handlers.messages import Delivery
 
     await person.begin()
-    await receive(service.store, "telegram", [Received("1001", "1", {"text": "Wola"})], clock())
-    [item] = await unreplied(service.store, "telegram")
-    await person.send("Wola", receipt=item.id)
+    update = Delivery("telegram", "1001", "501", {"update_id": 1001, "message": {"text": "Wola"}})
+    await person.send("Wola", delivery=update)
     assert person.last.question == "community_meaning"
-    await person.send("Wola", receipt=item.id)  # the same update again, after a crash before replying
+    await person.send("Wola", delivery=update)  # delivered again, after a crash before confirming
     assert person.kinds == [ReplyKind.QUESTION] and person.last.question == "community_meaning"
     assert (await stored(service))["district"].options == ["wola"]
     assert await rows(service, Answer) == 1
+    stored_earlier = Delivery("telegram", "1002")  # "already in the inbox", but it is not there
+    await person.send("Brak", delivery=stored_earlier)
+    assert person.last.question == "community_meaning" and await rows(service, Answer) == 1
