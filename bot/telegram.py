@@ -30,7 +30,6 @@ from reports.stats import collect_stats, describe_stats
 from storage.repository import (
     Received,
     SubmissionFilter,
-    last_external_number,
     mark_replied,
     receive,
     unreplied,
@@ -147,8 +146,10 @@ class TelegramChannel:
     # -- intake: durable before confirmed -----------------------------------------------------
 
     async def _poll_until(self, stop: asyncio.Event) -> None:
-        last = await last_external_number(self.service.store, CHANNEL)
-        offset = last + 1 if last is not None else None
+        # No offset at first: Telegram then hands over everything not confirmed yet. An offset
+        # taken from the inbox could skip an update whose step was still running at a crash
+        # while a later one (another chat's) had already committed.
+        offset: int | None = None
         delay = 1.0
         while not stop.is_set():
             stopping = asyncio.create_task(stop.wait())

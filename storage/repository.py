@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -332,12 +332,3 @@ async def _mark_replied(unit: Unit, channel: str, external_ids: Sequence[str], n
         .where(InboxItem.channel == channel, InboxItem.external_id.in_(external_ids))
         .values(replied_at=now, handled_at=func.coalesce(InboxItem.handled_at, now), payload=None)
     )
-
-
-async def last_external_number(store: Store, channel: str) -> int | None:
-    """The highest numeric external id received on a channel (Telegram's update_id)."""
-    async with store.unit(write=False) as unit:
-        value = await unit.session.scalar(
-            select(func.max(cast(InboxItem.external_id, BigInteger))).where(InboxItem.channel == channel)
-        )
-        return int(value) if value is not None else None
