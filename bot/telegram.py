@@ -23,7 +23,7 @@ from telegram.warnings import PTBDeprecationWarning
 from bot.service import Service
 from handlers import telegram_ui
 from handlers.i18n import LANGUAGES, Language, as_language
-from handlers.messages import Delivery, Reply, RespondentRef
+from handlers.messages import Delivery, Inbound, Reply, RespondentRef
 from handlers.telegram_ui import Intake, IntakeKind
 from reports.export import csv_columns, export_records, write_csv
 from reports.stats import collect_stats, describe_stats
@@ -208,7 +208,9 @@ class TelegramChannel:
         """Applies one chat's inputs in order; their replies go to the sender queue."""
         for update, intake in entries:
             assert intake.inbound is not None
-            delivery = Delivery(CHANNEL, str(update.update_id), _chat_of(update), update.to_dict())
+            # Kept with the effect: only who to answer should a crash come before the reply.
+            resume = {"user": intake.user_id, "chat": intake.chat_id, "language": intake.inbound.language}
+            delivery = Delivery(CHANNEL, str(update.update_id), _chat_of(update), {"resume": resume})
             try:
                 replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
             except (SQLAlchemyError, OSError):
@@ -243,11 +245,16 @@ class TelegramChannel:
     async def _process_forever(self, stop: asyncio.Event) -> None:
         # What a crash or a stop left received but unanswered comes first.
         for item in await unreplied(self.service.store, CHANNEL, limit=10_000):
-            update = Update.de_json(item.payload, self.bot) if item.payload is not None else None
-            if update is None:
+            if item.payload is None:  # erased by /forget
                 self._replied.append(item.external_id)
-                continue
-            self._queue.append(Queued(item.external_id, telegram_ui.classify(update, self._respondent), None))
+            elif "resume" in item.payload:  # handled, not answered: show where they are
+                who = item.payload["resume"]
+                ref = self._respondent(who["user"], who["chat"])
+                intake = Intake(IntakeKind.ENGINE, Inbound(ref, language=who["language"]), who["chat"], who["user"])
+                self._queue.append(Queued(item.external_id, intake, None))
+            else:
+                update = Update.de_json(item.payload, self.bot)
+                self._queue.append(Queued(item.external_id, telegram_ui.classify(update, self._respondent), None))
         while True:
             await self._wake.wait()
             self._wake.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import lru_cache, partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -166,11 +166,18 @@ def _split(text: str) -> list[str]:
 
 def render(reply: Reply) -> list[Outgoing]:
     """Turns a reply into Telegram messages: plain text (screen-reader friendly) and inline buttons."""
+    return list(_render(reply))
+
+
+@lru_cache(maxsize=2048)
+def _render(reply: Reply) -> tuple[Outgoing, ...]:
+    # Replies repeat (the same question, language and picks for every resident) and building
+    # PTB's keyboard objects is a good part of a step's cost; both sides are immutable.
     text = f"{reply.heading}\n\n{reply.text}" if reply.heading else reply.text
     rows = _rows(reply)
     parts = _split(text)
     keyboard = InlineKeyboardMarkup(rows) if rows else None
-    return [Outgoing(part) for part in parts[:-1]] + [Outgoing(parts[-1], keyboard)]
+    return (*[Outgoing(part) for part in parts[:-1]], Outgoing(parts[-1], keyboard))
 
 
 def _question_of(message: Message | None) -> str | None:
