@@ -98,6 +98,11 @@ class Resident:
         self.api.send_command(self.id, command, payload)
         return await self.expect(expect, since)
 
+    async def begin(self) -> None:
+        """Starts the bot and accepts the privacy notice (in Polish)."""
+        await self.command("/start", "Administratorem")
+        await self.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+
     async def tap(self, label: str, expect: str | None = None, message: JSON | None = None) -> None:
         """Taps the button with this label (on the newest message showing one) and waits for the bot."""
         message = message or self.last_with_buttons()
@@ -258,8 +263,7 @@ async def test_multi_select_limits_and_stale_buttons(
     api: BotApiEmulator, service: ServiceProcess, store: Store
 ) -> None:
     person = Resident(api, 503)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     first_question = person.last_with_buttons()
     await person.tap("Wola", "Pytanie 2 z 12")
     await person.say("Sąsiedzi", "Pytanie 3 z 12")
@@ -281,8 +285,7 @@ async def test_multi_select_limits_and_stale_buttons(
 
 async def test_non_text_messages_and_group_chats(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 504)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     for send in (api.send_sticker, api.send_photo, api.send_voice, api.send_location):
         since = len(person.messages())
         send(person.id)
@@ -314,8 +317,7 @@ async def test_staff_commands_only_for_staff(api: BotApiEmulator, service: Servi
 
 async def test_my_data_and_forget(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 506)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     await person.tap("Ursynów", "Pytanie 2 z 12")
     await person.command("/mydata", "Ursynów")
     await person.command("/forget", "Tego nie da się cofnąć")
@@ -327,8 +329,7 @@ async def test_my_data_and_forget(api: BotApiEmulator, service: ServiceProcess, 
 
 async def test_restart_mid_conversation(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 507)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     await person.tap("Wawer", "Pytanie 2 z 12")
     await service.stop()
     since = len(person.messages())
@@ -342,8 +343,7 @@ async def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
     api: BotApiEmulator, service: ServiceProcess, store: Store
 ) -> None:
     person = Resident(api, 508)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     await person.tap("Bemowo", "Pytanie 2 z 12")
     texts = ["Pierwsza myśl."]
     # Kill right after Telegram handed the update over (before or while it is handled) …
@@ -376,8 +376,7 @@ async def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
 
 async def test_bot_api_faults_for_a_while(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 509)
-    await person.command("/start", "Administratorem")
-    await person.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
+    await person.begin()
     api.fail_next("sendMessage", 2, Fault.RATE_LIMIT, retry_after=1)
     api.fail_next("getUpdates", 2, Fault.BAD_GATEWAY)
     api.fail_next("editMessageText", 1, Fault.DROP)
