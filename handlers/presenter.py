@@ -86,6 +86,8 @@ MESSAGES: dict[str, set[str]] = {
     "cmd_privacy": set(),
     "cmd_mydata": set(),
     "cmd_forget": set(),
+    "form_pick_many": {"max"},
+    "form_own_words": set(),
 }
 
 

@@ -1,0 +1,134 @@
+"""The questionnaire as a numbered plain-text form, and reading a resident's reply to it."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+
+from handlers.answers import clean_text, parse_answer
+from handlers.i18n import Catalog, Language
+from handlers.questionnaire import Question, Questionnaire, QuestionType
+from storage.repository import AnswerValue
+
+LETTERS = string.ascii_lowercase
+_NUMBERED = re.compile(r"^\s*(?:pyt(?:anie)?\.?\s*)?(\d{1,2})\s*[.):]\s*(.*)$", re.IGNORECASE)
+_ANSWER_PREFIX = re.compile(r"^\s*(?:odp(?:owied[zź])?\.?|answer|відповідь|відп\.?)\s*[:.]?\s*", re.IGNORECASE)
+_LETTER_LIST = re.compile(r"^[a-z](?:\s*[,;/ ]\s*(?:i\s+|and\s+)?[a-z])*\s*[.!]?$", re.IGNORECASE)
+
+
+def render_form(questionnaire: Questionnaire, catalog: Catalog, language: Language) -> str:
+    """Writes every question as a numbered item, choices lettered a), b), …, for any mail client."""
+    blocks = []
+    for number, question in enumerate(questionnaire.questions, start=1):
+        if question.type is QuestionType.EMAIL:
+            continue  # a reply by email already gives us the address
+        lines = [f"{number}. {question.label(language)}"]
+        if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            options = [f"{LETTERS[i]}) {option.label(language)}" for i, option in enumerate(question.options)]
+            lines += [f"   {option}" for option in options]
+            if question.type is QuestionType.MULTIPLE_CHOICE:
+                lines.append("   " + catalog("form_pick_many", language, max=question.pick_limit))
+        elif question.type is QuestionType.YES_NO:
+            lines.append(f"   a) {catalog('btn_yes', language)}   b) {catalog('btn_no', language)}")
+        elif question.type is QuestionType.SCALE:
+            low = question.min_label(language) if question.min_label else question.min
+            high = question.max_label(language) if question.max_label else question.max
+            lines.append(f"   {question.min}–{question.max} ({question.min} = {low}, {question.max} = {high})")
+        else:
+            lines.append("   " + catalog("form_own_words", language))
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class FormReading:
+    """What a reply to the form says: answers we are sure of, and text left for staff."""
+
+    answers: dict[str, AnswerValue] = field(default_factory=dict)
+    unclear: dict[int, str] = field(default_factory=dict)  # question number → what was written
+
+
+def _numbered_questions(questionnaire: Questionnaire) -> dict[int, Question]:
+    return {n: q for n, q in enumerate(questionnaire.questions, start=1) if q.type is not QuestionType.EMAIL}
+
+
+def _by_letters(question: Question, text: str) -> AnswerValue | None:
+    """Reads "b" or "a, c" as option letters, when every letter names an option."""
+    if not _LETTER_LIST.match(text):
+        return None
+    letters = re.findall(r"\b([a-z])\b", text.lower())
+    codes = list(question.option_codes)
+    if not letters or any(LETTERS.index(letter) >= len(codes) for letter in letters):
+        return None
+    picked = [codes[LETTERS.index(letter)] for letter in dict.fromkeys(letters)]
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        if not question.min_choices <= len(picked) <= question.pick_limit:
+            return None
+        return AnswerValue(options=[code for code in codes if code in picked])
+    return AnswerValue(options=picked) if len(picked) == 1 else None
+
+
+def read_form_reply(questionnaire: Questionnaire, text: str) -> FormReading:
+    """Reads answers written under numbers ("1. b", "3: a, c", text under "6."), also inline among quotes.
+
+    An answer is taken only when it is unambiguous for its question; anything else is kept
+    as written, under its number, for staff to read.
+    """
+    questions = _numbered_questions(questionnaire)
+    written: dict[int, list[str]] = {}
+    current: int | None = None
+    for raw_line in text.replace("\r\n", "\n").split("\n"):
+        quoted = raw_line.lstrip().startswith(">")
+        line = raw_line.lstrip().lstrip(">").strip() if quoted else raw_line.strip()
+        match = _NUMBERED.match(line)
+        if quoted:
+            # Our own form, quoted back: it tells which question the next own lines answer.
+            if match and int(match.group(1)) in questions:
+                current = int(match.group(1))
+            continue
+        if match and int(match.group(1)) in questions:
+            current = int(match.group(1))
+            rest = match.group(2).strip()
+            # "1. W której dzielnicy mieszkasz? b" or the question copied without quotes.
+            for language in ("pl", "en", "uk"):
+                label = questions[current].label(language).strip()
+                if rest.lower().startswith(label.lower()):
+                    rest = rest[len(label) :].strip()
+                    break
+            written.setdefault(current, [])
+            if rest:
+                written[current].append(rest)
+            continue
+        if current is not None and line:
+            written.setdefault(current, []).append(line)
+    reading = FormReading()
+    for number, lines in written.items():
+        question = questions[number]
+        answer_text = clean_text(_ANSWER_PREFIX.sub("", "\n".join(lines)))
+        if not answer_text:
+            continue
+        value = _read_one(question, answer_text)
+        if value is None:
+            reading.unclear[number] = answer_text
+        else:
+            reading.answers[question.code] = value
+    return reading
+
+
+def _read_one(question: Question, text: str) -> AnswerValue | None:
+    if question.type is QuestionType.TEXT:
+        parsed = parse_answer(question, text)
+        return parsed if isinstance(parsed, AnswerValue) else None
+    if question.type is QuestionType.YES_NO and re.fullmatch(r"[ab][.)]?", text.lower()):
+        return AnswerValue(options=["yes" if text.lower()[0] == "a" else "no"])
+    if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+        by_letters = _by_letters(question, text.split("\n")[0].strip().rstrip(")"))
+        if by_letters is not None:
+            return by_letters
+    parsed = parse_answer(question, text.strip().rstrip("."))
+    if isinstance(parsed, AnswerValue) and not (
+        parsed.options and any((o := question.option(code)) is not None and o.other for code in parsed.options)
+    ):
+        return parsed
+    return None
