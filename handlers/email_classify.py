@@ -68,11 +68,10 @@ def classify(
     local_part = sender.split("@", 1)[0]
     if _DAEMONS.match(local_part) or _DAEMONS.match(header("from")):
         return Verdict(MailKind.BOUNCE, "mailer-daemon")
-    if "return-path" in headers and header("return-path") in ("<>", ""):
-        return Verdict(MailKind.BOUNCE, "empty return-path")
     auto_submitted = header("auto-submitted").lower()
     if auto_submitted and auto_submitted != "no":
-        return Verdict(MailKind.AUTO_REPLY, f"auto-submitted: {auto_submitted.split(';')[0].strip()}")
+        token = re.split(r"[\s;(]", auto_submitted, maxsplit=1)[0]
+        return Verdict(MailKind.AUTO_REPLY, f"auto-submitted: {token}")
     for name in ("x-autoreply", "x-autorespond", "x-autoresponse"):
         if name in headers:
             return Verdict(MailKind.AUTO_REPLY, name)
@@ -83,8 +82,11 @@ def classify(
         return Verdict(MailKind.AUTO_REPLY, "x-auto-response-suppress")
     if _AUTO_SUBJECT.match(subject):
         return Verdict(MailKind.AUTO_REPLY, f"subject: {subject.split(':')[0].strip().lower()}")
-    if "list-id" in headers:
-        return Verdict(MailKind.LIST, "list-id")
+    if "return-path" in headers and header("return-path") in ("<>", ""):
+        return Verdict(MailKind.BOUNCE, "empty return-path")
+    for name in ("list-id", "list-unsubscribe"):
+        if name in headers:
+            return Verdict(MailKind.LIST, name)
     precedence = header("precedence").lower()
     if precedence in ("bulk", "list", "junk"):
         return Verdict(MailKind.LIST, f"precedence: {precedence}")

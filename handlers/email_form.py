@@ -7,12 +7,13 @@ import string
 from dataclasses import dataclass, field
 
 from handlers.answers import clean_text, parse_answer
+from handlers.email_quotes import starts_signature
 from handlers.i18n import Catalog, Language
 from handlers.questionnaire import Question, Questionnaire, QuestionType
 from storage.repository import AnswerValue
 
 LETTERS = string.ascii_lowercase
-_NUMBERED = re.compile(r"^\s*(?:pyt(?:anie)?\.?\s*)?(\d{1,2})\s*[.):]\s*(.*)$", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*(?:pyt(?:anie)?\.?\s*)?(\d{1,2})\s*(?:[.):]|\s[-–])\s*(.*)$", re.IGNORECASE)
 _ANSWER_PREFIX = re.compile(r"^\s*(?:odp(?:owied[zź])?\.?|answer|відповідь|відп\.?)\s*[:.]?\s*", re.IGNORECASE)
 _LETTER_LIST = re.compile(r"^[a-z](?:\s*[,;/ ]\s*(?:i\s+|and\s+)?[a-z])*\s*[.!]?$", re.IGNORECASE)
 
@@ -79,6 +80,8 @@ def read_form_reply(questionnaire: Questionnaire, text: str) -> FormReading:
     written: dict[int, list[str]] = {}
     current: int | None = None
     for raw_line in text.replace("\r\n", "\n").split("\n"):
+        if starts_signature(raw_line):
+            break  # a signature or "Sent from my phone": no answers after it
         quoted = raw_line.lstrip().startswith(">")
         line = raw_line.lstrip().lstrip(">").strip() if quoted else raw_line.strip()
         match = _NUMBERED.match(line)
@@ -100,7 +103,12 @@ def read_form_reply(questionnaire: Questionnaire, text: str) -> FormReading:
             if rest:
                 written[current].append(rest)
             continue
-        if current is not None and line:
+        if not line:
+            # An answer runs to a blank line, unless nothing was written under the number yet.
+            if current is not None and written.get(current):
+                current = None
+            continue
+        if current is not None:
             written.setdefault(current, []).append(line)
     reading = FormReading()
     for number, lines in written.items():

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import message_from_bytes, policy
-from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.header import decode_header
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 from bs4 import BeautifulSoup
@@ -93,43 +92,86 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def _header(message: Message, name: str) -> str | None:
-    """A header's decoded value; broken encodings are decoded as well as they can be."""
+def _raw_headers(message: Message) -> dict[str, str]:
+    """Every header (the first of each name), decoded by us: labels in encoded words are not trusted."""
+    found: dict[str, str] = {}
+    for name, value in message.raw_items():
+        key = name.lower()
+        if key not in found:
+            found[key] = decode_header_value(str(value))
+    return found
+
+
+def decode_header_value(raw: str) -> str:
+    """Decodes RFC 2047 encoded words (any charset, right or wrong) and raw 8-bit bytes in a header."""
+    parts = []
     try:
-        value = message.get(name)
-    except (ValueError, TypeError, IndexError):  # the email package's header parser gave up
-        value = None
-        raw = message.get_all(name, failobj=[])
-        if raw:
-            value = str(raw[0])
-    if value is None:
-        return None
-    text = str(value)
-    if "=?" in text:
-        with contextlib.suppress(LookupError, UnicodeDecodeError, ValueError):
-            text = str(make_header(decode_header(text)))
+        pieces = decode_header(raw)
+    except (ValueError, LookupError):
+        pieces = [(raw, None)]
+    for piece, charset in pieces:
+        if isinstance(piece, bytes):
+            parts.append(decode_bytes(piece, charset))
+        else:
+            # 8-bit bytes in a header arrive as surrogates; decode them like a body.
+            parts.append(
+                decode_bytes(piece.encode("utf-8", "surrogateescape"), None) if _has_surrogates(piece) else piece
+            )
+    text = "".join(parts) if any(isinstance(p, bytes) for p, _ in pieces) else " ".join(parts)
     return " ".join(text.split())
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in text)
 
 
 def _payload_text(part: Message) -> str:
     data = part.get_payload(decode=True)
     if not isinstance(data, bytes):
         return ""
-    text = decode_bytes(data, part.get_content_charset())
-    return html_to_text(text) if part.get_content_type() == "text/html" else text
+    text = decode_bytes(data, part.get_content_charset()).replace("\r\n", "\n").replace("\r", "\n")
+    if part.get_content_type() == "text/html":
+        return html_to_text(text)
+    if str(part.get_param("format") or "").lower() == "flowed":
+        return unflow(text, delsp=str(part.get_param("delsp") or "").lower() == "yes")
+    return text
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Joins format=flowed lines (RFC 3676): a line ending in a space goes on with the next one."""
+    out: list[str] = []
+    carry = ""
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" ") and depth:
+            content = content[1:]  # the space after the quote marks
+        elif content.startswith(" "):
+            content = content[1:]  # space-stuffing
+        if content.endswith(" ") and content != "-- ":
+            carry += content[:-1] if delsp else content
+            continue
+        out.append(">" * depth + (" " if depth else "") + carry + content if depth else carry + content)
+        carry = ""
+    if carry:
+        out.append(carry)
+    return "\n".join(out)
 
 
 def _body(message: Message) -> str:
-    """The readable text: the plain part, or the HTML one made readable."""
-    if isinstance(message, EmailMessage):
-        try:
-            body = message.get_body(preferencelist=("plain", "html"))
-        except (KeyError, ValueError, TypeError):
-            body = None
-        if body is not None:
-            return _payload_text(body)
+    """The readable text: the plain parts (joined), or the HTML one made readable."""
+    plain = [
+        part
+        for part in message.walk()
+        if part.get_content_type() == "text/plain"
+        and not part.get_filename()
+        and "attachment" not in (part.get("Content-Disposition") or "").lower()
+    ]
+    if plain:
+        # iOS sends text, photo, text as separate parts; all of them are the writer's.
+        return "\n\n".join(text.strip("\n") for part in plain if (text := _payload_text(part)).strip())
     for part in message.walk():
-        if part.get_content_maintype() == "text" and not part.get_filename():
+        if part.get_content_type() == "text/html" and not part.get_filename():
             return _payload_text(part)
     return ""
 
@@ -150,17 +192,23 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
     return tuple(found)
 
 
+_POLISH = frozenset(
+    "w na nie się że z do to jest o jak ale dla po mnie przez są czy co mam tak lub oraz by już też".split()
+)
+_ENGLISH = frozenset("the and is are to of in for you we our it this that on with be have not my your would".split())
+
+
 def _language(text: str, subject: str) -> Language:
+    """Guesses the writer's language (pl, en or uk) from their words; Polish when unsure."""
     sample = f"{subject}\n{text}"[:4000]
-    cyrillic = sum("а" <= c.lower() <= "я" or c in "іїєґІЇЄҐ" for c in sample)
-    if cyrillic > 20 or (cyrillic > 3 and cyrillic * 3 > len(sample)):
+    letters = [c for c in sample.lower() if c.isalpha()]
+    cyrillic = sum("а" <= c <= "я" or c in "іїєґ" for c in letters)
+    if letters and cyrillic * 2 > len(letters):
         return "uk"
-    polish = sum(c in "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ" for c in sample)
-    words = re.findall(r"[a-ząćęłńóśźż]+", sample.lower())
-    english = sum(w in {"the", "and", "is", "are", "i", "you", "we", "our", "to", "of", "in"} for w in words)
-    if polish == 0 and english >= 3 and english * 8 >= len(words):
-        return "en"
-    return "pl"
+    words = re.findall(r"[^\W\d_]+", sample.lower())
+    polish = sum(word in _POLISH for word in words) + 2 * sum(c in "ąćęłńóśźż" for c in letters)
+    english = sum(word in _ENGLISH for word in words)
+    return "en" if english > polish else "pl"
 
 
 def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmail:
@@ -168,8 +216,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
     truncated = len(raw) > max_bytes
     kept = raw[:max_bytes] if truncated else raw
     message = message_from_bytes(kept, policy=policy.default)
-    names = {key.lower() for key in message}
-    headers = {name: value for name in names if (value := _header(message, name)) is not None}
+    headers = _raw_headers(message)
     subject = headers.get("subject", "")
     from_name, from_address = None, None
     addresses = getaddresses([headers.get("from", "")])

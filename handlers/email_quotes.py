@@ -37,12 +37,11 @@ _FOOTER = re.compile(
     re.IGNORECASE,
 )
 _CLOSING = re.compile(
-    r"^(?:z (?:wyrazami )?(?:powa[żz]aniem|szacunkiem)|(?:serdecznie |serdeczne |ciep[łl]o )?pozdr(?:awiam|owienia)\w*|"
-    r"pozdro|dzi[eę]kuj[eę](?: bardzo)?|best(?: regards)?|kind regards|regards|cheers|thanks|thank you|"
-    r"з повагою|з найкращими побажаннями|дякую|с уважением)[\s,.!]*$",
+    r"^(?:z (?:wyrazami )?(?:powa[żz]aniem|szacunkiem)|(?:serdecznie |serdeczne )?pozdrawiam(?:y)?(?: serdecznie)?|"
+    r"pozdrowienia|best(?: regards| wishes)?|kind regards|regards|з повагою|с уважением)[\s,.!]*$",
     re.IGNORECASE,
 )
-_SIGNATURE_LINES = 6  # a closing line followed by at most this many short lines is a signature
+_SIGNATURE_LINES = 4  # a closing line followed by at most this many short lines is a signature
 
 
 def _history_start(lines: list[str]) -> tuple[int, int]:
@@ -62,11 +61,17 @@ def _history_start(lines: list[str]) -> tuple[int, int]:
     return len(lines), len(lines)
 
 
+def starts_signature(line: str) -> bool:
+    """Tells whether a line opens a signature ("-- ") or is a phone's "Sent from …" footer."""
+    stripped = line.rstrip()
+    return stripped in ("--", "—") or bool(_FOOTER.match(stripped.strip()))
+
+
 def _without_signature(lines: list[str]) -> list[str]:
     """Drops a "-- " signature, a phone footer, and a closing such as "Pozdrawiam, Jan"."""
     for index, line in enumerate(lines):
         stripped = line.rstrip()
-        if stripped in ("--", "-- ", "—") or _FOOTER.match(stripped.strip()):
+        if starts_signature(line):
             return lines[:index]
         if _CLOSING.match(stripped.strip()):
             tail = [rest for rest in lines[index + 1 :] if rest.strip()]
