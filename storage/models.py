@@ -8,11 +8,13 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -197,3 +199,72 @@ class InboxItem(Base):
 
     def __repr__(self) -> str:
         return f"InboxItem(id={self.id}, channel={self.channel!r}, external_id={self.external_id!r})"
+
+
+class Email(Base):
+    """One email as received: its raw bytes (for audit and reprocessing) and what was read from it."""
+
+    __tablename__ = "email"
+    __table_args__ = (UniqueConstraint("message_id", "digest"), Index(None, "from_hash", "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Message-ID plus a digest of the content: the same message seen twice is stored once, while two
+    # different messages that carry one Message-ID (it happens) are both kept.
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+    digest: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int]
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+    folder: Mapped[str | None] = mapped_column(String(200))
+    uidvalidity: Mapped[int | None] = mapped_column(BigInteger)
+    uid: Mapped[int | None] = mapped_column(BigInteger)
+    from_hash: Mapped[str | None] = mapped_column(String(64))  # the sender's pseudonym, for the reply window
+    subject: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(2), default="pl")
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text, default="")
+    own_text: Mapped[str] = mapped_column(Text, default="")
+    attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
+    received_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Email(id={self.id}, kind={self.kind!r})"
+
+
+class OutboxMessage(Base):
+    """A reply waiting to be sent (queued in the transaction of what it answers), then its outcome."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index(None, "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    references: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(16))  # form | summary
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"OutboxMessage(id={self.id}, purpose={self.purpose!r}, sent={self.sent_at is not None})"
+
+
+class MailboxState(Base):
+    """How far a mailbox folder has been read: UIDs are only stable while UIDVALIDITY is unchanged."""
+
+    __tablename__ = "mailbox_state"
+
+    folder: Mapped[str] = mapped_column(String(200), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
