@@ -211,6 +211,15 @@ def _language(text: str, subject: str) -> Language:
     return "en" if english > polish else "pl"
 
 
+def content_digest(raw: bytes, headers: dict[str, str]) -> str:
+    """Hashes what a message says, not how it travelled: the same mail relayed twice (other
+    Received or Delivered-To lines) hashes the same; a different text under one Message-ID does not.
+    """
+    body_start = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=len(raw))
+    identity = "\n".join(headers.get(name, "") for name in ("message-id", "from", "date", "subject", "to"))
+    return hashlib.sha256(identity.encode() + b"\n" + raw[body_start:].strip()).hexdigest()
+
+
 def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmail:
     """Parses one raw email; never raises on bad input, and keeps at most `max_bytes` of it."""
     truncated = len(raw) > max_bytes
@@ -229,7 +238,7 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
         date = None
     text = _body(message).replace("\r\n", "\n").replace("\r", "\n").strip()
     return ParsedEmail(
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=content_digest(raw, headers),
         message_id=headers.get("message-id"),
         subject=subject,
         from_name=from_name,

@@ -88,6 +88,11 @@ MESSAGES: dict[str, set[str]] = {
     "cmd_forget": set(),
     "form_pick_many": {"max"},
     "form_own_words": set(),
+    "mail_thanks": set(),
+    "mail_form_intro": set(),
+    "mail_recorded": set(),
+    "mail_unclear": set(),
+    "mail_correct": set(),
 }
 
 

@@ -13,7 +13,7 @@ from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
 from handlers.messages import Action, Inbound, Reply, ReplyKind, RespondentRef
 
-pytest_plugins = ["tests.pg"]
+pytest_plugins = ["tests.pg", "tests.dovecot", "tests.smtp"]
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 CONFIG = REPOSITORY / "config"

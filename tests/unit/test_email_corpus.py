@@ -67,3 +67,11 @@ def test_form_replies_are_read_question_by_question(name: str, shipped_config: A
     assert read == set(EXPECTED[name]["form_answers"])  # every answer found, under its own number
     for number, written in reading.unclear.items():
         assert written == EXPECTED[name]["form_answers"][number]  # what is unclear stays as typed
+
+
+def test_duplicates_share_a_digest_and_same_id_different_text_does_not() -> None:
+    digests = {name: parse_email((CORPUS / name).read_bytes()).digest for name in EXPECTED}
+    for name, entry in EXPECTED.items():
+        if entry.get("duplicate_of"):
+            assert digests[name] == digests[entry["duplicate_of"]]
+    assert len(set(digests.values())) == len(EXPECTED) - sum(bool(e.get("duplicate_of")) for e in EXPECTED.values())
