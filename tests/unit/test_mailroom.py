@@ -9,7 +9,7 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.service import Service
-from handlers.mailroom import Mailroom, MailPolicy
+from handlers.mailroom import MailPolicy, Mailroom
 from storage.models import Answer, Contact, Email, OutboxMessage
 from tests.conftest import FakeClock
 
@@ -38,7 +38,10 @@ async def count(service: Service, model: type, *where: object) -> int:
 
 async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> None:
     names = sorted(EXPECTED)
-    outcomes = {name: await mailroom.receive((CORPUS / name).read_bytes(), folder="INBOX", uid=n) for n, name in enumerate(names, 1)}
+    outcomes = {
+        name: await mailroom.receive((CORPUS / name).read_bytes(), folder="INBOX", uid=n)
+        for n, name in enumerate(names, 1)
+    }
     duplicates = {name for name, entry in EXPECTED.items() if entry.get("duplicate_of")}
     assert {name for name, outcome in outcomes.items() if outcome.email_id is None} == duplicates
     stored = len(names) - len(duplicates)
