@@ -16,6 +16,7 @@ from typing import IO, NoReturn, TypeVar
 import click
 
 from bot import service as service_module
+from bot.mailbox import MailboxUnavailable
 from bot.settings import Settings, load_settings
 from handlers import terminal_ui
 from handlers.config_files import ConfigError, Problem
@@ -54,7 +55,7 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (ConfigError, DatabaseUnavailable, VersionConflict) as err:
+    except (ConfigError, DatabaseUnavailable, VersionConflict, MailboxUnavailable) as err:
         _fail(err)
 
 
@@ -160,6 +161,29 @@ async def _chat(
                 break
             inbound = replace(terminal_ui.inbound_from_line(line, ref, last), questionnaire=questionnaire)
             last = show(await conversation.handle(inbound))
+
+
+@main.command()
+@click.option("--once", is_flag=True, required=True, help="Process what is waiting, send the replies, and exit.")
+def mail(once: bool) -> None:
+    """Read the mailbox and send queued replies once (for cron-style deployments)."""
+    settings = _settings()
+    if settings.imap_host is None:
+        _fail(ConfigError([Problem("environment", "WSPOLNOTA_IMAP_HOST", "not set: there is no mailbox to read")]))
+
+    async def go() -> tuple[int, int]:
+        from bot.mailbox import MailboxReader, build_mailroom
+        from bot.mailer import Mailer
+
+        async with service_module.open_service(settings) as service:
+            read = await MailboxReader(settings, build_mailroom(service), service.store).once()
+            sent = 0
+            if settings.smtp_host:
+                sent = await Mailer(settings, service.store, service.conversation.clock).send_due()
+            return read, sent
+
+    read, sent = _run(go)
+    click.echo(f"Read {read} new email(s); sent {sent} repl(ies).")
 
 
 @main.command()

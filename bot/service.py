@@ -134,6 +134,10 @@ def configured_channels(service: Service) -> list[Channel]:
         from bot.telegram import TelegramChannel  # imported only when used: it pulls in the Telegram library
 
         channels.append(TelegramChannel(service))
+    if service.settings.imap_host is not None:
+        from bot.mailbox import MailChannel
+
+        channels.append(MailChannel(service))
     return channels
 
 
@@ -144,7 +148,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         channels = configured_channels(service)
         if not channels:
             logger.warning(
-                "No channel is configured (set WSPOLNOTA_TELEGRAM_TOKEN); the database is ready at %s. "
+                "No channel is configured (set WSPOLNOTA_TELEGRAM_TOKEN or WSPOLNOTA_IMAP_HOST); "
+                "the database is ready at %s. "
                 "Try the questionnaire with `wspolnota chat`.",
                 service.engine.url.render_as_string(hide_password=True),
             )

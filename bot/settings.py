@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -36,6 +36,27 @@ class Settings(BaseModel):
     telegram_max_rate: float = Field(default=0, ge=0)
     # Updates one user may send in 10 seconds before the rest are dropped (0 = no limit).
     telegram_flood_limit: int = Field(default=20, ge=0)
+    imap_host: str | None = None  # the mailbox channel runs when this is set
+    imap_port: int | None = None  # default 993 for ssl, 143 otherwise
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_security: Literal["ssl", "plain"] = "ssl"
+    imap_folder: str = "INBOX"
+    imap_processed_folder: str | None = "Processed"  # read mail is moved here (never deleted)
+    imap_timeout: float = Field(default=30, gt=0)  # seconds for any one IMAP exchange
+    smtp_host: str | None = None
+    smtp_port: int | None = None  # default 465 for ssl, 587 for starttls, 25 for plain
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["ssl", "starttls", "plain"] = "starttls"
+    mail_from: str = "wspolnota@um.warszawa.pl"
+    mail_reply_window_days: float = Field(default=7, ge=0)  # one form per sender in this window
+    mail_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # kept of one email; more is cut and marked
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of our Message-IDs, so replies to us are recognised."""
+        return self.mail_from.rsplit("@", 1)[-1]
 
     @field_validator("telegram_staff_ids", mode="before")
     @classmethod

@@ -1,0 +1,266 @@
+"""The mailbox channel: reads the programme's IMAP folder, hands each email to the mailroom, moves it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import aioimaplib
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.settings import Settings
+from handlers.mailroom import Mailroom
+from storage.models import MailboxState
+from storage.repository import Store
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+IDLE_SECONDS = 25 * 60  # under the 29 minutes RFC 2177 allows before a server may drop us
+
+
+class MailboxUnavailable(Exception):
+    """The IMAP server cannot be reached, refused us, or went away."""
+
+
+class MailboxReader:
+    """Fetches new mail by UID with BODY.PEEK[]; a message is moved only after its effects are committed."""
+
+    def __init__(self, settings: Settings, mailroom: Mailroom, store: Store) -> None:
+        assert settings.imap_host is not None
+        self.settings = settings
+        self.mailroom = mailroom
+        self.store = store
+        self.folder = settings.imap_folder
+        self.timeout = settings.imap_timeout
+        self.wake = asyncio.Event()  # set by tests or the CLI to check the mailbox now
+        self.progressed = asyncio.Event()  # set after each email is handled (tests wait on it)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reads until `stop`: IDLE when the server offers it, polling otherwise; reconnects on any fault."""
+        delay = 1.0
+        while not stop.is_set():
+            client: aioimaplib.IMAP4 | None = None
+            try:
+                client = await self._connect()
+                delay = 1.0
+                while not stop.is_set():
+                    await self._read_new(client)
+                    await self._wait_for_mail(client, stop)
+            except (MailboxUnavailable, aioimaplib.Abort, aioimaplib.CommandTimeout, TimeoutError, OSError) as err:
+                logger.warning("Mailbox: %s; reconnecting in %.0f s", err or type(err).__name__, delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, 60.0)
+            except SQLAlchemyError as err:
+                logger.warning("Mailbox: database error (%s); retrying in %.0f s", type(err).__name__, delay)
+                await _pause(stop, delay)
+                delay = min(delay * 2, 60.0)
+            finally:
+                if client is not None:
+                    await self._close(client)
+
+    async def once(self) -> int:
+        """Processes what is waiting and returns how many new emails were read (for cron)."""
+        client = await self._connect()
+        try:
+            return await self._read_new(client)
+        finally:
+            await self._close(client)
+
+    # -- the connection -----------------------------------------------------------------------
+
+    async def _connect(self) -> aioimaplib.IMAP4:
+        s = self.settings
+        assert s.imap_host is not None
+        lost = asyncio.Event()
+        if s.imap_security == "ssl":
+            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(s.imap_host, s.imap_port or 993, timeout=self.timeout)
+        else:
+            client = aioimaplib.IMAP4(
+                s.imap_host, s.imap_port or 143, timeout=self.timeout, conn_lost_cb=lambda _err: lost.set()
+            )
+        client.lost = lost  # aioimaplib keeps reporting a dead link as connected
+        try:
+            await self._call(client.wait_hello_from_server())
+            password = s.imap_password.get_secret_value() if s.imap_password else ""
+            await self._expect_ok(client.login(s.imap_user or "", password), "login")
+        except (OSError, TimeoutError) as err:
+            await self._close(client)
+            raise MailboxUnavailable(f"{s.imap_host}: {err}") from err
+        return client
+
+    async def _call(self, awaitable: Awaitable[T]) -> T:
+        # Every network await has a limit: some aioimaplib commands (UID STORE/COPY/MOVE) have none.
+        try:
+            return await asyncio.wait_for(awaitable, self.timeout)
+        except TimeoutError as err:
+            raise MailboxUnavailable("the IMAP server did not answer in time") from err
+
+    async def _expect_ok(self, awaitable: Awaitable[Any], what: str) -> Any:
+        response = await self._call(awaitable)
+        if response.result != "OK":
+            raise MailboxUnavailable(f"{what} refused: {_text(response.lines)}")
+        return response
+
+    async def _close(self, client: aioimaplib.IMAP4) -> None:
+        protocol = getattr(client, "protocol", None)
+        transport = getattr(protocol, "transport", None)
+        if transport is not None:
+            transport.close()  # logout() on a dead link waits for its timeout
+
+    # -- reading ------------------------------------------------------------------------------
+
+    async def _select(self, client: aioimaplib.IMAP4) -> int:
+        response = await self._expect_ok(client.select(self.folder), f"SELECT {self.folder}")
+        match = re.search(rb"UIDVALIDITY (\d+)", b" ".join(bytes(line) for line in response.lines))
+        if match is None:
+            raise MailboxUnavailable("the server did not say UIDVALIDITY")
+        return int(match.group(1))
+
+    async def _read_new(self, client: aioimaplib.IMAP4) -> int:
+        uidvalidity = await self._select(client)
+        last = await self._last_uid(uidvalidity)
+        # No CHARSET (some servers reject it), and UID n:* also returns the last UID when it is
+        # below n (RFC 3501 6.4.8), so the list is filtered here.
+        response = await self._expect_ok(client.uid_search(f"UID {last + 1}:*", charset=None), "UID SEARCH")
+        uids = sorted(int(uid) for uid in _text(response.lines[:1]).split() if uid.isdigit() and int(uid) > last)
+        for uid in uids:
+            raw = await self._fetch(client, uid)
+            if raw is None:
+                continue
+            outcome = await self.mailroom.receive(raw, folder=self.folder, uidvalidity=uidvalidity, uid=uid)
+            await self._set_last_uid(uidvalidity, uid)
+            await self._file_away(client, uid)
+            self.progressed.set()
+            logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
+        return len(uids)
+
+    async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
+        response = await self._expect_ok(client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"FETCH {uid}")
+        for line in response.lines:
+            if isinstance(line, bytearray):
+                return bytes(line)
+        logger.warning("Mailbox: UID %s came back without a body", uid)
+        return None
+
+    async def _file_away(self, client: aioimaplib.IMAP4, uid: int) -> None:
+        """Moves a read message to the processed folder (or flags it); mail is never deleted."""
+        folder = self.settings.imap_processed_folder
+        if folder and client.has_capability("MOVE"):
+            response = await self._call(client.uid("move", str(uid), folder))
+            if response.result != "OK":  # the folder may not exist yet
+                await self._call(client.create(folder))
+                await self._expect_ok(client.uid("move", str(uid), folder), f"MOVE {uid}")
+            return
+        await self._expect_ok(client.uid("store", str(uid), "+FLAGS", "(\\Seen)"), f"STORE {uid}")
+
+    async def _wait_for_mail(self, client: aioimaplib.IMAP4, stop: asyncio.Event) -> None:
+        lost: asyncio.Event = client.lost
+        if not client.has_capability("IDLE"):
+            await _first(stop, self.wake, lost, seconds=60)
+            return
+        idle = await self._call(client.idle_start(timeout=IDLE_SECONDS))
+        push = asyncio.ensure_future(client.wait_server_push(timeout=IDLE_SECONDS))
+        waiters = {push, asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())}
+        waiters.add(asyncio.ensure_future(lost.wait()))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self.wake.clear()
+        if lost.is_set():
+            raise MailboxUnavailable("the IMAP server closed the connection")
+        if push.done() and not push.cancelled() and any(b"BYE" in bytes(line) for line in push.result() or []):
+            raise MailboxUnavailable("the IMAP server said BYE")
+        client.idle_done()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(idle, self.timeout)
+        if not idle.done():
+            raise MailboxUnavailable("IDLE did not end")
+
+    # -- where we are -------------------------------------------------------------------------
+
+    async def _last_uid(self, uidvalidity: int) -> int:
+        async with self.store.unit() as unit:
+            state = await unit.session.get(MailboxState, self.folder)
+            if state is None or state.uidvalidity != uidvalidity:
+                # UIDs are only stable while UIDVALIDITY is unchanged (RFC 3501 2.3.1.1): read it all
+                # again; the mailroom recognises what it has seen.
+                return 0
+            return state.last_uid
+
+    async def _set_last_uid(self, uidvalidity: int, uid: int) -> None:
+        now = self.mailroom.clock()
+        async with self.store.unit() as unit:
+            state = await unit.session.get(MailboxState, self.folder)
+            if state is None:
+                unit.add(MailboxState(folder=self.folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=now))
+            else:
+                same = state.uidvalidity == uidvalidity
+                state.last_uid = max(uid, state.last_uid) if same else uid
+                state.uidvalidity, state.updated_at = uidvalidity, now
+
+
+def _text(lines: list[Any]) -> str:
+    return " ".join(bytes(line).decode("utf-8", "replace") for line in lines)
+
+
+async def _first(*events: asyncio.Event, seconds: float) -> None:
+    """Waits for any of the events, at most `seconds`."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+class MailChannel:
+    """The mailbox reader and the outbox sender, run side by side in the service."""
+
+    def __init__(self, service: Any) -> None:
+        from bot.mailer import Mailer  # the sender needs SMTP settings only when it runs
+
+        settings: Settings = service.settings
+        self.reader = MailboxReader(settings, build_mailroom(service), service.store)
+        self.mailer = Mailer(settings, service.store, service.conversation.clock) if settings.smtp_host else None
+        if self.mailer is None:
+            logger.warning("WSPOLNOTA_SMTP_HOST is not set: replies wait in the outbox")
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Reads and sends until `stop`."""
+        tasks = [self.reader.run(stop)] + ([self.mailer.run(stop)] if self.mailer else [])
+        await asyncio.gather(*tasks)
+
+
+def build_mailroom(service: Any) -> Mailroom:
+    """The mailroom for the service's default questionnaire and settings."""
+    from datetime import timedelta
+
+    from handlers.mailroom import MailPolicy
+
+    settings: Settings = service.settings
+    conversation = service.conversation
+    policy = MailPolicy(
+        address=settings.mail_from,
+        domain=settings.mail_domain,
+        reply_window=timedelta(days=settings.mail_reply_window_days),
+        max_bytes=settings.mail_max_bytes,
+    )
+    return Mailroom(
+        service.store,
+        conversation.questionnaires[conversation.default_questionnaire],
+        service.config.catalog,
+        policy,
+        lambda address: service.respondent("email", address.lower(), address),
+        conversation.clock,
+    )
