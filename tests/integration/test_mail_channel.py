@@ -150,3 +150,20 @@ async def _until(reader: MailboxReader, service: Service, expected: int, timeout
         while await count(service, Email) != expected:
             await reader.progressed.wait()
             reader.progressed.clear()
+
+
+async def test_two_services_answering_each_other_do_not_loop(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer, tmp_path: Path, clock: FakeClock
+) -> None:
+    dovecot.append((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
+    await MailboxReader(service.settings, build_mailroom(service), service.store).once()
+    await Mailer(service.settings, service.store, service.conversation.clock).send_due()
+    [ours] = await smtp_server.wait_for(1)
+    # Another copy of the service (another city office) receives our reply in its own mailbox …
+    other_settings = make_settings(tmp_path / "other", WSPOLNOTA_MAIL_FROM="sasiedzi@um.example.pl")
+    async with open_service(other_settings, clock=clock) as other:
+        outcome = await build_mailroom(other).receive(ours.raw)
+        assert outcome.verdict.automatic and outcome.queued is None  # … and does not answer it
+    # And ours, given an automatic answer from there, stays silent too.
+    bounce_back = ours.raw.replace(b"Message-ID: <wsp-", b"Message-ID: <other-", 1)
+    assert (await build_mailroom(service).receive(bounce_back)).queued is None
