@@ -15,10 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.settings import Settings
 from handlers.mailroom import Mailroom
 from storage.models import MailboxState
-from storage.repository import Store
+from storage.repository import Store, Unit
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+BATCH = 50  # emails read, committed and moved together
 IDLE_SECONDS = 25 * 60  # under the 29 minutes RFC 2177 allows before a server may drop us
 
 
@@ -127,15 +128,21 @@ class MailboxReader:
         # below n (RFC 3501 6.4.8), so the list is filtered here.
         response = await self._expect_ok(client.uid_search(f"UID {last + 1}:*", charset=None), "UID SEARCH")
         uids = sorted(int(uid) for uid in _text(response.lines[:1]).split() if uid.isdigit() and int(uid) > last)
-        for uid in uids:
-            raw = await self._fetch(client, uid)
-            if raw is None:
-                continue
-            outcome = await self.mailroom.receive(raw, folder=self.folder, uidvalidity=uidvalidity, uid=uid)
-            await self._set_last_uid(uidvalidity, uid)
-            await self._file_away(client, uid)
+        for start in range(0, len(uids), BATCH):
+            batch = uids[start : start + BATCH]
+            items = [(raw, uid) for uid in batch if (raw := await self._fetch(client, uid)) is not None]
+
+            async def remember(unit: Unit, top: int = batch[-1]) -> None:
+                await self._set_last_uid(unit, uidvalidity, top)
+
+            # The emails, their replies and how far we have read: one commit, then the move.
+            outcomes = await self.mailroom.receive_many(
+                items, folder=self.folder, uidvalidity=uidvalidity, then=remember
+            )
+            await self._file_away(client, batch)
             self.progressed.set()
-            logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
+            for (_, uid), outcome in zip(items, outcomes, strict=True):
+                logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
         return len(uids)
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
@@ -146,16 +153,17 @@ class MailboxReader:
         logger.warning("Mailbox: UID %s came back without a body", uid)
         return None
 
-    async def _file_away(self, client: aioimaplib.IMAP4, uid: int) -> None:
-        """Moves a read message to the processed folder (or flags it); mail is never deleted."""
+    async def _file_away(self, client: aioimaplib.IMAP4, uids: list[int]) -> None:
+        """Moves read messages to the processed folder (or flags them); mail is never deleted."""
         folder = self.settings.imap_processed_folder
+        uid_set = ",".join(map(str, uids))
         if folder and client.has_capability("MOVE"):
-            response = await self._call(client.uid("move", str(uid), folder))
+            response = await self._call(client.uid("move", uid_set, folder))
             if response.result != "OK":  # the folder may not exist yet
                 await self._call(client.create(folder))
-                await self._expect_ok(client.uid("move", str(uid), folder), f"MOVE {uid}")
+                await self._expect_ok(client.uid("move", uid_set, folder), "MOVE")
             return
-        await self._expect_ok(client.uid("store", str(uid), "+FLAGS", "(\\Seen)"), f"STORE {uid}")
+        await self._expect_ok(client.uid("store", uid_set, "+FLAGS", "(\\Seen)"), "STORE")
 
     async def _wait_for_mail(self, client: aioimaplib.IMAP4, stop: asyncio.Event) -> None:
         lost: asyncio.Event = client.lost
@@ -193,16 +201,15 @@ class MailboxReader:
                 return 0
             return state.last_uid
 
-    async def _set_last_uid(self, uidvalidity: int, uid: int) -> None:
+    async def _set_last_uid(self, unit: Unit, uidvalidity: int, uid: int) -> None:
         now = self.mailroom.clock()
-        async with self.store.unit() as unit:
-            state = await unit.session.get(MailboxState, self.folder)
-            if state is None:
-                unit.add(MailboxState(folder=self.folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=now))
-            else:
-                same = state.uidvalidity == uidvalidity
-                state.last_uid = max(uid, state.last_uid) if same else uid
-                state.uidvalidity, state.updated_at = uidvalidity, now
+        state = await unit.session.get(MailboxState, self.folder)
+        if state is None:
+            unit.add(MailboxState(folder=self.folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=now))
+        else:
+            same = state.uidvalidity == uidvalidity
+            state.last_uid = max(uid, state.last_uid) if same else uid
+            state.uidvalidity, state.updated_at = uidvalidity, now
 
 
 def _text(lines: list[Any]) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -69,23 +70,47 @@ class Mailroom:
         self, raw: bytes, *, folder: str | None = None, uidvalidity: int | None = None, uid: int | None = None
     ) -> Received:
         """Handles one raw email in one transaction; a message seen before changes nothing."""
-        parsed = parse_email(raw, max_bytes=self.policy.max_bytes)
-        verdict = classify(
-            parsed.headers,
-            content_type=parsed.content_type,
-            from_address=parsed.from_address,
-            subject=parsed.subject,
-            own_addresses=frozenset({self.policy.address.lower()}),
-            own_domain=self.policy.domain,
+        [outcome] = await self.receive_many([(raw, uid)], folder=folder, uidvalidity=uidvalidity)
+        return outcome
+
+    async def receive_many(
+        self,
+        items: Sequence[tuple[bytes, int | None]],
+        *,
+        folder: str | None = None,
+        uidvalidity: int | None = None,
+        then: Callable[[Unit], Awaitable[None]] | None = None,
+    ) -> list[Received]:
+        """Handles a batch of raw emails (with their UIDs) in one transaction.
+
+        Parsing runs in a worker thread, so a batch of big emails does not stall the other
+        channels. `then` adds more work to the same transaction (the reader's position).
+        """
+        parsed = await asyncio.to_thread(
+            lambda: [parse_email(raw, max_bytes=self.policy.max_bytes) for raw, _ in items]
         )
         now = self.clock()
+        outcomes = []
         async with self.store.unit() as unit:
-            email_id = await self._store(unit, raw, parsed, verdict, now, folder, uidvalidity, uid)
-            if email_id is None:
-                return Received(None, verdict)
-            if verdict.automatic or not parsed.from_address:
-                return Received(email_id, verdict)
-            return await self._from_person(unit, email_id, parsed, verdict, now)
+            for (raw, uid), email in zip(items, parsed, strict=True):
+                verdict = classify(
+                    email.headers,
+                    content_type=email.content_type,
+                    from_address=email.from_address,
+                    subject=email.subject,
+                    own_addresses=frozenset({self.policy.address.lower()}),
+                    own_domain=self.policy.domain,
+                )
+                email_id = await self._store(unit, raw, email, verdict, now, folder, uidvalidity, uid)
+                if email_id is None:
+                    outcomes.append(Received(None, verdict))
+                elif verdict.automatic or not email.from_address:
+                    outcomes.append(Received(email_id, verdict))
+                else:
+                    outcomes.append(await self._from_person(unit, email_id, email, verdict, now))
+            if then is not None:
+                await then(unit)
+        return outcomes
 
     async def _store(
         self,
@@ -132,12 +157,15 @@ class Mailroom:
     ) -> Received:
         assert parsed.from_address is not None
         ref = self.respondent_of(parsed.reply_to or parsed.from_address)
-        respondent = await unit.ensure_respondent(ref.channel, ref.pseudonym, now)
-        await unit.set_contact(respondent.id, parsed.reply_to or parsed.from_address, now)
-        submission = await unit.latest_submission(ref.channel, ref.pseudonym, self.questionnaire.id)
+        respondent_id = await unit.respondent_id(ref.channel, ref.pseudonym, now)
+        await unit.upsert_contact(respondent_id, parsed.reply_to or parsed.from_address, now)
+        reading = read_form_reply(self.questionnaire, parsed.text) if self._answers_us(parsed) else None
+        submission = await unit.latest_submission(
+            ref.channel, ref.pseudonym, self.questionnaire.id, with_answers=bool(reading and reading.answers)
+        )
         if submission is None:
             submission = Submission(
-                respondent_id=respondent.id,
+                respondent_id=respondent_id,
                 questionnaire_id=self.questionnaire.id,
                 questionnaire_version=self.questionnaire.version,
                 channel=ref.channel,
@@ -152,21 +180,20 @@ class Mailroom:
             )
             unit.add(submission)
             await unit.flush()
-        email = await unit.session.get(Email, email_id)
-        assert email is not None
-        email.respondent_id, email.submission_id = respondent.id, submission.id
-        reading = read_form_reply(self.questionnaire, parsed.text) if self._answers_us(parsed) else None
+        await unit.session.execute(
+            update(Email).where(Email.id == email_id).values(respondent_id=respondent_id, submission_id=submission.id)
+        )
         if reading is not None and reading.answers:
             # They replied to our mail, which carried the privacy notice: that is their consent.
             submission.privacy_version = submission.privacy_version or self.questionnaire.privacy.version
             for code, value in reading.answers.items():
                 unit.save_answer(submission, code, value, now)
             submission.updated_at = now
-            email.kind = MailKind.FORM_REPLY.value
+            await unit.session.execute(update(Email).where(Email.id == email_id).values(kind=MailKind.FORM_REPLY.value))
             summary = self._summary(parsed, submission, list(reading.answers), reading.unclear)
             unit.add(summary)
             return Received(email_id, Verdict(MailKind.FORM_REPLY), submission.id, list(reading.answers), "summary")
-        if await self._replied_recently(unit, respondent.id, now):
+        if await self._replied_recently(unit, respondent_id, now):
             return Received(email_id, verdict, submission.id)
         unit.add(self._form(parsed, submission))
         return Received(email_id, verdict, submission.id, queued="form")

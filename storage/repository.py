@@ -66,12 +66,35 @@ class Unit:
         assert respondent is not None
         return respondent
 
-    async def latest_submission(self, channel: str, pseudonym: str, questionnaire_id: str) -> Submission | None:
-        """Returns the respondent's newest submission that is not cancelled, with its answers."""
+    async def latest_submission(
+        self, channel: str, pseudonym: str, questionnaire_id: str, *, with_answers: bool = True
+    ) -> Submission | None:
+        """Returns the respondent's newest submission that is not cancelled (with its answers unless told)."""
         key = (channel, pseudonym, questionnaire_id)
-        return (await self.latest_submissions([key])).get(key)
+        return (await self.latest_submissions([key], with_answers=with_answers)).get(key)
 
-    async def latest_submissions(self, keys: Sequence[SubmissionKey]) -> dict[SubmissionKey, Submission]:
+    async def respondent_id(self, channel: str, pseudonym: str, now: datetime) -> int:
+        """Returns the respondent's id, creating the respondent if needed, in one statement."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(Respondent).values(channel=channel, pseudonym=pseudonym, created_at=now)
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "pseudonym"], set_={"channel": statement.excluded.channel}
+        )
+        return int((await self.session.execute(statement.returning(Respondent.id))).scalar_one())
+
+    async def upsert_contact(self, respondent_id: int, address: str, now: datetime) -> None:
+        """Keeps the address needed to reach a respondent again, in one statement."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        statement = insert(Contact).values(respondent_id=respondent_id, address=address, updated_at=now)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["respondent_id"], set_={"address": address, "updated_at": now}
+            )
+        )
+
+    async def latest_submissions(
+        self, keys: Sequence[SubmissionKey], *, with_answers: bool = True
+    ) -> dict[SubmissionKey, Submission]:
         """Loads, in one query, each respondent's newest live submission with its answers.
 
         Keys are (channel, pseudonym, questionnaire id). On PostgreSQL the rows are locked
@@ -90,8 +113,9 @@ class Unit:
                 Submission.questionnaire_id.in_({k[2] for k in keys}),
                 Submission.status != Status.CANCELLED,
             )
-            .options(selectinload(Submission.answers))
         )
+        if with_answers:
+            query = query.options(selectinload(Submission.answers))
         if self.dialect == "postgresql":
             query = query.with_for_update(of=Submission)
         wanted = set(keys)
