@@ -124,10 +124,14 @@ class MailboxReader:
     async def _read_new(self, client: aioimaplib.IMAP4) -> int:
         uidvalidity = await self._select(client)
         last = await self._last_uid(uidvalidity)
-        # No CHARSET (some servers reject it), and UID n:* also returns the last UID when it is
-        # below n (RFC 3501 6.4.8), so the list is filtered here.
-        response = await self._expect_ok(client.uid_search(f"UID {last + 1}:*", charset=None), "UID SEARCH")
-        uids = sorted(int(uid) for uid in _text(response.lines[:1]).split() if uid.isdigit() and int(uid) > last)
+        # No CHARSET (some servers reject it). ALL rather than UID n:* (which also returns the
+        # last UID when it is below n): what is at or below our position was committed before a
+        # crash cut the move short, and only needs filing away.
+        response = await self._expect_ok(client.uid_search("ALL", charset=None), "UID SEARCH")
+        present = sorted(int(uid) for uid in _text(response.lines[:1]).split() if uid.isdigit())
+        if done := [uid for uid in present if uid <= last]:
+            await self._file_away(client, done)
+        uids = [uid for uid in present if uid > last]
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
             items = [(raw, uid) for uid in batch if (raw := await self._fetch(client, uid)) is not None]

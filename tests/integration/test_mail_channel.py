@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.mailbox import MailboxReader, build_mailroom
 from bot.mailer import Mailer
@@ -167,3 +168,92 @@ async def test_two_services_answering_each_other_do_not_loop(
     # And ours, given an automatic answer from there, stays silent too.
     bounce_back = ours.raw.replace(b"Message-ID: <wsp-", b"Message-ID: <other-", 1)
     assert (await build_mailroom(service).receive(bounce_back)).queued is None
+
+
+async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: DovecotServer) -> None:
+    import os
+    import signal
+    import sys
+
+    from storage.db import create_engine, create_sessions
+    from storage.repository import Store
+    from tests.conftest import REPOSITORY
+
+    total = 300
+    for n in range(total):
+        dovecot.append(
+            f"From: Mieszkaniec {n} <osoba{n}@example.pl>\r\nTo: wspolnota@um.warszawa.pl\r\n"
+            f"Subject: Opinia {n}\r\nMessage-ID: <kill-{n}@example.pl>\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\nWięcej ławek, opinia numer {n}.\r\n".encode()
+        )
+    data = tmp_path / "data"
+    env = {
+        **os.environ,
+        "WSPOLNOTA_DATA_DIR": str(data),
+        "WSPOLNOTA_SECRET_KEY": "kill",
+        "WSPOLNOTA_IMAP_HOST": dovecot.host,
+        "WSPOLNOTA_IMAP_PORT": str(dovecot.port),
+        "WSPOLNOTA_IMAP_USER": dovecot.user,
+        "WSPOLNOTA_IMAP_PASSWORD": dovecot.password,
+        "WSPOLNOTA_IMAP_SECURITY": "plain",
+    }
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=REPOSITORY,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+
+    engine = create_engine(f"sqlite+aiosqlite:///{data / 'wspolnota.db'}")
+    store = Store(create_sessions(engine))
+
+    async def stored() -> int:
+        try:
+            async with store.sessions() as session:
+                return int(await session.scalar(select(func.count()).select_from(Email)) or 0)
+        except SQLAlchemyError:  # the first process has not created the tables yet
+            return 0
+
+    async def until(check, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+        # Another process writes the database: poll it, with a deadline.
+        async with asyncio.timeout(timeout):
+            while not await check():  # noqa: ASYNC110 - no event crosses the process boundary
+                await asyncio.sleep(0.02)
+
+    try:
+        first = await start()
+        await until(lambda: _at_least(stored, 1))
+        first.send_signal(signal.SIGKILL)  # mid-ingestion: some batches committed, some not
+        await first.wait()
+        assert await stored() < total
+        second = await start()
+        await until(lambda: _equals(stored, total))
+        await until(lambda: _true(lambda: not dovecot.messages("INBOX")))
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), 30) == 0
+        async with store.sessions() as session:
+            ids = (await session.scalars(select(Email.message_id))).all()
+            replies = int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        assert len(ids) == len(set(ids)) == total  # each once
+        assert replies == total  # one reply queued per sender, none twice
+        assert len(dovecot.messages("Processed")) == total
+    finally:
+        await engine.dispose()
+
+
+async def _at_least(probe, n: int) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await probe() >= n)
+
+
+async def _equals(probe, n: int) -> bool:  # type: ignore[no-untyped-def]
+    return bool(await probe() == n)
+
+
+async def _true(check) -> bool:  # type: ignore[no-untyped-def]
+    return bool(check())
