@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import ssl
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -77,8 +78,11 @@ class MailboxReader:
         s = self.settings
         assert s.imap_host is not None
         lost = asyncio.Event()
+        context = ssl.create_default_context(cafile=str(s.imap_ca_file) if s.imap_ca_file else None)
         if s.imap_security == "ssl":
-            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(s.imap_host, s.imap_port or 993, timeout=self.timeout)
+            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
+                s.imap_host, s.imap_port or 993, timeout=self.timeout, ssl_context=context
+            )
         else:
             client = aioimaplib.IMAP4(
                 s.imap_host, s.imap_port or 143, timeout=self.timeout, conn_lost_cb=lambda _err: lost.set()
@@ -86,12 +90,30 @@ class MailboxReader:
         client.lost = lost  # aioimaplib keeps reporting a dead link as connected
         try:
             await self._call(client.wait_hello_from_server())
+            if s.imap_security == "starttls":
+                await self._starttls(client, s.imap_host, context)
             password = s.imap_password.get_secret_value() if s.imap_password else ""
             await self._expect_ok(client.login(s.imap_user or "", password), "login")
         except (OSError, TimeoutError) as err:
             await self._close(client)
             raise MailboxUnavailable(f"{s.imap_host}: {err}") from err
         return client
+
+    async def _starttls(self, client: aioimaplib.IMAP4, host: str, context: ssl.SSLContext) -> None:
+        """Upgrades the connection to TLS before logging in (aioimaplib has no STARTTLS of its own)."""
+        protocol = client.protocol
+        loop = asyncio.get_running_loop()
+        command = aioimaplib.Command("STARTTLS", protocol.new_tag(), loop=loop)
+        response = await self._call(protocol.execute(command))
+        if response.result != "OK":
+            raise MailboxUnavailable(f"STARTTLS refused: {_text(response.lines)}")
+        try:
+            protocol.transport = await self._call(
+                loop.start_tls(protocol.transport, protocol, context, server_hostname=host)
+            )
+        except ssl.SSLError as err:
+            raise MailboxUnavailable(f"TLS with {host} failed: {err}") from err
+        await self._call(protocol.capability())  # capabilities may differ once encrypted (RFC 3501 6.2.1)
 
     async def _call(self, awaitable: Awaitable[T]) -> T:
         # Every network await has a limit: some aioimaplib commands (UID STORE/COPY/MOVE) have none.

@@ -40,7 +40,8 @@ class Settings(BaseModel):
     imap_port: int | None = None  # default 993 for ssl, 143 otherwise
     imap_user: str | None = None
     imap_password: SecretStr | None = None
-    imap_security: Literal["ssl", "plain"] = "ssl"
+    imap_security: Literal["ssl", "starttls", "plain"] = "ssl"
+    imap_ca_file: Path | None = None  # a private CA to trust (self-hosted servers, tests)
     imap_folder: str = "INBOX"
     imap_processed_folder: str | None = "Processed"  # read mail is moved here (never deleted)
     imap_timeout: float = Field(default=30, gt=0)  # seconds for any one IMAP exchange

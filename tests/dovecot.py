@@ -43,7 +43,7 @@ log_path = $root/dovecot.log
 info_log_path = $root/dovecot.log
 protocols = imap
 listen = $host
-ssl = no
+$ssl
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 # A real server makes a wrong password wait 2 s; the tests need not.
@@ -189,6 +189,8 @@ class DovecotServer:
         self.log = self.root / "dovecot.log"
         self._stderr = self.root / "dovecot.stderr"
         self._process: subprocess.Popen[bytes] | None = None
+        self.tls_cert: Path | None = None  # set by enable_tls(): STARTTLS offered on the IMAP port
+        self.tls_key: Path | None = None
         # The greeting names this folder, so the readiness check cannot mistake another server for ours.
         self._greeting = f"Dovecot for wspolnota tests ({self.root.name}) ready."
         try:
@@ -250,6 +252,34 @@ class DovecotServer:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=STOP_TIMEOUT)
 
+    def enable_tls(self) -> Path:
+        """Offers STARTTLS with a fresh self-signed certificate for 127.0.0.1; returns the certificate (the CA)."""
+        self.tls_cert, self.tls_key = self.root / "tls.crt", self.root / "tls.key"
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                f"/CN={self.host}",
+                "-addext",
+                f"subjectAltName=IP:{self.host}",
+                "-keyout",
+                str(self.tls_key),
+                "-out",
+                str(self.tls_cert),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self.tls_cert.chmod(0o644)
+        return self.tls_cert
+
     def close(self) -> None:
         """Stop Dovecot and remove its folder."""
         try:
@@ -306,6 +336,7 @@ class DovecotServer:
             login_user=login.pw_name,
             mail_uid=self.mail_uid,
             mail_gid=self.mail_gid,
+            ssl=f"ssl = yes\nssl_cert = <{self.tls_cert}\nssl_key = <{self.tls_key}" if self.tls_cert else "ssl = no",
         )
         (self.root / "dovecot.conf").write_text(text, encoding="utf-8")
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.mailbox import MailboxReader, build_mailroom
+from bot.mailbox import MailboxReader, MailboxUnavailable, build_mailroom
 from bot.mailer import Mailer
 from bot.service import Service, open_service
 from bot.settings import Settings
@@ -257,3 +257,18 @@ async def _equals(probe, n: int) -> bool:  # type: ignore[no-untyped-def]
 
 async def _true(check) -> bool:  # type: ignore[no-untyped-def]
     return bool(check())
+
+
+async def test_starttls_encrypts_before_login(
+    tmp_path: Path, dovecot: DovecotServer, smtp_server: RecordingSMTPServer, clock: FakeClock
+) -> None:
+    ca = dovecot.enable_tls()
+    dovecot.restart()
+    dovecot.append((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
+    base = mail_settings(tmp_path, dovecot, smtp_server)
+    settings = base.model_copy(update={"imap_security": "starttls", "imap_ca_file": ca})
+    async with open_service(settings, clock=clock) as running:
+        assert await MailboxReader(settings, build_mailroom(running), running.store).once() == 1
+        untrusted = base.model_copy(update={"imap_security": "starttls", "imap_ca_file": None})
+        with pytest.raises(MailboxUnavailable, match="TLS"):
+            await MailboxReader(untrusted, build_mailroom(running), running.store).once()
