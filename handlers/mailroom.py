@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -24,6 +24,11 @@ from storage.models import Email, OutboxMessage, Status, Step, Submission
 from storage.repository import AnswerValue, Store, Unit
 
 REFERENCE = re.compile(r"\[W-(\d+)\]")
+
+
+def _address(parsed: ParsedEmail) -> str:
+    """Where to answer: Reply-To when given, else From."""
+    return parsed.reply_to or parsed.from_address or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,113 +95,148 @@ class Mailroom:
             lambda: [parse_email(raw, max_bytes=self.policy.max_bytes) for raw, _ in items]
         )
         now = self.clock()
-        outcomes = []
+        verdicts = [self._classify(email) for email in parsed]
         async with self.store.unit() as unit:
-            for (raw, uid), email in zip(items, parsed, strict=True):
-                verdict = classify(
-                    email.headers,
-                    content_type=email.content_type,
-                    from_address=email.from_address,
-                    subject=email.subject,
-                    own_addresses=frozenset({self.policy.address.lower()}),
-                    own_domain=self.policy.domain,
-                )
-                email_id = await self._store(unit, raw, email, verdict, now, folder, uidvalidity, uid)
-                if email_id is None:
-                    outcomes.append(Received(None, verdict))
-                elif verdict.automatic or not email.from_address:
-                    outcomes.append(Received(email_id, verdict))
-                else:
-                    outcomes.append(await self._from_person(unit, email_id, email, verdict, now))
+            ids = await self._store_all(unit, items, parsed, verdicts, now, folder, uidvalidity)
+            outcomes = [Received(email_id, verdict) for email_id, verdict in zip(ids, verdicts, strict=True)]
+            people = [
+                i
+                for i, (email_id, email, verdict) in enumerate(zip(ids, parsed, verdicts, strict=True))
+                if email_id is not None and not verdict.automatic and email.from_address
+            ]
+            if people:
+                await self._from_people(unit, people, ids, parsed, outcomes, now)
             if then is not None:
                 await then(unit)
         return outcomes
 
-    async def _store(
+    def _classify(self, email: ParsedEmail) -> Verdict:
+        return classify(
+            email.headers,
+            content_type=email.content_type,
+            from_address=email.from_address,
+            subject=email.subject,
+            own_addresses=frozenset({self.policy.address.lower()}),
+            own_domain=self.policy.domain,
+        )
+
+    async def _store_all(
         self,
         unit: Unit,
-        raw: bytes,
-        parsed: ParsedEmail,
-        verdict: Verdict,
+        items: Sequence[tuple[bytes, int | None]],
+        parsed: list[ParsedEmail],
+        verdicts: list[Verdict],
         now: datetime,
         folder: str | None,
         uidvalidity: int | None,
-        uid: int | None,
-    ) -> int | None:
+    ) -> list[int | None]:
+        """Inserts the batch in one statement; a message stored before (or twice in it) gets None."""
         insert = pg_insert if unit.dialect == "postgresql" else sqlite_insert
-        sender = self.respondent_of(parsed.from_address).pseudonym if parsed.from_address else None
-        kept = raw[: self.policy.max_bytes]
+        rows = []
+        for (raw, uid), email, verdict in zip(items, parsed, verdicts, strict=True):
+            sender = self.respondent_of(email.from_address).pseudonym if email.from_address else None
+            rows.append(
+                {
+                    "message_id": email.message_id or "",
+                    "digest": email.digest,
+                    "raw": raw[: self.policy.max_bytes],
+                    "size": len(raw),
+                    "truncated": email.truncated,
+                    "folder": folder,
+                    "uidvalidity": uidvalidity,
+                    "uid": uid,
+                    "from_hash": sender,
+                    "subject": email.subject,
+                    "language": email.language,
+                    "kind": verdict.kind.value,
+                    "reason": verdict.reason,
+                    "text": email.text,
+                    "own_text": email.own_text,
+                    "attachments": [{"name": a.name, "type": a.type, "size": a.size} for a in email.attachments],
+                    "received_at": now,
+                }
+            )
         statement = (
             insert(Email)
-            .values(
-                message_id=parsed.message_id or "",
-                digest=parsed.digest,
-                raw=kept,
-                size=len(raw),
-                truncated=parsed.truncated,
-                folder=folder,
-                uidvalidity=uidvalidity,
-                uid=uid,
-                from_hash=sender,
-                subject=parsed.subject,
-                language=parsed.language,
-                kind=verdict.kind.value,
-                reason=verdict.reason,
-                text=parsed.text,
-                own_text=parsed.own_text,
-                attachments=[{"name": a.name, "type": a.type, "size": a.size} for a in parsed.attachments],
-                received_at=now,
-            )
+            .values(rows)
             .on_conflict_do_nothing(index_elements=["message_id", "digest"])
-            .returning(Email.id)
+            .returning(Email.message_id, Email.digest, Email.id)
         )
-        return (await unit.session.execute(statement)).scalar_one_or_none()
+        new = {(message_id, digest): email_id for message_id, digest, email_id in await unit.session.execute(statement)}
+        # A second copy within the batch finds its key taken by the first: None, like one stored before.
+        return [new.pop((str(row["message_id"]), str(row["digest"])), None) for row in rows]
 
-    async def _from_person(
-        self, unit: Unit, email_id: int, parsed: ParsedEmail, verdict: Verdict, now: datetime
-    ) -> Received:
-        assert parsed.from_address is not None
-        ref = self.respondent_of(parsed.reply_to or parsed.from_address)
-        respondent_id = await unit.respondent_id(ref.channel, ref.pseudonym, now)
-        await unit.upsert_contact(respondent_id, parsed.reply_to or parsed.from_address, now)
-        reading = read_form_reply(self.questionnaire, parsed.text) if self._answers_us(parsed) else None
-        submission = await unit.latest_submission(
-            ref.channel, ref.pseudonym, self.questionnaire.id, with_answers=bool(reading and reading.answers)
+    async def _from_people(
+        self,
+        unit: Unit,
+        people: list[int],
+        ids: list[int | None],
+        parsed: list[ParsedEmail],
+        outcomes: list[Received],
+        now: datetime,
+    ) -> None:
+        """Links people's emails to submissions, records form answers and queues replies, in few statements."""
+        refs = {i: self.respondent_of(_address(parsed[i])) for i in people}
+        respondent_ids = await unit.respondent_ids([(ref.channel, ref.pseudonym) for ref in refs.values()], now)
+        await unit.upsert_contacts({respondent_ids[refs[i].pseudonym]: _address(parsed[i]) for i in people}, now)
+        readings = {}
+        for i in people:
+            if self._answers_us(parsed[i]):
+                form = read_form_reply(self.questionnaire, parsed[i].text)
+                if form.answers:
+                    readings[i] = form
+        keys = {i: (ref.channel, ref.pseudonym, self.questionnaire.id) for i, ref in refs.items()}
+        plain_keys = [keys[i] for i in people if i not in readings]
+        submissions = await unit.latest_submissions(plain_keys, with_answers=False)
+        submissions |= await unit.latest_submissions([keys[i] for i in readings], with_answers=True)
+        replied = await self._replied_recently(unit, list(respondent_ids.values()), now)
+        for i in people:
+            if keys[i] not in submissions:
+                submissions[keys[i]] = self._new_submission(respondent_ids[refs[i].pseudonym], parsed[i], now)
+                unit.add(submissions[keys[i]])
+        await unit.flush()
+        links: dict[str, list[dict[str, object]]] = {"plain": [], "form": []}
+        for i in people:
+            email, submission = parsed[i], submissions[keys[i]]
+            respondent_id = respondent_ids[refs[i].pseudonym]
+            link: dict[str, object] = {"id": ids[i], "respondent_id": respondent_id, "submission_id": submission.id}
+            if (reading := readings.get(i)) is not None:
+                # They replied to our mail, which carried the privacy notice: that is their consent.
+                submission.privacy_version = submission.privacy_version or self.questionnaire.privacy.version
+                for code, value in reading.answers.items():
+                    unit.save_answer(submission, code, value, now)
+                submission.updated_at = now
+                links["form"].append({**link, "kind": MailKind.FORM_REPLY.value})
+                unit.add(self._summary(email, submission, list(reading.answers), reading.unclear))
+                answered = list(reading.answers)
+                outcomes[i] = Received(ids[i], Verdict(MailKind.FORM_REPLY), submission.id, answered, "summary")
+                continue
+            links["plain"].append(link)
+            if respondent_id in replied:
+                outcomes[i] = Received(ids[i], outcomes[i].verdict, submission.id)
+                continue
+            replied.add(respondent_id)  # a second email of theirs in this batch gets no second form
+            unit.add(self._form(email, submission))
+            outcomes[i] = Received(ids[i], outcomes[i].verdict, submission.id, queued="form")
+        for rows in links.values():
+            if rows:  # an UPDATE by primary key for many rows at once
+                await unit.session.execute(update(Email), rows)
+
+    def _new_submission(self, respondent_id: int, parsed: ParsedEmail, now: datetime) -> Submission:
+        return Submission(
+            respondent_id=respondent_id,
+            questionnaire_id=self.questionnaire.id,
+            questionnaire_version=self.questionnaire.version,
+            channel="email",
+            language=parsed.language,
+            status=Status.ACTIVE,
+            step=Step.SUMMARY,
+            editing=False,
+            event_known=False,
+            started_at=now,
+            updated_at=now,
+            answers={},
         )
-        if submission is None:
-            submission = Submission(
-                respondent_id=respondent_id,
-                questionnaire_id=self.questionnaire.id,
-                questionnaire_version=self.questionnaire.version,
-                channel=ref.channel,
-                language=parsed.language,
-                status=Status.ACTIVE,
-                step=Step.SUMMARY,
-                editing=False,
-                event_known=False,
-                started_at=now,
-                updated_at=now,
-                answers={},
-            )
-            unit.add(submission)
-            await unit.flush()
-        await unit.session.execute(
-            update(Email).where(Email.id == email_id).values(respondent_id=respondent_id, submission_id=submission.id)
-        )
-        if reading is not None and reading.answers:
-            # They replied to our mail, which carried the privacy notice: that is their consent.
-            submission.privacy_version = submission.privacy_version or self.questionnaire.privacy.version
-            for code, value in reading.answers.items():
-                unit.save_answer(submission, code, value, now)
-            submission.updated_at = now
-            await unit.session.execute(update(Email).where(Email.id == email_id).values(kind=MailKind.FORM_REPLY.value))
-            summary = self._summary(parsed, submission, list(reading.answers), reading.unclear)
-            unit.add(summary)
-            return Received(email_id, Verdict(MailKind.FORM_REPLY), submission.id, list(reading.answers), "summary")
-        if await self._replied_recently(unit, respondent_id, now):
-            return Received(email_id, verdict, submission.id)
-        unit.add(self._form(parsed, submission))
-        return Received(email_id, verdict, submission.id, queued="form")
 
     def _answers_us(self, parsed: ParsedEmail) -> bool:
         """A reply to one of our messages, or one that quotes our form back."""
@@ -204,14 +244,14 @@ class Mailroom:
         threaded = any(ref.endswith(ours) for ref in (*parsed.references, parsed.in_reply_to or ""))
         return threaded or bool(REFERENCE.search(parsed.subject))
 
-    async def _replied_recently(self, unit: Unit, respondent_id: int, now: datetime) -> bool:
+    async def _replied_recently(self, unit: Unit, respondent_ids: list[int], now: datetime) -> set[int]:
         since = now - self.policy.reply_window
-        count = await unit.session.scalar(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.respondent_id == respondent_id, OutboxMessage.created_at >= since)
+        rows = await unit.session.scalars(
+            select(OutboxMessage.respondent_id)
+            .where(OutboxMessage.respondent_id.in_(respondent_ids), OutboxMessage.created_at >= since)
+            .distinct()
         )
-        return bool(count)
+        return {respondent_id for respondent_id in rows if respondent_id is not None}
 
     def _message(self, parsed: ParsedEmail, submission: Submission, purpose: str, body: str) -> OutboxMessage:
         now = self.clock()

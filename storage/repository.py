@@ -82,6 +82,29 @@ class Unit:
         )
         return int((await self.session.execute(statement.returning(Respondent.id))).scalar_one())
 
+    async def respondent_ids(self, keys: Sequence[tuple[str, str]], now: datetime) -> dict[str, int]:
+        """Returns respondents' ids by pseudonym, creating the missing ones, in one statement."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        rows = [{"channel": c, "pseudonym": p, "created_at": now} for c, p in dict.fromkeys(keys)]
+        statement = insert(Respondent).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["channel", "pseudonym"], set_={"channel": statement.excluded.channel}
+        )
+        result = await self.session.execute(statement.returning(Respondent.pseudonym, Respondent.id))
+        return {pseudonym: respondent_id for pseudonym, respondent_id in result}
+
+    async def upsert_contacts(self, addresses: dict[int, str], now: datetime) -> None:
+        """Keeps the addresses needed to reach respondents again (by respondent id), in one statement."""
+        insert = pg_insert if self.dialect == "postgresql" else sqlite_insert
+        rows = [{"respondent_id": r, "address": a, "updated_at": now} for r, a in addresses.items()]
+        statement = insert(Contact).values(rows)
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["respondent_id"],
+                set_={"address": statement.excluded.address, "updated_at": statement.excluded.updated_at},
+            )
+        )
+
     async def upsert_contact(self, respondent_id: int, address: str, now: datetime) -> None:
         """Keeps the address needed to reach a respondent again, in one statement."""
         insert = pg_insert if self.dialect == "postgresql" else sqlite_insert

@@ -9,13 +9,20 @@ import yaml
 from sqlalchemy import func, select
 
 from bot.service import Service
+from bot.settings import Settings
 from handlers.mailroom import MailPolicy, Mailroom
 from storage.models import Answer, Contact, Email, OutboxMessage
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, make_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
 POLICY = MailPolicy(address="wspolnota@um.warszawa.pl", domain="wspolnota.um.warszawa.pl")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """The mailroom's batched statements run on SQLite and on PostgreSQL."""
+    return make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
 
 
 @pytest.fixture
