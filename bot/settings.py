@@ -51,13 +51,11 @@ class Settings(BaseModel):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["ssl", "starttls", "plain"] = "starttls"
     mail_from: str = "wspolnota@um.warszawa.pl"
+    # The domain of our Message-IDs: only this service uses it, so a reply to us is recognised.
+    mail_domain: str = "wspolnota.um.warszawa.pl"
     mail_reply_window_days: float = Field(default=7, ge=0)  # one form per sender in this window
     mail_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # kept of one email; more is cut and marked
 
-    @property
-    def mail_domain(self) -> str:
-        """The domain of our Message-IDs, so replies to us are recognised."""
-        return self.mail_from.rsplit("@", 1)[-1]
 
     @field_validator("telegram_staff_ids", mode="before")
     @classmethod

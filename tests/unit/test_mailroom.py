@@ -8,15 +8,15 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from bot.mailbox import build_mailroom
 from bot.service import Service
 from bot.settings import Settings
-from handlers.mailroom import MailPolicy, Mailroom
+from handlers.mailroom import Mailroom
 from storage.models import Answer, Contact, Email, OutboxMessage
 from tests.conftest import FakeClock, make_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
-POLICY = MailPolicy(address="wspolnota@um.warszawa.pl", domain="wspolnota.um.warszawa.pl")
 
 
 @pytest.fixture
@@ -26,16 +26,8 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def mailroom(service: Service, clock: FakeClock) -> Mailroom:
-    conversation = service.conversation
-    return Mailroom(
-        service.store,
-        conversation.questionnaires[conversation.default_questionnaire],
-        service.config.catalog,
-        POLICY,
-        lambda address: service.respondent("email", address.lower(), address),
-        clock,
-    )
+def mailroom(service: Service) -> Mailroom:
+    return build_mailroom(service)
 
 
 async def count(service: Service, model: type, *where: object) -> int:
