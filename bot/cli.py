@@ -163,6 +163,87 @@ async def _chat(
             last = show(await conversation.handle(inbound))
 
 
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+@main.command()
+@click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
+def stats(questionnaire: str | None) -> None:
+    """Show live counts: submissions today and in total, by event and channel, per question."""
+    settings = _settings()
+
+    async def go() -> str:
+        from reports.stats import collect_stats, describe_stats
+
+        async with service_module.open_service(settings) as service:
+            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            figures = await collect_stats(service.store, service.conversation.clock(), chosen.id)
+            return describe_stats(figures, [q.code for q in chosen.questions])
+
+    click.echo(_run(go))
+
+
+@main.command()
+@click.option("--telegram", "telegram_id", help="The person's Telegram user id.")
+@click.option("--email", "email_address", help="The person's email address.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> None:
+    """Erase everything about one person: answers, contact data, emails with their raw source, replies."""
+    if (telegram_id is None) == (email_address is None):
+        raise click.UsageError("give exactly one of --telegram ID or --email ADDRESS")
+    settings = _settings()
+    channel, identifier = ("telegram", telegram_id) if telegram_id else ("email", (email_address or "").strip().lower())
+    assert identifier is not None
+    if not yes:
+        click.confirm(f"Erase everything about this {channel} user? This cannot be undone", abort=True)
+
+    async def go() -> str:
+        from reports.privacy import forget as erase
+
+        async with service_module.open_service(settings) as service:
+            ref = service.respondent(channel, identifier, identifier)
+            now = service.conversation.clock()
+            erased = await erase(
+                service.store, channel=channel, pseudonym=ref.pseudonym, address=identifier, actor=_actor(), now=now
+            )
+        if not erased.anything:
+            return "Nothing was stored about this person."
+        return (
+            f"Erased: {erased.respondents} respondent(s) with their answers and contact data, "
+            f"{erased.emails} email(s), {erased.outbox} queued or sent repl(ies), {erased.inbox} received message(s)."
+        )
+
+    click.echo(_run(go))
+
+
+@main.command()
+@click.option("--older-than", "older_than", required=True, help="A retention period: 365d, 52w or 2y.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(older_than: str, yes: bool) -> None:
+    """Apply a retention period: erase submissions, emails and received messages older than it."""
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(\d+)\s*([dwy])\s*", older_than.lower())
+    if match is None:
+        raise click.BadParameter("use a number of days, weeks or years: 365d, 52w, 2y", param_hint="--older-than")
+    days = int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
+    settings = _settings()
+    if not yes:
+        click.confirm(f"Erase everything older than {days} days? This cannot be undone", abort=True)
+
+    async def go() -> dict[str, int]:
+        from reports.privacy import purge as apply
+
+        async with service_module.open_service(settings) as service:
+            now = service.conversation.clock()
+            return await apply(service.store, before=now - timedelta(days=days), actor=_actor(), now=now)
+
+    counts = _run(go)
+    click.echo("Erased: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+
+
 @main.command()
 @click.option("--once", is_flag=True, required=True, help="Process what is waiting, send the replies, and exit.")
 def mail(once: bool) -> None:
@@ -228,6 +309,11 @@ def export(fmt: str, out: Path | None, questionnaire: str | None, completed_only
             filters = SubmissionFilter(questionnaire_id=chosen, completed_only=completed_only)
             if include_contact:
                 logger.warning("Export includes contact data (filters: %s)", filters)
+            from reports.privacy import audit
+
+            details = {"format": fmt, "questionnaire": chosen, "completed_only": completed_only}
+            details["include_contact"] = include_contact
+            await audit(service.store, _actor(), "export", details, service.conversation.clock())
             records = export_records(service.store, questionnaires, filters, include_contact=include_contact)
             # CSV gets a BOM so Excel reads Polish letters as UTF-8.
             encoding = "utf-8-sig" if fmt == "csv" else "utf-8"

@@ -56,7 +56,6 @@ class Settings(BaseModel):
     mail_reply_window_days: float = Field(default=7, ge=0)  # one form per sender in this window
     mail_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # kept of one email; more is cut and marked
 
-
     @field_validator("telegram_staff_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

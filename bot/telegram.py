@@ -26,6 +26,7 @@ from handlers.i18n import LANGUAGES, Language, as_language
 from handlers.messages import Delivery, Inbound, Reply, RespondentRef
 from handlers.telegram_ui import Intake, IntakeKind
 from reports.export import csv_columns, export_records, write_csv
+from reports.privacy import audit
 from reports.stats import collect_stats, describe_stats
 from storage.repository import (
     Received,
@@ -362,6 +363,8 @@ class TelegramChannel:
             )
             return
         logger.warning("Telegram export requested by staff user %s", intake.user_id)
+        details = {"format": "csv", "questionnaire": questionnaire.id, "via": "telegram"}
+        await audit(service.store, f"telegram:{intake.user_id}", "export", details, now)
         buffer = io.StringIO()
         records = export_records(service.store, service.config.questionnaires, SubmissionFilter(questionnaire.id))
         await write_csv(records, buffer, csv_columns(questionnaire, include_contact=False))

@@ -268,3 +268,18 @@ class MailboxState(Base):
     uidvalidity: Mapped[int] = mapped_column(BigInteger)
     last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime]
+
+
+class AuditEntry(Base):
+    """Who exported or erased what, when, and with which filters — never the data itself."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))  # "cli:root", "telegram:<staff user id>"
+    action: Mapped[str] = mapped_column(String(40))  # export, forget, purge
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def __repr__(self) -> str:
+        return f"AuditEntry({self.action!r} by {self.actor!r} at {self.at})"
