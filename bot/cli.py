@@ -7,11 +7,12 @@ import getpass
 import io
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
-from typing import IO, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
@@ -20,14 +21,15 @@ from bot.mailbox import MailboxUnavailable
 from bot.settings import Settings, load_settings
 from handlers import terminal_ui
 from handlers.config_files import ConfigError, Problem
-from handlers.i18n import LANGUAGES
+from handlers.i18n import LANGUAGES, as_language
 from handlers.messages import Action, Inbound, Reply
 from handlers.presenter import WARSAW
-from reports.export import csv_columns, export_records, write_csv, write_jsonl
+from reports.export import EMAIL_COLUMNS, email_rows, export_records, write_jsonl
 from storage.db import DatabaseUnavailable, create_engine, current_revision, upgrade
 from storage.repository import SubmissionFilter, VersionConflict
 
 T = TypeVar("T")
+Row = dict[str, Any]
 logger = logging.getLogger(__name__)
 
 
@@ -292,39 +294,129 @@ async def _bot_username(settings: Settings) -> str:
         return str(bot.username)
 
 
+def _day(value: str | None) -> datetime | None:
+    """Reads YYYY-MM-DD as midnight in Warsaw."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=WARSAW)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-05-30") from None
+
+
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
-@click.option("--questionnaire", "-q", help="Only this questionnaire (CSV: default the configured default).")
+@click.option("--what", type=click.Choice(["submissions", "emails"]), default="submissions", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(["wide", "long"]),
+    default="wide",
+    show_default=True,
+    help="wide: a row per submission; long: a row per answer (for statistical tools).",
+)
+@click.option("--labels", type=click.Choice(LANGUAGES), help="Option labels in this language instead of codes.")
+@click.option("--questionnaire", "-q", help="Only this questionnaire (default: the configured default).")
+@click.option("--event", help="Only submissions from this event (slug).")
+@click.option("--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel.")
+@click.option("--since", help="Only from this day on (YYYY-MM-DD).")
+@click.option("--until", help="Only before this day (YYYY-MM-DD).")
 @click.option("--completed-only", is_flag=True, help="Only confirmed submissions.")
 @click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
-def export(fmt: str, out: Path | None, questionnaire: str | None, completed_only: bool, include_contact: bool) -> None:
-    """Export submissions, one record per submission with answers by question code."""
+def export(
+    fmt: str,
+    out: Path | None,
+    what: str,
+    layout: str,
+    labels: str | None,
+    questionnaire: str | None,
+    event: str | None,
+    channel: str | None,
+    since: str | None,
+    until: str | None,
+    completed_only: bool,
+    include_contact: bool,
+) -> None:
+    """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX or JSON Lines.
+
+    Columns are question codes; a multiple choice is a 0/1 column per option (`code__option`),
+    an "other" text is `code__text`. No contact data unless --include-contact.
+    """
     settings = _settings()
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("XLSX needs --out FILE")
+    language = as_language(labels)
 
     async def go() -> int:
+        from reports.privacy import audit
+        from reports.tables import LONG_COLUMNS, long_rows, wide_columns, wide_row, write_csv_rows, write_xlsx_rows
+
         async with service_module.open_service(settings) as service:
-            questionnaires = service.config.questionnaires
-            chosen = questionnaire or (service.conversation.default_questionnaire if fmt == "csv" else None)
-            filters = SubmissionFilter(questionnaire_id=chosen, completed_only=completed_only)
+            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
+            details = {"what": what, "format": fmt, "layout": layout, "filters": repr(filters)}
+            await audit(
+                service.store,
+                _actor(),
+                "export",
+                details | {"include_contact": include_contact},
+                service.conversation.clock(),
+            )
             if include_contact:
                 logger.warning("Export includes contact data (filters: %s)", filters)
-            from reports.privacy import audit
-
-            details = {"format": fmt, "questionnaire": chosen, "completed_only": completed_only}
-            details["include_contact"] = include_contact
-            await audit(service.store, _actor(), "export", details, service.conversation.clock())
-            records = export_records(service.store, questionnaires, filters, include_contact=include_contact)
-            # CSV gets a BOM so Excel reads Polish letters as UTF-8.
-            encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-            with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
-                if fmt == "jsonl":
-                    return await write_jsonl(records, handle)
-                columns = csv_columns(questionnaires.get(chosen or ""), include_contact=include_contact)
-                return await write_csv(records, handle, columns)
+            records = export_records(
+                service.store, service.config.questionnaires, filters, include_contact=include_contact
+            )
+            if what == "emails":
+                rows = email_rows(service.store, filters, include_contact=include_contact)
+                columns = EMAIL_COLUMNS + (["address"] if include_contact else [])
+            elif layout == "long":
+                rows = _flatten(records, lambda r: long_rows(r, chosen, language))
+                columns = LONG_COLUMNS
+            else:
+                rows = _flatten(records, lambda r: [wide_row(r, chosen, language)])
+                columns = wide_columns(chosen, include_contact=include_contact)
+            with _progress(out is not None) as tick:
+                if fmt == "xlsx":
+                    assert out is not None
+                    return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
+                # CSV gets a BOM so Excel reads Polish letters as UTF-8.
+                encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+                with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
+                    if fmt == "jsonl":
+                        source = records if what == "submissions" and layout == "wide" else rows
+                        return await write_jsonl(_ticking(source, tick), handle)
+                    return await write_csv_rows(_ticking(rows, tick), handle, columns)
 
     count = _run(go)
-    click.echo(f"Exported {count} submission(s)" + (f" to {out}" if out else "") + ".", err=True)
+    click.echo(f"Exported {count} row(s)" + (f" to {out}" if out else "") + ".", err=True)
+
+
+async def _flatten(
+    records: AsyncIterator[dict[str, Any]], rows_of: Callable[[dict[str, Any]], list[dict[str, Any]]]
+) -> AsyncIterator[dict[str, Any]]:
+    async for record in records:
+        for row in rows_of(record):
+            yield row
+
+
+async def _ticking(rows: AsyncIterator[Row], tick: Callable[[], None]) -> AsyncIterator[Row]:
+    async for row in rows:
+        tick()
+        yield row
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress counter on a terminal (rich); nothing when piped."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"), transient=True) as progress:
+        task = progress.add_task("export")
+        yield lambda: progress.advance(task)
 
 
 @contextmanager

@@ -25,9 +25,10 @@ from handlers import telegram_ui
 from handlers.i18n import LANGUAGES, Language, as_language
 from handlers.messages import Delivery, Inbound, Reply, RespondentRef
 from handlers.telegram_ui import Intake, IntakeKind
-from reports.export import csv_columns, export_records, write_csv
+from reports.export import export_records
 from reports.privacy import audit
 from reports.stats import collect_stats, describe_stats
+from reports.tables import wide_columns, wide_row, write_csv_rows
 from storage.repository import (
     Received,
     SubmissionFilter,
@@ -367,7 +368,8 @@ class TelegramChannel:
         await audit(service.store, f"telegram:{intake.user_id}", "export", details, now)
         buffer = io.StringIO()
         records = export_records(service.store, service.config.questionnaires, SubmissionFilter(questionnaire.id))
-        await write_csv(records, buffer, csv_columns(questionnaire, include_contact=False))
+        rows = (wide_row(record, questionnaire) async for record in records)
+        await write_csv_rows(rows, buffer, wide_columns(questionnaire, include_contact=False))
         data = ("\ufeff" + buffer.getvalue()).encode("utf-8")
         await self.bot.send_document(intake.chat_id, data, filename=f"wspolnota-{now:%Y%m%d-%H%M}.csv")
 

@@ -1,8 +1,7 @@
-"""Exports submissions for analysis: JSON Lines and CSV, one record per submission."""
+"""Export records: one per submission with its answers by question code (JSON Lines), and stored emails."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
@@ -26,7 +25,7 @@ METADATA = (
     "started_at",
     "finished_at",
 )
-OTHER_SUFFIX = "__other"
+OTHER_SUFFIX = "__text"  # the text of an "other: ___" option (apart from the option's own column)
 # Cells that spreadsheets would run as formulas (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -46,7 +45,7 @@ def _value(question: Question | None, answer: Answer) -> Any:
 def build_record(
     submission: Submission, pseudonym: str, questionnaire: Questionnaire | None, *, include_contact: bool
 ) -> dict[str, Any]:
-    """One submission with its answers keyed by question code (an "other" text under `code__other`)."""
+    """One submission with its answers keyed by question code (an "other" text under `code__text`)."""
     record: dict[str, Any] = {
         "submission": submission.id,
         "respondent": pseudonym[:16],
@@ -94,18 +93,6 @@ def neutralise(cell: Any) -> Any:
     return cell
 
 
-def csv_columns(questionnaire: Questionnaire | None, *, include_contact: bool) -> list[str]:
-    """The CSV header: metadata, then one column per question code (plus `code__other`)."""
-    columns = list(METADATA)
-    for question in questionnaire.questions if questionnaire else ():
-        if question.type is QuestionType.EMAIL and not include_contact:
-            continue
-        columns.append(question.code)
-        if any(option.other for option in question.options):
-            columns.append(question.code + OTHER_SUFFIX)
-    return columns
-
-
 async def write_jsonl(records: AsyncIterator[dict[str, Any]], out: IO[str]) -> int:
     """Writes one JSON object per line; returns how many."""
     count = 0
@@ -115,13 +102,43 @@ async def write_jsonl(records: AsyncIterator[dict[str, Any]], out: IO[str]) -> i
     return count
 
 
-async def write_csv(records: AsyncIterator[dict[str, Any]], out: IO[str], columns: list[str]) -> int:
-    """Writes a CSV with a header; multiple choices are joined with `;`. Returns how many rows."""
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    count = 0
-    async for record in records:
-        row = {**record, **record["answers"]}
-        writer.writerow({k: neutralise(";".join(v) if isinstance(v, list) else v) for k, v in row.items()})
-        count += 1
-    return count
+EMAIL_COLUMNS = [
+    *("email", "received_at", "kind", "reason", "language", "subject", "own_text", "text"),
+    *("attachments", "truncated", "submission", "respondent"),
+]
+
+
+async def email_rows(
+    store: Store, filters: SubmissionFilter, *, include_contact: bool = False
+) -> AsyncIterator[dict[str, Any]]:
+    """Streams the stored emails: the writer's own words and the whole text, how each was classified."""
+    from sqlalchemy import select
+
+    from storage.models import Contact, Email
+
+    query = select(Email, Contact.address).outerjoin(Contact, Contact.respondent_id == Email.respondent_id)
+    if filters.since:
+        query = query.where(Email.received_at >= filters.since)
+    if filters.until:
+        query = query.where(Email.received_at < filters.until)
+    query = query.order_by(Email.id).execution_options(yield_per=500)
+    async with store.unit(write=False) as unit:
+        result = await unit.session.stream(query)
+        async for email, address in result:
+            row = {
+                "email": email.id,
+                "received_at": email.received_at.isoformat(),
+                "kind": email.kind,
+                "reason": email.reason,
+                "language": email.language,
+                "subject": email.subject,
+                "own_text": email.own_text,
+                "text": email.text,
+                "attachments": len(email.attachments or []),
+                "truncated": email.truncated,
+                "submission": email.submission_id,
+                "respondent": (email.from_hash or "")[:16] or None,
+            }
+            if include_contact:
+                row["address"] = address
+            yield row

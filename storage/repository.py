@@ -288,6 +288,10 @@ class SubmissionFilter:
 
     questionnaire_id: str | None = None
     completed_only: bool = False
+    event: str | None = None
+    channel: str | None = None
+    since: datetime | None = None  # started at or after
+    until: datetime | None = None  # started before
 
 
 async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIterator[tuple[Submission, str]]:
@@ -304,6 +308,14 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
     )
     if filters.questionnaire_id:
         query = query.where(Submission.questionnaire_id == filters.questionnaire_id)
+    if filters.event:
+        query = query.where(Submission.event == filters.event)
+    if filters.channel:
+        query = query.where(Submission.channel == filters.channel)
+    if filters.since:
+        query = query.where(Submission.started_at >= filters.since)
+    if filters.until:
+        query = query.where(Submission.started_at < filters.until)
     async with store.unit(write=False) as unit:
         result = await unit.session.stream(query)
         async for submission, pseudonym in result:

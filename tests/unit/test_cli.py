@@ -95,7 +95,7 @@ def test_chat_stop_come_back_change_finish_export(env: dict[str, str], tmp_path:
 
     out = tmp_path / "export.jsonl"
     result = invoke(env, "export", "--format", "jsonl", "--out", str(out))
-    assert "Exported 1 submission(s)" in result.output
+    assert "Exported 1 row(s)" in result.output
     [record] = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["channel"] == "terminal"
     assert record["status"] == "completed"
@@ -113,7 +113,7 @@ def test_chat_stop_come_back_change_finish_export(env: dict[str, str], tmp_path:
     raw = csv_out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM for Polish letters
     [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert row["values"] == "mutual_help;trust"
+    assert (row["values__mutual_help"], row["values__trust"], row["values__openness"]) == ("1", "1", "0")
     assert row["community_meaning"] == "Sąsiedzi, którzy sobie pomagają."
     assert "email" not in row
 
@@ -122,7 +122,7 @@ def test_export_to_stdout_and_formula_cells_neutralised(env: dict[str, str]) -> 
     invoke(env, "chat", input='1\n1\n=HYPERLINK("http://x")\n')
     result = invoke(env, "export", "--format", "csv")
     assert "'=HYPERLINK" in result.output
-    jsonl = invoke(env, "export")
+    jsonl = invoke(env, "export", "--format", "jsonl")
     assert json.loads(jsonl.output.splitlines()[0])["answers"]["community_meaning"].startswith("=HYPERLINK")
 
 
@@ -169,3 +169,33 @@ def test_events_with_deep_links(env: dict[str, str]) -> None:
     assert result.exit_code == 0
     assert "https://t.me/wspolnota_bot?start=spotkanie-konsultacyjne-2026-05-29" in result.output
     assert "Nowolipie 25b" in result.output
+
+
+def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    invoke(env, "chat", "-e", "dzien-sasiada-wola", "-r", "a", input="1\n17\nSąsiedzi\n2, 9\n=HYPERLINK(1)\n")
+    invoke(env, "chat", "-r", "b", input="1\n1\n")
+    book_path = tmp_path / "out.xlsx"
+    result = invoke(env, "export", "--format", "xlsx", "--out", str(book_path), "--labels", "pl")
+    assert "Exported 2 row(s)" in result.output
+    sheet = load_workbook(book_path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
+    assert sheet.freeze_panes == "A2" and header[0] == "submission"
+    assert first["district"] == "Wola" and first["values__mutual_help"] == 1 and first["values__trust"] == 0
+    assert first["values__other"] == 1 and first["values__text"] == "'=HYPERLINK(1)"  # neutralised
+    long_csv = tmp_path / "long.csv"
+    invoke(env, "export", "--layout", "long", "--event", "dzien-sasiada-wola", "--out", str(long_csv))
+    long_rows = list(csv.DictReader(io.StringIO(long_csv.read_text(encoding="utf-8-sig"))))
+    assert {(r["question"], r["option"]) for r in long_rows} >= {
+        ("district", "wola"),
+        ("values", "mutual_help"),
+        ("values", "other"),
+    }
+    assert any(r["value"] == "'=HYPERLINK(1)" for r in long_rows)  # an "other" text, neutralised
+    assert all(r["event"] == "dzien-sasiada-wola" for r in long_rows)
+    nothing = invoke(env, "export", "--since", "2099-01-01", "--out", str(tmp_path / "none.csv"))
+    assert "Exported 0 row(s)" in nothing.output
+    emails = invoke(env, "export", "--what", "emails", "--out", str(tmp_path / "emails.csv"))
+    assert emails.exit_code == 0 and "Exported 0 row(s)" in emails.output
