@@ -269,9 +269,10 @@ def mail(once: bool) -> None:
     click.echo(f"Read {read} new email(s); sent {sent} repl(ies).")
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--bot", "bot_username", help="The bot's username for deep links (default: asked from Telegram).")
-def events(bot_username: str | None) -> None:
+@click.pass_context
+def events(context: click.Context, bot_username: str | None) -> None:
     """List the events with their Telegram deep links (t.me/BOT?start=SLUG) for QR codes."""
     settings = _settings()
     try:
@@ -280,10 +281,34 @@ def events(bot_username: str | None) -> None:
         _fail(err)
     if bot_username is None and settings.telegram_token is not None:
         bot_username = _run(lambda: _bot_username(settings))
+    context.obj = (config, bot_username)
+    if context.invoked_subcommand is not None:
+        return
     for event in sorted(config.events.values(), key=lambda e: e.starts):
         when = f"{event.starts.astimezone(WARSAW):%Y-%m-%d %H:%M}"
         link = f"https://t.me/{bot_username}?start={event.slug}" if bot_username else "(set --bot for the link)"
         click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})\n    {link}")
+
+
+@events.command()
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("posters"),
+    show_default=True,
+    help="Folder for the PDFs.",
+)
+@click.pass_obj
+def posters(obj: tuple[Any, str | None], out: Path) -> None:
+    """Write an A4 PDF poster with a QR code per event, and one sheet of all codes for the stands."""
+    from reports.posters import write_posters
+
+    config, bot_username = obj
+    if not bot_username:
+        raise click.UsageError("the bot's username is needed for the links: wspolnota events --bot NAME posters")
+    written = write_posters(list(config.events.values()), bot_username, out)
+    click.echo(f"Wrote {len(written.posters)} poster(s) and {written.sheet}.")
 
 
 async def _bot_username(settings: Settings) -> str:

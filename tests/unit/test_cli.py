@@ -199,3 +199,26 @@ def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_pat
     assert "Exported 0 row(s)" in nothing.output
     emails = invoke(env, "export", "--what", "emails", "--out", str(tmp_path / "emails.csv"))
     assert emails.exit_code == 0 and "Exported 0 row(s)" in emails.output
+
+
+def test_posters_for_every_event(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "posters"
+    result = invoke(env, "events", "--bot", "wspolnota_bot", "posters", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    pdfs = sorted(out.glob("*.pdf"))
+    assert (out / "all-codes.pdf") in pdfs and (out / "spotkanie-konsultacyjne-2026-05-29.pdf") in pdfs
+    assert len(pdfs) == 12  # eleven events and the sheet
+    assert all(path.read_bytes().startswith(b"%PDF") for path in pdfs)
+    missing = CliRunner().invoke(main, ["events", "posters"], env=env)
+    assert missing.exit_code != 0 and "--bot" in missing.output
+
+
+def test_poster_qr_encodes_the_deep_link() -> None:
+    import segno
+
+    from reports.posters import _qr
+
+    link = "https://t.me/wspolnota_bot?start=dzien-sasiada-wola"
+    matrix = _qr(link)
+    expected = segno.make(link, error="m", micro=False)
+    assert matrix.shape == expected.symbol_size(scale=1, border=4)

@@ -1,0 +1,87 @@
+"""QR posters: an A4 PDF per event with its deep link, and one sheet of all codes for the stands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import segno
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from handlers.events import Event
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+A4 = (8.27, 11.69)  # inches
+PER_SHEET = 6  # codes on one page of the stand sheet (2 x 3)
+
+
+@dataclass(frozen=True, slots=True)
+class PosterSet:
+    """What was written: a poster per event and the sheet of all codes."""
+
+    posters: list[Path]
+    sheet: Path
+
+
+def deep_link(bot_username: str, event: Event) -> str:
+    """The Telegram link a QR code carries: it opens the bot with the event recorded."""
+    return f"https://t.me/{bot_username}?start={event.slug}"
+
+
+def _qr(link: str) -> np.ndarray:
+    """The QR code's modules as a 0/1 image (quiet zone included), error correction level M."""
+    code = segno.make(link, error="m", micro=False)
+    return np.array([list(row) for row in code.matrix_iter(scale=1, border=4)], dtype=np.uint8)
+
+
+def _when(event: Event) -> str:
+    starts, ends = event.starts.astimezone(WARSAW), event.ends.astimezone(WARSAW)
+    return f"{starts:%d.%m.%Y}, {starts:%H:%M}–{ends:%H:%M}"
+
+
+def _poster(event: Event, link: str) -> Figure:
+    figure = Figure(figsize=A4)
+    figure.text(0.5, 0.93, "Program Wspólnota", ha="center", fontsize=30, weight="bold")
+    figure.text(0.5, 0.885, "Powiedz nam, czym jest dla Ciebie wspólnota sąsiedzka", ha="center", fontsize=15)
+    figure.text(0.5, 0.84, event.name("pl"), ha="center", fontsize=17, weight="bold", wrap=True)
+    place = f"{_when(event)} · {event.address} ({event.district})"
+    figure.text(0.5, 0.80, place, ha="center", fontsize=12, wrap=True)
+    axes = figure.add_axes((0.2, 0.27, 0.6, 0.5))  # imshow keeps the code square inside
+    axes.imshow(_qr(link), cmap="binary", interpolation="nearest")
+    axes.set_axis_off()
+    scan = "Zeskanuj kod telefonem · Scan with your phone · Відскануйте телефоном"
+    figure.text(0.5, 0.23, scan, ha="center", fontsize=13)
+    figure.text(0.5, 0.19, link, ha="center", fontsize=13, family="monospace")
+    figure.text(0.5, 0.14, "Polski · English · Українська — 3–4 minuty", ha="center", fontsize=12)
+    if event.accessibility:
+        figure.text(0.5, 0.08, event.accessibility("pl"), ha="center", fontsize=10, wrap=True, style="italic")
+    return figure
+
+
+def write_posters(events: Sequence[Event], bot_username: str, folder: Path) -> PosterSet:
+    """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(events, key=lambda e: e.starts)
+    posters = []
+    for event in ordered:
+        path = folder / f"{event.slug}.pdf"
+        _poster(event, deep_link(bot_username, event)).savefig(path)
+        posters.append(path)
+    sheet = folder / "all-codes.pdf"
+    with PdfPages(sheet) as pdf:
+        for start in range(0, max(len(ordered), 1), PER_SHEET):
+            figure = Figure(figsize=A4)
+            for index, event in enumerate(ordered[start : start + PER_SHEET]):
+                column, row = index % 2, index // 2
+                left, bottom = 0.08 + column * 0.46, 0.70 - row * 0.31
+                axes = figure.add_axes((left + 0.07, bottom + 0.02, 0.24, 0.24))
+                axes.imshow(_qr(deep_link(bot_username, event)), cmap="binary", interpolation="nearest")
+                axes.set_axis_off()
+                figure.text(left + 0.19, bottom - 0.005, event.name("pl")[:48], ha="center", fontsize=8)
+                figure.text(left + 0.19, bottom - 0.025, f"{_when(event)} · {event.slug}", ha="center", fontsize=7)
+            pdf.savefig(figure)
+    return PosterSet(posters, sheet)
