@@ -170,6 +170,56 @@ def _actor() -> str:
 
 
 @main.command()
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
+@click.option("--event", help="Only submissions from this event (slug).")
+@click.option("--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel.")
+@click.option("--since", help="Only from this day on (YYYY-MM-DD).")
+@click.option("--until", help="Only before this day (YYYY-MM-DD).")
+@click.option("--completed-only", is_flag=True, help="Only confirmed submissions.")
+@click.option(
+    "--min-cell",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Table cells smaller than this are hidden (anonymity).",
+)
+def report(
+    out: Path,
+    questionnaire: str | None,
+    event: str | None,
+    channel: str | None,
+    since: str | None,
+    until: str | None,
+    completed_only: bool,
+    min_cell: int,
+) -> None:
+    """Write the consultation report: one self-contained HTML file with charts, breakdowns and themes."""
+    settings = _settings()
+
+    async def go() -> tuple[str, int]:
+        from reports.report import gather, render_report
+
+        async with service_module.open_service(settings) as service:
+            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
+            tally = await gather(service.store, chosen, filters)
+            html = render_report(chosen, tally, filters, service.conversation.clock(), min_cell)
+        return html, tally.total
+
+    html, total = _run(go)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"Wrote {out} ({total} submission(s)).")
+
+
+@main.command()
 @click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
 def stats(questionnaire: str | None) -> None:
     """Show live counts: submissions today and in total, by event and channel, per question."""

@@ -222,3 +222,12 @@ def test_poster_qr_encodes_the_deep_link() -> None:
     matrix = _qr(link)
     expected = segno.make(link, error="m", micro=False)
     assert matrix.shape == expected.symbol_size(scale=1, border=4)
+
+
+def test_report_command_writes_html(env: dict[str, str], tmp_path: Path) -> None:
+    invoke(env, "chat", input="1\n1\nSąsiedzi\n")
+    out = tmp_path / "raport.html"
+    result = invoke(env, "report", "--out", str(out), "--min-cell", "1")
+    assert result.exit_code == 0 and "Wrote" in result.output
+    html = out.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "W której dzielnicy mieszkasz?" in html
