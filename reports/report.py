@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from matplotlib.figure import Figure
 
 from handlers.questionnaire import Question, Questionnaire, QuestionType
-from reports.export import OTHER_SUFFIX, export_records
+from reports.export import export_records
 from reports.themes import find_themes
 from storage.repository import Store, SubmissionFilter
 
@@ -29,27 +29,58 @@ _CSP = (
 
 
 @dataclass
+class Counts:
+    """How many answered a closed question, and how many picked each option."""
+
+    answered: int = 0
+    picked: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
 class Tally:
-    """Everything the report counts, gathered in one pass over the export records."""
+    """Everything the report counts, gathered while the records stream by (memory stays flat)."""
 
     total: int = 0
     completed: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
     by_event: Counter[str] = field(default_factory=Counter)
     by_day: Counter[str] = field(default_factory=Counter)
-    records: list[dict[str, Any]] = field(default_factory=list)
+    closed: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    # (question, "channel" | "event" | "district", group) → counts
+    groups: dict[tuple[str, str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
+    texts: dict[str, list[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, record: dict[str, Any], questionnaire: Questionnaire) -> None:
+        """Counts one submission."""
+        self.total += 1
+        self.completed += record["status"] == "completed"
+        self.by_channel[record["channel"]] += 1
+        self.by_event[record["event"] or "—"] += 1
+        self.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
+        answers = record["answers"]
+        allowed = answers.get(QUOTE_CONSENT) == "yes"
+        where = {"channel": record["channel"], "event": record["event"], DISTRICT: answers.get(DISTRICT)}
+        for question in questionnaire.questions:
+            value = answers.get(question.code)
+            if value is None or question.type is QuestionType.EMAIL:
+                continue
+            if question.type is QuestionType.TEXT:
+                self.texts[question.code].append((str(value), allowed))
+                continue
+            picks = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            for counts in (
+                self.closed[question.code],
+                *(self.groups[(question.code, key, str(group or "—"))] for key, group in where.items()),
+            ):
+                counts.answered += 1
+                counts.picked.update(picks)  # per option, never per combination
 
 
 async def gather(store: Store, questionnaire: Questionnaire, filters: SubmissionFilter) -> Tally:
-    """Reads the submissions the report covers."""
+    """Reads the submissions the report covers, counting as they stream by."""
     tally = Tally()
     async for record in export_records(store, {questionnaire.id: questionnaire}, filters):
-        tally.total += 1
-        tally.completed += record["status"] == "completed"
-        tally.by_channel[record["channel"]] += 1
-        tally.by_event[record["event"] or "—"] += 1
-        tally.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
-        tally.records.append(record)
+        tally.add(record, questionnaire)
     return tally
 
 
@@ -72,42 +103,35 @@ def _chart(labels: list[str], counts: list[int], total: int) -> str:
     return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
 
 
-def _closed(question: Question, records: list[dict[str, Any]]) -> tuple[list[str], list[str], list[int], int]:
-    """Codes, labels, counts (per option: respondents who chose it) and how many answered."""
-    answered = [r["answers"][question.code] for r in records if r["answers"].get(question.code) is not None]
+def _options(question: Question) -> tuple[list[str], list[str]]:
+    """A closed question's answer codes and their Polish labels."""
     if question.type is QuestionType.SCALE:
         codes = [str(n) for n in range(question.min, question.max + 1)]
-        counts = Counter(str(value) for value in answered)
-        return codes, codes, [counts[c] for c in codes], len(answered)
-    codes = list(question.option_codes)
-    labels = ["tak", "nie"] if question.type is QuestionType.YES_NO else [o.label("pl") for o in question.options]
-    counts = Counter()
-    for value in answered:
-        counts.update(value if isinstance(value, list) else [value])  # per option, never per combination
-    return codes, labels, [counts[c] for c in codes], len(answered)
+        return codes, codes
+    if question.type is QuestionType.YES_NO:
+        return ["yes", "no"], ["tak", "nie"]
+    return [o.code for o in question.options], [o.label("pl") for o in question.options]
 
 
-def _breakdown(question: Question, records: list[dict[str, Any]], key: str, min_cell: int) -> str:
+def _breakdown(question: Question, tally: Tally, key: str, min_cell: int) -> str:
     """A table of the question's answers by channel, event or district; small cells are hidden."""
-    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
-        group = record["answers"].get(DISTRICT) if key == DISTRICT else record.get(key)
-        groups[str(group or "—")].append(record)
+    groups = {
+        group: counts for (code, by, group), counts in tally.groups.items() if code == question.code and by == key
+    }
     if len(groups) < 2:
         return ""
-    codes, labels, _, _ = _closed(question, records)
+    codes, labels = _options(question)
     head = "".join(f"<th>{escape(label[:20])}</th>" for label in labels)
     rows = []
-    for group, members in sorted(groups.items()):
-        _, _, counts, answered = _closed(question, members)
-        if answered < min_cell:
+    for group, counts in sorted(groups.items()):
+        if counts.answered < min_cell:
             cells = f'<td colspan="{len(codes)}">(&lt; {min_cell})</td>'
         else:
             cells = "".join(
-                f"<td>{count}</td>" if count >= min_cell or count == 0 else f"<td>&lt; {min_cell}</td>"
-                for count in counts
+                f"<td>{n}</td>" if n >= min_cell or n == 0 else f"<td>&lt; {min_cell}</td>"
+                for n in (counts.picked[code] for code in codes)
             )
-        rows.append(f"<tr><th>{escape(group)}</th><td>{answered}</td>{cells}</tr>")
+        rows.append(f"<tr><th>{escape(group)}</th><td>{counts.answered}</td>{cells}</tr>")
     title = {"channel": "kanał", "event": "wydarzenie", DISTRICT: "dzielnica"}[key]
     return (
         f"<details><summary>Według: {title}</summary><table><tr><th></th><th>n</th>{head}</tr>"
@@ -125,7 +149,6 @@ def render_report(
     questionnaire: Questionnaire, tally: Tally, filters: SubmissionFilter, now: datetime, min_cell: int
 ) -> str:
     """Writes the report as HTML; every resident's word is escaped."""
-    records = tally.records
     parts = [
         f"<h1>{escape(questionnaire.title('pl'))} — raport z konsultacji</h1>",
         "<h2>Przegląd</h2>",
@@ -140,35 +163,32 @@ def render_report(
         "<h3>Według dnia</h3>",
         _table(tally.by_day),
     ]
-    allowed = {r["submission"] for r in records if r["answers"].get(QUOTE_CONSENT) == "yes"}
     for number, question in enumerate(questionnaire.questions, start=1):
         if question.type is QuestionType.EMAIL:
             continue
         parts.append(f"<h2>{number}. {escape(question.label('pl'))}</h2>")
-        if question.type is QuestionType.TEXT or question.code.endswith(OTHER_SUFFIX):
-            texts = [
-                (str(r["answers"][question.code]), r["submission"] in allowed)
-                for r in records
-                if r["answers"].get(question.code)
-            ]
+        if question.type is QuestionType.TEXT:
+            texts = tally.texts.get(question.code, [])
             parts.append(f"<p>Odpowiedzi: {len(texts)}.</p>")
             for theme in find_themes(texts):
                 quotes = "".join(f"<blockquote>{escape(q)}</blockquote>" for q in theme.quotes)
                 parts.append(f"<h4>„{escape(theme.lemma)}” — {theme.answers} odpowiedzi</h4>{quotes}")
             continue
-        codes, labels, counts, answered = _closed(question, records)
+        codes, labels = _options(question)
+        counts = tally.closed.get(question.code, Counts())
+        picked = [counts.picked[code] for code in codes]
         note = ""
         if question.type is QuestionType.MULTIPLE_CHOICE:
             note = "wielokrotny wybór: odsetek osób, które wybrały daną odpowiedź"
-        if question.type is QuestionType.SCALE and answered:
-            mean = sum(int(c) * n for c, n in zip(codes, counts, strict=True)) / answered
+        if question.type is QuestionType.SCALE and counts.answered:
+            mean = sum(int(c) * n for c, n in zip(codes, picked, strict=True)) / counts.answered
             note = f"średnia {mean:.2f} (skala {question.min}–{question.max})"
-        parts.append(f"<p>Odpowiedzi: {answered}. {escape(note)}</p>")
-        if answered:
-            parts.append(_chart(labels, counts, answered))
+        parts.append(f"<p>Odpowiedzi: {counts.answered}. {escape(note)}</p>")
+        if counts.answered:
+            parts.append(_chart(labels, picked, counts.answered))
             for key in ("channel", "event", DISTRICT):
                 if key != DISTRICT or question.code != DISTRICT:
-                    parts.append(_breakdown(question, records, key, min_cell))
+                    parts.append(_breakdown(question, tally, key, min_cell))
     parts += [
         "<h2>Metoda</h2>",
         f"<p>Dane według stanu na {now.astimezone(WARSAW):%d.%m.%Y %H:%M}. Filtry: {escape(_filters(filters))}."
