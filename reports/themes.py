@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import simplemma
 
@@ -35,14 +36,16 @@ class Theme:
     quotes: tuple[str, ...]
 
 
+@lru_cache(maxsize=200_000)
+def _lemma(word: str) -> str | None:
+    # Answers repeat their words a great deal: each distinct word is looked up once.
+    lemma = simplemma.lemmatize(word, lang="pl").lower()
+    return lemma if lemma not in STOPWORDS and len(lemma) > 2 else None
+
+
 def lemmas(text: str) -> set[str]:
     """The distinct meaningful lemmas of one answer (Polish lemmatisation; stopwords dropped)."""
-    found = set()
-    for word in _WORD.findall(text.lower()):
-        lemma = simplemma.lemmatize(word, lang="pl").lower()
-        if lemma not in STOPWORDS and len(lemma) > 2:
-            found.add(lemma)
-    return found
+    return {lemma for word in _WORD.findall(text.lower()) if (lemma := _lemma(word)) is not None}
 
 
 def mask(text: str) -> str:
