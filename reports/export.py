@@ -7,8 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
 
 from handlers.questionnaire import Question, Questionnaire, QuestionType
-from storage.models import Answer, Submission
-from storage.repository import Store, SubmissionFilter, stream_submissions
+from storage.repository import Store, SubmissionFilter, stream_answer_rows
 
 METADATA = (
     "submission",
@@ -30,47 +29,14 @@ OTHER_SUFFIX = "__text"  # the text of an "other: ___" option (apart from the op
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _value(question: Question | None, answer: Answer) -> Any:
-    if answer.skipped:
-        return None
-    if answer.number is not None:
-        return answer.number
-    if answer.options is not None:
+def _value(question: Question | None, options: list[str] | None, text: str | None, number: int | None) -> Any:
+    if number is not None:
+        return number
+    if options is not None:
         if question is not None and question.type is not QuestionType.MULTIPLE_CHOICE:
-            return answer.options[0] if answer.options else None
-        return list(answer.options)
-    return answer.text
-
-
-def build_record(
-    submission: Submission, pseudonym: str, questionnaire: Questionnaire | None, *, include_contact: bool
-) -> dict[str, Any]:
-    """One submission with its answers keyed by question code (an "other" text under `code__text`)."""
-    record: dict[str, Any] = {
-        "submission": submission.id,
-        "respondent": pseudonym[:16],
-        "channel": submission.channel,
-        "event": submission.event,
-        "event_known": submission.event_known,
-        "stand": submission.stand,
-        "language": submission.language,
-        "questionnaire": submission.questionnaire_id,
-        "questionnaire_version": submission.questionnaire_version,
-        "privacy_version": submission.privacy_version,
-        "status": submission.status,
-        "started_at": submission.started_at.isoformat(),
-        "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
-    }
-    answers: dict[str, Any] = {}
-    for code, answer in sorted(submission.answers.items()):
-        question = questionnaire.question(code) if questionnaire else None
-        if question is not None and question.type is QuestionType.EMAIL and not include_contact:
-            continue
-        answers[code] = _value(question, answer)
-        if answer.options is not None and answer.text is not None:
-            answers[code + OTHER_SUFFIX] = answer.text
-    record["answers"] = answers
-    return record
+            return options[0] if options else None
+        return list(options)
+    return text
 
 
 async def export_records(
@@ -80,10 +46,43 @@ async def export_records(
     *,
     include_contact: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Streams export records without holding the whole table in memory."""
-    async for submission, pseudonym in stream_submissions(store, filters):
-        questionnaire = questionnaires.get(submission.questionnaire_id)
-        yield build_record(submission, pseudonym, questionnaire, include_contact=include_contact)
+    """Streams one record per submission (answers keyed by question code; an "other" text under
+    `code__text`) without holding the table in memory."""
+    record: dict[str, Any] | None = None
+    questionnaire: Questionnaire | None = None
+    async for row in stream_answer_rows(store, filters):
+        if record is None or record["submission"] != row.id:
+            if record is not None:
+                yield record
+            questionnaire = questionnaires.get(row.questionnaire_id)
+            record = {
+                "submission": row.id,
+                "respondent": row.pseudonym[:16],
+                "channel": row.channel,
+                "event": row.event,
+                "event_known": row.event_known,
+                "stand": row.stand,
+                "language": row.language,
+                "questionnaire": row.questionnaire_id,
+                "questionnaire_version": row.questionnaire_version,
+                "privacy_version": row.privacy_version,
+                "status": row.status,
+                "started_at": row.started_at.isoformat(),
+                "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+                "answers": {},
+            }
+        code = row.question_code
+        if code is None:
+            continue  # a submission with no answer yet
+        question = questionnaire.question(code) if questionnaire else None
+        if question is not None and question.type is QuestionType.EMAIL and not include_contact:
+            continue
+        answers = record["answers"]
+        answers[code] = None if row.skipped else _value(question, row.options, row.text, row.number)
+        if row.options is not None and row.text is not None and not row.skipped:
+            answers[code + OTHER_SUFFIX] = row.text
+    if record is not None:
+        yield record
 
 
 def neutralise(cell: Any) -> Any:
