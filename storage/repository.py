@@ -366,9 +366,11 @@ async def stream_answer_rows(store: Store, filters: SubmissionFilter) -> AsyncIt
     if filters.until:
         query = query.where(Submission.started_at < filters.until)
     async with store.unit(write=False) as unit:
-        result = await unit.session.stream(query)
-        async for row in result:
-            yield row
+        connection = await unit.session.connection()  # Core: no ORM loading for plain columns
+        result = await connection.stream(query)
+        async for partition in result.partitions(5000):  # one hop to the driver per 5,000 rows
+            for row in partition:
+                yield row
 
 
 @dataclass(frozen=True, slots=True)
