@@ -1,0 +1,435 @@
+"""One respondent's input applied to their submission: the questionnaire's state machine."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from handlers.answers import (
+    MAX_INPUT,
+    Rejection,
+    answer_for_choice,
+    check_picks,
+    clean_text,
+    needs_other_text,
+    parse_answer,
+    valid_options,
+)
+from handlers.events import SLUG_PATTERN
+from handlers.i18n import DEFAULT_LANGUAGE, Language, as_language
+from handlers.messages import Action, Inbound, Reply, parse_command
+from handlers.questionnaire import Question, QuestionType, visible_questions
+from storage.models import Status, Step, Submission
+from storage.repository import AnswerValue, Unit
+
+if TYPE_CHECKING:
+    from handlers.conversation import Conversation
+
+
+def parse_source(source: str | None) -> tuple[str | None, str | None]:
+    """Splits a deep-link payload `event-slug__stand` into event and stand (both optional)."""
+    if not source or not re.match(SLUG_PATTERN, source):
+        return None, None
+    event, _, stand = source.partition("__")
+    return event or None, stand or None
+
+
+class Turn:
+    """One input applied to one submission, inside one transaction."""
+
+    def __init__(self, conversation: Conversation, unit: Unit, inbound: Inbound) -> None:
+        self.c = conversation
+        self.unit = unit
+        self.inbound = inbound
+        self.q = conversation.questionnaire_for(inbound)
+        self.now = conversation.clock()
+        self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
+        self.sub: Submission | None = None
+        self._visible_cache: list[Question] | None = None
+        self.forgotten = False  # the respondent asked to erase everything in this step
+        self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, self.q.id)
+
+    # -- entry ---------------------------------------------------------------------------------
+
+    def replay(self, submission: Submission | None) -> list[Reply]:
+        """Shows where the respondent is, without applying the input again."""
+        self.sub = submission
+        if self.sub is not None:
+            self.language = self.sub.language  # type: ignore[assignment]
+        return self._show()
+
+    async def run(self, submission: Submission | None) -> list[Reply]:
+        inbound = self.inbound
+        if not self.q.is_open(self.now):
+            return [self.c.present.closed(self.q, self.language, self.now)]
+        self.sub = submission
+        if self.sub is not None:
+            self.language = self.sub.language  # type: ignore[assignment]
+        if inbound.unsupported is not None:
+            key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
+            return [self._problem(key), *self._show()]
+        action, argument, text = inbound.action, inbound.argument, None
+        if inbound.text is not None:
+            if len(inbound.text) > MAX_INPUT:
+                return [self._problem("error_too_long", length=len(inbound.text), limit=MAX_INPUT), *self._show()]
+            text = clean_text(inbound.text)
+            command = parse_command(text)
+            if command is not None and action is None:
+                action, argument = command
+                text = None
+            elif text.startswith("/") and action is None and len(text) < 40 and " " not in text:
+                return [self._problem("error_unknown_command"), *self._show()]
+        if action is Action.LANGUAGE:
+            return await self._change_language(argument)
+        if action is Action.HELP:
+            return [self.c.present.help(self.language), *self._show()]
+        if action is Action.FORGET:
+            return await self._forget(argument)
+        if action in (Action.PRIVACY, Action.EVENTS, Action.MYDATA):
+            return [*self._information(action), *self._show()]
+        if self.sub is None or self.sub.status == Status.CONSENT:
+            return await self._consent(action, argument)
+        self.sub.questionnaire_version = self.q.version
+        self.sub.updated_at = self.now
+        if action is Action.START:
+            return self._welcome_back()
+        if action is Action.CANCEL:
+            return self._cancel()
+        if inbound.question is not None and (
+            self.sub.step not in (Step.QUESTION, Step.OTHER) or inbound.question != self.sub.current
+        ):
+            return [self._problem("error_stale"), *self._show()]
+        if self.sub.step == Step.QUESTION:
+            return self._on_question(action, argument, text, inbound.choice)
+        if self.sub.step == Step.OTHER:
+            return self._on_other(action, text, inbound.choice)
+        return self._on_summary(action, argument)
+
+    # -- consent -------------------------------------------------------------------------------
+
+    async def _consent(self, action: Action | None, argument: str | None) -> list[Reply]:
+        ref = self.inbound.respondent
+        source = argument if action is Action.START and argument else self.inbound.source
+        event, stand = parse_source(source)
+        if action is Action.DECLINE:
+            if self.sub is not None:
+                await self.unit.delete_submission(self.sub)
+            return [self.c.present.goodbye("declined", self.language)]
+        if self.sub is None:
+            await self._open_pending()
+        assert self.sub is not None
+        if event is not None:
+            self.sub.event, self.sub.stand, self.sub.event_known = event, stand, event in self.c.events
+        if action is not Action.ACCEPT:
+            return [self.c.present.privacy(self.q, self.language)]
+        self.sub.status = Status.ACTIVE
+        self.sub.privacy_version = self.q.privacy.version
+        self.sub.started_at = self.sub.updated_at = self.now
+        if ref.address:
+            await self.unit.flush()
+            await self.unit.set_contact(self.sub.respondent_id, ref.address, self.now)
+        visible = self._visible()
+        self._go_to(visible[0].code)
+        intro = self.c.present.intro(self.q, self.language)
+        return [*([intro] if intro else []), *self._show()]
+
+    async def _open_pending(self) -> None:
+        """Starts a submission waiting for consent; declining deletes it with everything else."""
+        ref = self.inbound.respondent
+        respondent = await self.unit.ensure_respondent(ref.channel, ref.pseudonym, self.now)
+        self.sub = Submission(
+            respondent_id=respondent.id,
+            questionnaire_id=self.q.id,
+            questionnaire_version=self.q.version,
+            channel=ref.channel,
+            language=self.language,
+            status=Status.CONSENT,
+            step=Step.QUESTION,
+            editing=False,
+            event_known=False,
+            started_at=self.now,
+            updated_at=self.now,
+            answers={},
+        )
+        self.unit.add(self.sub)
+
+    # -- questions -----------------------------------------------------------------------------
+
+    def _on_question(
+        self, action: Action | None, argument: str | None, text: str | None, choice: str | None
+    ) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None and sub.current is not None
+        question = self.q.question(sub.current)
+        if question is None or question.code not in {q.code for q in self._visible()}:
+            return self._advance(None)  # the questionnaire changed under this submission
+        if action is Action.BACK:
+            return self._back(question)
+        if action is Action.SKIP:
+            if question.required:
+                return [self._problem("error_required"), *self._show()]
+            self._save(question.code, AnswerValue(skipped=True))
+            return self._advance(question.code)
+        if action is Action.DONE and question.type is QuestionType.MULTIPLE_CHOICE:
+            picks = sub.draft if sub.draft is not None else self._stored_options(question)
+            return self._accept(question, check_picks(question, picks))
+        if choice is not None:
+            if choice not in question.option_codes:
+                return [self._problem("error_choice"), *self._show()]
+            if question.type is QuestionType.MULTIPLE_CHOICE:
+                return self._toggle(question, choice)
+            return self._accept(question, answer_for_choice(question, choice))
+        if text is not None:
+            return self._accept(question, parse_answer(question, text))
+        return self._show()
+
+    def _toggle(self, question: Question, choice: str) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        picks = list(sub.draft if sub.draft is not None else self._stored_options(question))
+        if choice in picks:
+            picks.remove(choice)
+        elif len(picks) >= question.pick_limit:
+            return [self._problem("error_too_many", max=question.pick_limit), *self._show()]
+        else:
+            picks.append(choice)
+        sub.draft = [code for code in question.option_codes if code in picks]
+        return self._show()
+
+    def _accept(self, question: Question, parsed: AnswerValue | Rejection) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        if isinstance(parsed, Rejection):
+            return [self._problem(parsed.key, **parsed.values), *self._show()]
+        if needs_other_text(question, parsed):
+            sub.draft = parsed.options
+            sub.step = Step.OTHER
+            return self._show()
+        sub.draft = None
+        self._save(question.code, parsed)
+        return self._advance(question.code)
+
+    def _on_other(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None and sub.current is not None
+        question = self.q.question(sub.current)
+        if question is None:
+            return self._advance(None)
+        if action is Action.BACK or choice is not None:
+            sub.step = Step.QUESTION
+            if question.type is not QuestionType.MULTIPLE_CHOICE:
+                sub.draft = None
+            return self._on_question(None, None, None, choice) if choice is not None else self._show()
+        if action is Action.SKIP:  # keep the pick, without the text
+            return self._save_other(question, None)
+        if text is None:
+            return self._show()
+        if not text:
+            return [self._problem("error_empty"), *self._show()]
+        if len(text) > question.max_length:
+            return [self._problem("error_too_long", length=len(text), limit=question.max_length), *self._show()]
+        return self._save_other(question, text)
+
+    def _save_other(self, question: Question, text: str | None) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        value = AnswerValue(options=list(sub.draft or []), text=text)
+        sub.draft = None
+        sub.step = Step.QUESTION
+        self._save(question.code, value)
+        return self._advance(question.code)
+
+    def _back(self, question: Question) -> list[Reply]:
+        visible = [q.code for q in self._visible()]
+        position = visible.index(question.code)
+        if position == 0:
+            return [self.c.present.note("note_first_question", self.language), *self._show()]
+        self._go_to(visible[position - 1])
+        return self._show()
+
+    # -- moving on -----------------------------------------------------------------------------
+
+    def _advance(self, answered: str | None) -> list[Reply]:
+        """Goes to the next question to ask, or to the summary when none is left."""
+        sub = self.sub
+        assert sub is not None
+        visible = self._visible()
+        if sub.editing or sub.status == Status.COMPLETED or answered is None:
+            pending = [q.code for q in visible if not self._answered(q)]
+            if pending:
+                self._go_to(pending[0])
+                return self._show()
+            return self._to_summary()
+        order = [q.code for q in self.q.questions]
+        after = order.index(answered)
+        following = [q.code for q in visible if order.index(q.code) > after]
+        if following:
+            self._go_to(following[0])
+            return self._show()
+        return self._to_summary()
+
+    def _go_to(self, code: str) -> None:
+        sub = self.sub
+        assert sub is not None
+        sub.step, sub.current, sub.draft = Step.QUESTION, code, None
+
+    def _to_summary(self) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        sub.step, sub.current, sub.draft, sub.editing = Step.SUMMARY, None, None, False
+        return self._show()
+
+    def _on_summary(self, action: Action | None, argument: str | None) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        visible = self._visible()
+        if action is Action.EDIT and argument in {q.code for q in visible}:
+            self._go_to(argument)
+            sub.editing = True
+            return self._show()
+        if action is Action.BACK and sub.step == Step.SUMMARY and sub.status == Status.ACTIVE:
+            self._go_to(visible[-1].code)
+            return self._show()
+        if action is Action.CONFIRM and sub.step == Step.SUMMARY:
+            return self._confirm(visible)
+        if sub.status == Status.COMPLETED and sub.step == Step.DONE:
+            sub.step = Step.SUMMARY
+            return [self.c.present.note("note_already_done", self.language), *self._show()]
+        return self._show()
+
+    def _confirm(self, visible: list[Question]) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        missing = [q for q in visible if q.required and self._value(q) is None]
+        if missing:
+            self._go_to(missing[0].code)
+            sub.editing = True
+            return [self._problem("error_required"), *self._show()]
+        shown = {q.code for q in visible}
+        # Answers to questions the respondent's own changes have hidden are no longer theirs to give.
+        self._drop([code for code in sub.answers if self.q.question(code) and code not in shown])
+        sub.status, sub.step = Status.COMPLETED, Step.DONE
+        sub.finished_at = sub.finished_at or self.now
+        return [self.c.present.thanks(self.q, self.language)]
+
+    def _welcome_back(self) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        if sub.status == Status.COMPLETED:
+            sub.step, sub.current, sub.draft, sub.editing = Step.SUMMARY, None, None, False
+            return [self.c.present.note("note_already_done", self.language), *self._show()]
+        return [self.c.present.note("note_welcome_back", self.language), *self._show()]
+
+    def _cancel(self) -> list[Reply]:
+        sub = self.sub
+        assert sub is not None
+        if sub.status == Status.COMPLETED:
+            sub.step, sub.current, sub.draft, sub.editing = Step.DONE, None, None, False
+            return [self.c.present.goodbye("note_kept", self.language)]
+        self._drop(list(sub.answers))
+        sub.status, sub.finished_at = Status.CANCELLED, self.now
+        return [self.c.present.goodbye("cancelled", self.language)]
+
+    def _information(self, action: Action) -> list[Reply]:
+        """What /privacy, /events and /mydata show before the current question."""
+        sub = self.sub
+        if action is Action.EVENTS:
+            return [self.c.present.events(list(self.c.events.values()), self.language, self.now)]
+        if action is Action.PRIVACY:
+            consenting = sub is None or sub.status == Status.CONSENT
+            return [] if consenting else [self.c.present.privacy_notice(self.q, self.language)]
+        answers = [] if sub is None else [(q, self._stored(q)) for q in self.q.questions if q.code in sub.answers]
+        return [self.c.present.my_data(self.language, answers)]
+
+    async def _forget(self, argument: str | None) -> list[Reply]:
+        ref = self.inbound.respondent
+        if argument == "yes":
+            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub, ref.address)
+            self.sub, self.forgotten = None, True
+            return [self.c.present.goodbye("forgotten", self.language)]
+        if argument == "no":
+            return [self.c.present.note("note_kept", self.language), *self._show()]
+        return [self.c.present.forget_question(self.language)]
+
+    async def _change_language(self, argument: str | None) -> list[Reply]:
+        language = as_language(argument)
+        if language is None:
+            return [self.c.present.languages(self.language)]
+        self.language = language
+        if self.sub is None:
+            await self._open_pending()  # so the choice outlives this message
+        assert self.sub is not None
+        self.sub.language = language
+        self.sub.updated_at = self.now
+        return [self.c.present.note("note_language", language), *self._show()]
+
+    # -- reading state -------------------------------------------------------------------------
+
+    def _show(self) -> list[Reply]:
+        """Renders where the respondent is now."""
+        sub = self.sub
+        if sub is None or sub.status == Status.CONSENT:
+            return [self.c.present.privacy(self.q, self.language)]
+        visible = self._visible()
+        if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
+            question = self.q.question(sub.current)
+            codes = [q.code for q in visible]
+            if question is not None and question.code in codes:
+                position = (codes.index(question.code) + 1, len(visible))
+                stored = self._stored(question)
+                if sub.step == Step.OTHER:
+                    return [self.c.present.other(question, self.language)]
+                return [self.c.present.question(question, self.language, position, stored, sub.draft)]
+        if sub.status == Status.COMPLETED and sub.step == Step.DONE:
+            return [self.c.present.thanks(self.q, self.language)]
+        answers = [(q, self._stored(q)) for q in visible]
+        return [self.c.present.summary(self.q, self.language, answers, completed=sub.status == Status.COMPLETED)]
+
+    def _save(self, code: str, value: AnswerValue) -> None:
+        assert self.sub is not None
+        self.unit.save_answer(self.sub, code, value, self.now)
+        self._visible_cache = None
+
+    def _drop(self, codes: list[str]) -> None:
+        assert self.sub is not None
+        self.unit.drop_answers(self.sub, codes)
+        self._visible_cache = None
+
+    def _visible(self) -> list[Question]:
+        """The questions shown given the answers so far (computed once per change)."""
+        if self._visible_cache is None:
+            values = {q.code: self._value(q) for q in self.q.questions}
+            self._visible_cache = visible_questions(self.q, values)
+        return self._visible_cache
+
+    def _stored(self, question: Question) -> AnswerValue | None:
+        sub = self.sub
+        assert sub is not None
+        row = sub.answers.get(question.code)
+        if row is None:
+            return None
+        options = valid_options(question, row.options) if row.options is not None else None
+        return AnswerValue(options=options, text=row.text, number=row.number, skipped=row.skipped)
+
+    def _answered(self, question: Question) -> bool:
+        """Tells whether a question has an answer or was skipped (a vanished option is no answer)."""
+        stored = self._stored(question)
+        return stored is not None and (stored.skipped or self._value(question) is not None)
+
+    def _stored_options(self, question: Question) -> list[str]:
+        stored = self._stored(question)
+        return list(stored.options or []) if stored is not None and not stored.skipped else []
+
+    def _value(self, question: Question) -> Any:
+        """The answer as show-if conditions see it: None when skipped or not given."""
+        stored = self._stored(question)
+        if stored is None or stored.skipped:
+            return None
+        if question.type is QuestionType.SCALE:
+            return stored.number
+        if question.type in (QuestionType.TEXT, QuestionType.EMAIL):
+            return stored.text
+        return stored.options or None if question.type is not QuestionType.MULTIPLE_CHOICE else stored.options
+
+    def _problem(self, key: str, **values: Any) -> Reply:
+        return self.c.present.problem(key, self.language, **values)
