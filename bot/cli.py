@@ -165,6 +165,27 @@ async def _chat(
             last = show(await conversation.handle(inbound))
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+CHANNELS = ["telegram", "email", "web", "terminal"]
+
+
+def _filter_options(command: F) -> F:
+    """The options that choose which submissions an export or the report covers."""
+    options = [
+        click.option("--questionnaire", "-q", help="Only this questionnaire (default: the configured default)."),
+        click.option("--event", help="Only submissions from this event (slug)."),
+        click.option(
+            "--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel."
+        ),
+        click.option("--since", help="Only from this day on (YYYY-MM-DD)."),
+        click.option("--until", help="Only before this day (YYYY-MM-DD)."),
+        click.option("--completed-only", is_flag=True, help="Only confirmed submissions."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"
 
@@ -178,12 +199,7 @@ def _actor() -> str:
     show_default=True,
     help="The HTML file to write.",
 )
-@click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
-@click.option("--event", help="Only submissions from this event (slug).")
-@click.option("--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel.")
-@click.option("--since", help="Only from this day on (YYYY-MM-DD).")
-@click.option("--until", help="Only before this day (YYYY-MM-DD).")
-@click.option("--completed-only", is_flag=True, help="Only confirmed submissions.")
+@_filter_options
 @click.option(
     "--min-cell",
     type=click.IntRange(1),
@@ -391,12 +407,7 @@ def _day(value: str | None) -> datetime | None:
     help="wide: a row per submission; long: a row per answer (for statistical tools).",
 )
 @click.option("--labels", type=click.Choice(LANGUAGES), help="Option labels in this language instead of codes.")
-@click.option("--questionnaire", "-q", help="Only this questionnaire (default: the configured default).")
-@click.option("--event", help="Only submissions from this event (slug).")
-@click.option("--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel.")
-@click.option("--since", help="Only from this day on (YYYY-MM-DD).")
-@click.option("--until", help="Only before this day (YYYY-MM-DD).")
-@click.option("--completed-only", is_flag=True, help="Only confirmed submissions.")
+@_filter_options
 @click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
 def export(
     fmt: str,

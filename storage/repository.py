@@ -294,18 +294,10 @@ class SubmissionFilter:
     until: datetime | None = None  # started before
 
 
-async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIterator[tuple[Submission, str]]:
-    """Yields submissions with their answers and respondent pseudonym, in batches, oldest first."""
-    query = (
-        select(Submission, Respondent.pseudonym)
-        .join(Respondent, Respondent.id == Submission.respondent_id)
-        .where(
-            Submission.status.in_([Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED])
-        )
-        .order_by(Submission.id)
-        .options(selectinload(Submission.answers))
-        .execution_options(yield_per=500)
-    )
+def _filtered(query: Any, filters: SubmissionFilter) -> Any:
+    """Narrows a query over submissions to what the filters ask for."""
+    statuses = [Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED]
+    query = query.where(Submission.status.in_(statuses))
     if filters.questionnaire_id:
         query = query.where(Submission.questionnaire_id == filters.questionnaire_id)
     if filters.event:
@@ -316,6 +308,19 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
         query = query.where(Submission.started_at >= filters.since)
     if filters.until:
         query = query.where(Submission.started_at < filters.until)
+    return query
+
+
+async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIterator[tuple[Submission, str]]:
+    """Yields submissions with their answers and respondent pseudonym, in batches, oldest first."""
+    query = (
+        select(Submission, Respondent.pseudonym)
+        .join(Respondent, Respondent.id == Submission.respondent_id)
+        .order_by(Submission.id)
+        .options(selectinload(Submission.answers))
+        .execution_options(yield_per=500)
+    )
+    query = _filtered(query, filters)
     async with store.unit(write=False) as unit:
         result = await unit.session.stream(query)
         async for submission, pseudonym in result:
@@ -349,22 +354,10 @@ async def stream_answer_rows(store: Store, filters: SubmissionFilter) -> AsyncIt
         )
         .join(Respondent, Respondent.id == Submission.respondent_id)
         .outerjoin(Answer, Answer.submission_id == Submission.id)
-        .where(
-            Submission.status.in_([Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED])
-        )
         .order_by(Submission.id, Answer.question_code)
         .execution_options(yield_per=5000)
     )
-    if filters.questionnaire_id:
-        query = query.where(Submission.questionnaire_id == filters.questionnaire_id)
-    if filters.event:
-        query = query.where(Submission.event == filters.event)
-    if filters.channel:
-        query = query.where(Submission.channel == filters.channel)
-    if filters.since:
-        query = query.where(Submission.started_at >= filters.since)
-    if filters.until:
-        query = query.where(Submission.started_at < filters.until)
+    query = _filtered(query, filters)
     async with store.unit(write=False) as unit:
         connection = await unit.session.connection()  # Core: no ORM loading for plain columns
         result = await connection.stream(query)
