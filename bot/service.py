@@ -130,6 +130,10 @@ class Channel(Protocol):
 def configured_channels(service: Service) -> list[Channel]:
     """Builds the channels whose settings are present."""
     channels: list[Channel] = []
+    if service.settings.web_enabled:
+        from bot.web import WebChannel
+
+        channels.append(WebChannel(service))
     if service.settings.telegram_token is not None:
         from bot.telegram import TelegramChannel  # imported only when used: it pulls in the Telegram library
 
@@ -148,7 +152,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         channels = configured_channels(service)
         if not channels:
             logger.warning(
-                "No channel is configured (set WSPOLNOTA_TELEGRAM_TOKEN or WSPOLNOTA_IMAP_HOST); "
+                "No channel is configured (the web chat is off and neither WSPOLNOTA_TELEGRAM_TOKEN "
+                "nor WSPOLNOTA_IMAP_HOST is set); "
                 "the database is ready at %s. "
                 "Try the questionnaire with `wspolnota chat`.",
                 service.engine.url.render_as_string(hide_password=True),

@@ -77,6 +77,13 @@ class Conversation:
         async with lock:
             return await self.batches.submit(inbound)
 
+    async def show(self, inbound: Inbound) -> list[Reply]:
+        """Shows where a respondent is, changing nothing (a page opened again, a resumed visit)."""
+        async with self.store.unit(write=False) as unit:
+            step = Turn(self, unit, inbound)
+            found = await unit.latest_submissions([step.key])
+            return step.replay(found.get(step.key))
+
     async def _run_batch(self, inbounds: list[Inbound]) -> list[list[Reply]]:
         """Applies steps of different respondents in one transaction; replies only after it commits.
 

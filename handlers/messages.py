@@ -93,6 +93,7 @@ class Inbound:
     questionnaire: str | None = None  # None means the service's default
     unsupported: str | None = None  # "not_text" (a sticker, photo…) or "edited": nothing to record
     delivery: Delivery | None = None  # what upstream delivered: stored with the step, applied once
+    assisted: bool = False  # a volunteer is helping (marks the submission)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,34 @@ class Reply:
     input: InputKind = InputKind.NONE
     max_length: int | None = None
     answers: tuple[tuple[str, str], ...] = field(default=())  # the summary: (question, answer) lines
+
+
+BUTTON_SEPARATOR = ":"
+
+
+def encode_choice(choice: Choice, question: str | None) -> str:
+    """Packs a button into a short string (Telegram callback_data ≤ 64 bytes, a web form's button value):
+    `o:question:option` or `a:action:arg:question`. The question lets a stale button be recognised."""
+    if choice.choice is not None:
+        return BUTTON_SEPARATOR.join(("o", question or "", choice.choice))
+    assert choice.action is not None
+    return BUTTON_SEPARATOR.join(("a", choice.action.value, choice.argument or "", question or ""))
+
+
+def decode_choice(data: str, respondent: RespondentRef, language: str | None = None) -> Inbound:
+    """Unpacks a packed button into an Inbound; anything unreadable becomes an empty input."""
+    parts = data.split(BUTTON_SEPARATOR)
+    if len(parts) == 3 and parts[0] == "o":
+        return Inbound(respondent, choice=parts[2], question=parts[1] or None, language=language)
+    if len(parts) == 4 and parts[0] == "a" and parts[1] in set(Action):
+        return Inbound(
+            respondent,
+            action=Action(parts[1]),
+            argument=parts[2] or None,
+            question=parts[3] or None,
+            language=language,
+        )
+    return Inbound(respondent, language=language)
 
 
 _COMMANDS = {action.value: action for action in Action} | {

@@ -93,6 +93,16 @@ MESSAGES: dict[str, set[str]] = {
     "mail_recorded": set(),
     "mail_unclear": set(),
     "mail_correct": set(),
+    "web_title": set(),
+    "web_send": set(),
+    "web_answer": set(),
+    "web_characters": {"limit"},
+    "web_language": set(),
+    "web_assisted": set(),
+    "web_next_person": set(),
+    "web_kiosk_note": set(),
+    "web_too_many": set(),
+    "web_expired": set(),
 }
 
 

@@ -9,11 +9,19 @@ from functools import lru_cache, partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from handlers.messages import Action, Choice, Inbound, Reply, ReplyKind, RespondentRef
+from handlers.messages import (
+    BUTTON_SEPARATOR,
+    Choice,
+    Inbound,
+    Reply,
+    ReplyKind,
+    RespondentRef,
+    decode_choice,
+    encode_choice,
+)
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 STAFF_COMMANDS = frozenset({"stats", "export"})
-_SEPARATOR = ":"
 _NOT_TEXT = (
     "sticker",
     "photo",
@@ -72,30 +80,6 @@ class TapOutcome:
 
 
 RespondentOf = Callable[[int, int], RespondentRef]  # (user id, chat id) → who
-
-
-def encode_choice(choice: Choice, question: str | None) -> str:
-    """Packs a button into callback_data (≤ 64 bytes): `o:question:option` or `a:action:arg:question`."""
-    if choice.choice is not None:
-        return _SEPARATOR.join(("o", question or "", choice.choice))
-    assert choice.action is not None
-    return _SEPARATOR.join(("a", choice.action.value, choice.argument or "", question or ""))
-
-
-def decode_choice(data: str, respondent: RespondentRef, language: str | None = None) -> Inbound:
-    """Unpacks callback_data into an Inbound; anything unreadable becomes an empty input."""
-    parts = data.split(_SEPARATOR)
-    if len(parts) == 3 and parts[0] == "o":
-        return Inbound(respondent, choice=parts[2], question=parts[1] or None, language=language)
-    if len(parts) == 4 and parts[0] == "a" and parts[1] in set(Action):
-        return Inbound(
-            respondent,
-            action=Action(parts[1]),
-            argument=parts[2] or None,
-            question=parts[3] or None,
-            language=language,
-        )
-    return Inbound(respondent, language=language)
 
 
 def classify(update: Update, respondent_of: RespondentOf) -> Intake:
@@ -185,7 +169,7 @@ def _question_of(message: Message | None) -> str | None:
     markup = message.reply_markup if message is not None else None
     for row in markup.inline_keyboard if markup else ():
         for button in row:
-            parts = str(button.callback_data or "").split(_SEPARATOR)
+            parts = str(button.callback_data or "").split(BUTTON_SEPARATOR)
             question = parts[1] if parts[0] == "o" and len(parts) == 3 else parts[-1] if len(parts) == 4 else ""
             if question:
                 return question

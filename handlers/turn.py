@@ -65,6 +65,7 @@ class Turn:
         self.sub = submission
         if self.sub is not None:
             self.language = self.sub.language  # type: ignore[assignment]
+            self.sub.assisted = self.sub.assisted or inbound.assisted
         if inbound.unsupported is not None:
             key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
             return [self._problem(key), *self._show()]
@@ -147,6 +148,7 @@ class Turn:
             step=Step.QUESTION,
             editing=False,
             event_known=False,
+            assisted=self.inbound.assisted,
             started_at=self.now,
             updated_at=self.now,
             answers={},

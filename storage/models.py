@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, relationship
@@ -136,6 +137,8 @@ class Submission(Base):
     event: Mapped[str | None] = mapped_column(String(64))
     event_known: Mapped[bool] = mapped_column(Boolean, default=False)
     stand: Mapped[str | None] = mapped_column(String(64))
+    # Filled in with a volunteer's help (the web chat's kiosk at a stand).
+    assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     language: Mapped[str] = mapped_column(String(2))
     privacy_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12))

@@ -73,6 +73,7 @@ async def main() -> None:
             {
                 "WSPOLNOTA_DATA_DIR": str(data),
                 "WSPOLNOTA_SECRET_KEY": "bench",
+                "WSPOLNOTA_WEB_ENABLED": "false",
                 "WSPOLNOTA_IMAP_HOST": server.host,
                 "WSPOLNOTA_IMAP_PORT": str(server.port),
                 "WSPOLNOTA_IMAP_USER": server.user,

@@ -62,6 +62,7 @@ class Bot:
             **os.environ,
             "WSPOLNOTA_DATA_DIR": str(data_dir),
             "WSPOLNOTA_SECRET_KEY": "bench",
+            "WSPOLNOTA_WEB_ENABLED": "false",
             "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
             "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,
             "WSPOLNOTA_TELEGRAM_POLL_TIMEOUT": "5",

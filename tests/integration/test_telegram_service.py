@@ -35,6 +35,7 @@ class ServiceProcess:
             **os.environ,
             "WSPOLNOTA_DATA_DIR": str(data_dir),
             "WSPOLNOTA_SECRET_KEY": "e2e-secret",
+            "WSPOLNOTA_WEB_ENABLED": "false",
             "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
             "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,
             "WSPOLNOTA_TELEGRAM_STAFF_IDS": str(STAFF),

@@ -133,8 +133,8 @@ def test_chat_in_english_and_unknown_questionnaire(env: dict[str, str]) -> None:
     assert missing.exit_code == 1 and "no such questionnaire" in missing.output
 
 
-def test_run_without_channels_says_what_to_do(env: dict[str, str]) -> None:
-    result = CliRunner().invoke(main, ["run"], env=env)
+def test_run_with_every_channel_off_says_what_to_do(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(main, ["run"], env={**env, "WSPOLNOTA_WEB_ENABLED": "false"})
     assert result.exit_code == 0
 
 

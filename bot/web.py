@@ -1,0 +1,356 @@
+"""The web chat: a third thin channel over the engine, for a stand's tablet and any browser.
+
+Pages are rendered on the server and work without JavaScript; a small script only swaps the
+page in place (so a screen reader hears the new question), counts characters and resets a
+kiosk. Who a visitor is lives in a signed cookie; what they answered lives in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from bot.service import Service
+from handlers.answers import MAX_INPUT
+from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
+from handlers.messages import Delivery, Reply, ReplyKind
+from handlers.web_ui import FAREWELLS, clean_source, inbound_from_form, preferred_language, view
+
+logger = logging.getLogger(__name__)
+
+CHANNEL = "web"
+COOKIE = "wspolnota_visit"
+MAX_BODY = 1024 * 1024  # a form bigger than this is refused before it is read
+SHOWN_KEPT = 10_000  # visitors whose last replies are kept for the page that follows a post
+FAREWELL_IDLE = 20  # seconds a kiosk shows "thank you" before it clears itself
+_ASSETS = "web_assets"
+_SECURITY_HEADERS = {
+    # No inline script or style anywhere: our one script and stylesheet come from this server.
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """What the visitor's signed cookie holds; `token` names them (as a pseudonym) to the engine."""
+
+    token: str
+    kiosk: bool = False
+    source: str | None = None  # the event (and stand) they came from
+    language: str | None = None  # asked for in the link (`?lang=uk`)
+    assisted: bool = False  # a volunteer is helping this person (kiosk)
+
+    def next_person(self) -> Visit:
+        """A fresh visitor at the same stand."""
+        return Visit(_token(), self.kiosk, self.source)
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class RateLimiter:
+    """A token bucket per visitor: `per_minute` posts, in bursts of up to a quarter of that.
+
+    Hand-written (a few lines) because aiohttp has none built in and the libraries that do
+    (aiolimiter) make callers wait instead of telling them no.
+    """
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60
+        self.burst = max(5.0, per_minute / 4)
+        self.clock = clock
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        if self.rate <= 0:
+            return True
+        now = self.clock()
+        tokens, then = self.buckets.pop(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - then) * self.rate)
+        allowed = tokens >= 1
+        self.buckets[key] = (tokens - 1 if allowed else tokens, now)
+        while len(self.buckets) > SHOWN_KEPT:
+            self.buckets.popitem(last=False)
+        return allowed
+
+
+class WebChat:
+    """The aiohttp application: the page, the posts it makes, and the kiosk's reset."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.catalog = service.config.catalog
+        self.signer = URLSafeTimedSerializer(service.key, salt="wspolnota-web-visit")
+        self.csrf_key = hmac.new(service.key, b"wspolnota-web-csrf", hashlib.sha256).digest()
+        self.limiter = RateLimiter(self.settings.web_rate_limit)
+        # The replies a post produced, shown by the page the browser is sent to next;
+        # (replies, farewell). After a restart a page shows the respondent's state instead.
+        self.shown: OrderedDict[str, tuple[list[Reply], bool]] = OrderedDict()
+        self.templates = jinja2.Environment(
+            loader=jinja2.PackageLoader("bot", f"{_ASSETS}/templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers])
+        app.router.add_get("/", self.page)
+        app.router.add_post("/say", self.say)
+        app.router.add_post("/reset", self.reset)
+        app.router.add_post("/assisted", self.assisted)
+        app.router.add_get("/healthz", self.health)
+        app.router.add_static("/static/", Path(__file__).with_name(_ASSETS) / "static")
+        return app
+
+    # -- visitors ------------------------------------------------------------------------------
+
+    def _visit(self, request: web.Request) -> tuple[Visit, bool]:
+        """The visitor this request comes from, and whether they are new (or their kiosk session lapsed)."""
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            try:
+                data, signed = self.signer.loads(
+                    raw, max_age=int(self.settings.web_session_days * 86400), return_timestamp=True
+                )
+                visit = Visit(**data)
+            except (BadSignature, TypeError, ValueError):
+                pass
+            else:
+                # A kiosk's own script clears it after web_kiosk_idle; should the script not run,
+                # the server forgets the person a little later all the same.
+                idle = time.time() - signed.timestamp()
+                if visit.kiosk and idle > 4 * self.settings.web_kiosk_idle:
+                    return visit.next_person(), True
+                return visit, False
+        return Visit(_token(), self.settings.web_kiosk, clean_source(self.settings.web_event)), True
+
+    def _remember(self, response: web.StreamResponse, visit: Visit) -> None:
+        response.set_cookie(
+            COOKIE,
+            self.signer.dumps(asdict(visit)),
+            # A kiosk's cookie ends with the browser; a phone can come back for weeks.
+            max_age=None if visit.kiosk else int(self.settings.web_session_days * 86400),
+            httponly=True,
+            samesite="Strict",
+            secure=self.settings.web_secure_cookie,
+            path="/",
+        )
+
+    def _see_page(self, visit: Visit) -> web.Response:
+        """Sends the browser to the page (post/redirect/get), with the visitor's cookie."""
+        response = web.Response(status=303, headers={"Location": "/"})
+        self._remember(response, visit)
+        return response
+
+    def _csrf(self, visit: Visit) -> str:
+        return hmac.new(self.csrf_key, visit.token.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def _language(self, request: web.Request, visit: Visit) -> Language | None:
+        return as_language(visit.language) or preferred_language(request.headers.get("Accept-Language"))
+
+    def _context(self, request: web.Request, visit: Visit, **more: Any) -> dict[str, Any]:
+        return {
+            "respondent": self.service.respondent(CHANNEL, visit.token),
+            "source": visit.source,
+            "language": self._language(request, visit),
+            "assisted": visit.assisted,
+            **more,
+        }
+
+    def _keep(self, visit: Visit, replies: list[Reply], *, farewell: bool = False) -> None:
+        self.shown.pop(visit.token, None)
+        self.shown[visit.token] = (replies, farewell)
+        while len(self.shown) > SHOWN_KEPT:
+            self.shown.popitem(last=False)
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        """The chat page: where the visitor is now. `?event=`, `?kiosk=1` and `?lang=` set up a visit."""
+        visit, _ = self._visit(request)
+        query = request.query
+        if {"event", "kiosk", "lang"} & set(query):
+            if "kiosk" in query:
+                kiosk = query["kiosk"].lower() in {"1", "true", "yes", "tak"}
+                if kiosk != visit.kiosk:
+                    visit = replace(visit.next_person(), kiosk=kiosk)
+            if "event" in query:
+                visit = replace(visit, source=clean_source(query["event"]))
+            if "lang" in query:
+                visit = replace(visit, language=as_language(query["lang"]))
+            return self._see_page(visit)  # a clean address to reload
+        kept = self.shown.get(visit.token)
+        farewell = False
+        if kept is not None:
+            replies, farewell = kept
+            if farewell:
+                del self.shown[visit.token]  # "thank you" once; then the next person's start
+        else:
+            replies = await self.service.conversation.show(inbound_from_form({}, **self._context(request, visit)))
+        return self._render(request, visit, replies, farewell=farewell)
+
+    def _render(
+        self, request: web.Request, visit: Visit, replies: list[Reply], *, farewell: bool = False, status: int = 200
+    ) -> web.Response:
+        language: Language = replies[-1].language if replies else self._language(request, visit) or DEFAULT_LANGUAGE
+        views = [view(reply) for reply in replies]
+        html = self.templates.get_template("chat.html").render(
+            views=views,
+            lang=language,
+            t=lambda key, **values: self.catalog(key, language, **values),
+            csrf=self._csrf(visit),
+            turn=secrets.token_urlsafe(12),
+            kiosk=visit.kiosk,
+            assisted=visit.assisted,
+            idle=FAREWELL_IDLE if farewell else int(self.settings.web_kiosk_idle) if visit.kiosk else 0,
+            farewell=farewell,
+            languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+        )
+        response = web.Response(text=html, content_type="text/html", status=status)
+        response.headers["Cache-Control"] = "no-store"  # never shown again from the cache to the next person
+        self._remember(response, visit)
+        return response
+
+    # -- posts ---------------------------------------------------------------------------------
+
+    async def _checked_form(self, request: web.Request, visit: Visit) -> dict[str, str] | web.StreamResponse:
+        """The posted fields, or the page to show instead (too many posts, a stale form, too big)."""
+        if not self.limiter.allow(visit.token):
+            replies = await self._current(request, visit)
+            language = replies[-1].language
+            problem = self.service.conversation.present.problem("web_too_many", language)
+            response = self._render(request, visit, [problem, *replies], status=429)
+            response.headers["Retry-After"] = "10"
+            return response
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            replies = await self._current(request, visit)
+            problem = self.service.conversation.present.problem(
+                "error_too_long", replies[-1].language, length=request.content_length or MAX_BODY, limit=MAX_INPUT
+            )
+            return self._render(request, visit, [problem, *replies], status=413)
+        fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        if not hmac.compare_digest(fields.get("csrf", ""), self._csrf(visit)):
+            # A form from another site, or from before the cookie changed (a kiosk reset).
+            replies = await self._current(request, visit)
+            problem = self.service.conversation.present.problem("web_expired", replies[-1].language)
+            return self._render(request, visit, [problem, *replies], status=403)
+        return fields
+
+    async def _current(self, request: web.Request, visit: Visit) -> list[Reply]:
+        kept = self.shown.get(visit.token)
+        if kept is not None and not kept[1]:
+            return [r for r in kept[0] if r.kind not in {ReplyKind.PROBLEM, ReplyKind.INFO}] or kept[0]
+        return await self.service.conversation.show(inbound_from_form({}, **self._context(request, visit)))
+
+    async def say(self, request: web.Request) -> web.StreamResponse:
+        """One answer or button press; the browser is then sent to the page (post/redirect/get)."""
+        visit, fresh = self._visit(request)
+        if fresh:  # no cookie, or a kiosk session that lapsed: start at the beginning
+            return self._see_page(visit)
+        fields = await self._checked_form(request, visit)
+        if isinstance(fields, web.StreamResponse):
+            return fields
+        # The page's turn id makes a double-clicked or re-sent form count once.
+        turn = fields.get("turn", "")[:24] or _token()
+        delivery = Delivery(CHANNEL, f"{visit.token[:32]}.{turn}", payload={})
+        inbound = inbound_from_form(fields, **self._context(request, visit, delivery=delivery))
+        replies = await self.service.conversation.handle(inbound)
+        if visit.kiosk and replies and replies[-1].kind in FAREWELLS:
+            self.shown.pop(visit.token, None)
+            visit = visit.next_person()
+            self._keep(visit, replies, farewell=True)
+        else:
+            self._keep(visit, replies)
+        return self._see_page(visit)
+
+    async def reset(self, request: web.Request) -> web.StreamResponse:
+        """A kiosk hands over to the next person (its idle timer, or the volunteer's button)."""
+        visit, fresh = self._visit(request)
+        if not fresh:
+            fields = await self._checked_form(request, visit)
+            if isinstance(fields, web.StreamResponse):
+                return fields
+            self.shown.pop(visit.token, None)
+            visit = visit.next_person()
+        return self._see_page(visit)
+
+    async def assisted(self, request: web.Request) -> web.StreamResponse:
+        """A volunteer marks (or unmarks) that they are helping this person; applied with their next step."""
+        visit, fresh = self._visit(request)
+        if not fresh:
+            fields = await self._checked_form(request, visit)
+            if isinstance(fields, web.StreamResponse):
+                return fields
+            visit = replace(visit, assisted=fields.get("assisted") == "yes")
+        return self._see_page(visit)
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    @web.middleware
+    async def _headers(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as err:  # 404, 405 …
+            err.headers.update(_SECURITY_HEADERS)
+            raise
+        response.headers.update(_SECURITY_HEADERS)
+        return response
+
+
+class WebChannel:
+    """Serves the web chat until `stop` is set."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.chat = WebChat(service)
+        self.port: int | None = None  # the port actually bound (the setting may say 0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        settings = self.service.settings
+        runner = web.AppRunner(self.chat.app(), access_log=None)  # no visitor addresses in the logs
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.web_host, settings.web_port)
+            try:
+                await site.start()
+            except OSError as err:
+                raise RuntimeError(
+                    f"the web chat cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}); "
+                    "set WSPOLNOTA_WEB_PORT to a free port, or WSPOLNOTA_WEB_ENABLED=false"
+                ) from err
+            address = runner.addresses[0]
+            self.port = int(address[1])
+            logger.info("Web chat on http://%s:%d/", settings.web_host, self.port)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
