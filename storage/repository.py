@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import JSON, delete, func, select, type_coerce, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -327,41 +327,49 @@ async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIt
             yield submission, pseudonym
 
 
-async def stream_answer_rows(store: Store, filters: SubmissionFilter) -> AsyncIterator[Any]:
-    """Yields one flat row per answer (a row with no answer for a submission without any), in
-    submission order: plain Core rows, several times cheaper than loading ORM objects for exports.
+async def stream_submission_rows(store: Store, filters: SubmissionFilter) -> AsyncIterator[Any]:
+    """Yields one flat Core row per submission, oldest first; its last column holds the answers as
+    a list of [code, options, text, number, skipped] in no set order (None when there are none).
+
+    The database gathers each submission's answers into one JSON value: one row per submission for
+    Python to handle instead of one per answer (12 times fewer), which is what makes exports fast.
     """
-    query = (
-        select(
-            Submission.id,
-            Respondent.pseudonym,
-            Submission.channel,
-            Submission.event,
-            Submission.event_known,
-            Submission.stand,
-            Submission.language,
-            Submission.questionnaire_id,
-            Submission.questionnaire_version,
-            Submission.privacy_version,
-            Submission.status,
-            Submission.started_at,
-            Submission.finished_at,
-            Answer.question_code,
-            Answer.options,
-            Answer.text,
-            Answer.number,
-            Answer.skipped,
-        )
-        .join(Respondent, Respondent.id == Submission.respondent_id)
-        .outerjoin(Answer, Answer.submission_id == Submission.id)
-        .order_by(Submission.id, Answer.question_code)
-        .execution_options(yield_per=5000)
-    )
-    query = _filtered(query, filters)
     async with store.unit(write=False) as unit:
+        if unit.dialect == "postgresql":
+            fields: Any = func.json_build_array(
+                Answer.question_code, Answer.options, Answer.text, Answer.number, Answer.skipped
+            )
+            gathered: Any = func.json_agg(fields)
+        else:
+            fields = func.json_array(
+                Answer.question_code, func.json(Answer.options), Answer.text, Answer.number, Answer.skipped
+            )
+            gathered = func.json_group_array(fields)
+        answers = select(gathered).where(Answer.submission_id == Submission.id).scalar_subquery()
+        query = (
+            select(
+                Submission.id,
+                Respondent.pseudonym,
+                Submission.channel,
+                Submission.event,
+                Submission.event_known,
+                Submission.stand,
+                Submission.language,
+                Submission.questionnaire_id,
+                Submission.questionnaire_version,
+                Submission.privacy_version,
+                Submission.status,
+                Submission.started_at,
+                Submission.finished_at,
+                type_coerce(answers, JSON),
+            )
+            .join(Respondent, Respondent.id == Submission.respondent_id)
+            .order_by(Submission.id)
+        )
+        query = _filtered(query, filters)
         connection = await unit.session.connection()  # Core: no ORM loading for plain columns
-        result = await connection.stream(query)
-        async for partition in result.partitions(5000):  # one hop to the driver per 5,000 rows
+        result = await connection.stream(query.execution_options(yield_per=1000))
+        async for partition in result.partitions():  # one hop to the driver per 1,000 rows
             for row in partition:
                 yield row
 

@@ -1,0 +1,276 @@
+"""The web chat over HTTP, as a browser without JavaScript uses it, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from bs4 import BeautifulSoup, Tag
+from sqlalchemy import func, select
+
+from bot.service import Service, open_service
+from bot.web import COOKIE, WebChat
+from storage.models import Answer, InboxItem, Submission
+from tests.conftest import FakeClock, make_settings
+
+EVENT = "dzien-sasiada-zoliborz-2026-05-30"
+
+
+class Visitor:
+    """Reads the page and presses its buttons or types into its field, following redirects."""
+
+    def __init__(self, client: TestClient[Any, Any]) -> None:
+        self.client = client
+        self.page = BeautifulSoup("", "html.parser")
+        self.status = 0
+
+    async def open(self, path: str = "/", **headers: str) -> BeautifulSoup:
+        response = await self.client.get(path, headers=headers)
+        return await self._read(response)
+
+    async def _read(self, response: Any) -> BeautifulSoup:
+        self.status = response.status
+        self.headers = response.headers
+        self.page = BeautifulSoup(await response.text(), "html.parser")
+        return self.page
+
+    @property
+    def heading(self) -> str:
+        now = self.page.find(id="now")
+        return now.get_text(strip=True) if now else ""
+
+    @property
+    def text(self) -> str:
+        log = self.page.find(id="log")
+        return log.get_text(" ", strip=True) if log else ""
+
+    def _button(self, label: str) -> Tag:
+        for button in self.page.find_all("button"):
+            if button.get_text(strip=True).removeprefix("✓ ") == label:
+                return button
+        raise AssertionError(f"no button {label!r} in {[b.get_text(strip=True) for b in self.page.find_all('button')]}")
+
+    def fields(self, form: Tag) -> dict[str, str]:
+        return {str(i["name"]): str(i.get("value", "")) for i in form.find_all("input", type="hidden")}
+
+    async def press(self, label: str, **override: str) -> BeautifulSoup:
+        button = self._button(label)
+        form = button.find_parent("form")
+        assert isinstance(form, Tag)
+        data = self.fields(form)
+        if button.get("name"):
+            data[str(button["name"])] = str(button.get("value", ""))
+        data.update(override)
+        return await self._read(await self.client.post(str(form["action"]), data=data))
+
+    async def type(self, text: str, **override: str) -> BeautifulSoup:
+        field = self.page.find(id="answer")
+        assert isinstance(field, Tag), "no text field on the page"
+        form = field.find_parent("form")
+        assert isinstance(form, Tag)
+        data = {**self.fields(form), "text": text, **override}
+        return await self._read(await self.client.post(str(form["action"]), data=data))
+
+    def choices(self) -> list[str]:
+        return [b.get_text(strip=True).removeprefix("✓ ") for b in self.page.select(".choices button")]
+
+    async def walk(self, text: str = "Więcej zieleni i ławek") -> None:
+        """Answers every question (first option, or the text) and confirms."""
+        for _ in range(40):
+            if self.page.find(id="answer") is not None:
+                await self.type("anna@example.org" if self.page.find("input", type="email") else text)
+            elif self.page.select(".summary"):
+                await self.press(self.page.select(".navigation .primary")[0].get_text(strip=True))
+            elif self.page.select(".choices button"):
+                multiple = self.page.select(".choices button[aria-pressed]")
+                await self.press(self.choices()[0])
+                if multiple:
+                    await self.press(self.page.select(".navigation .primary")[0].get_text(strip=True))
+            else:
+                return
+        raise AssertionError("the questionnaire never ended")
+
+
+@pytest.fixture
+async def web_service(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Service]:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url, WSPOLNOTA_WEB_RATE_LIMIT="0")
+    async with open_service(settings, clock=clock) as service:
+        yield service
+
+
+@pytest.fixture
+async def client(web_service: Service) -> AsyncIterator[TestClient[Any, Any]]:
+    async with TestClient(TestServer(WebChat(web_service).app())) as test_client:
+        yield test_client
+
+
+async def submissions(service: Service) -> list[Submission]:
+    async with service.store.unit(write=False) as unit:
+        return list(await unit.session.scalars(select(Submission).order_by(Submission.id)))
+
+
+async def answer_count(service: Service, submission: int) -> int:
+    async with service.store.unit(write=False) as unit:
+        query = select(func.count()).select_from(Answer).where(Answer.submission_id == submission)
+        return int(await unit.session.scalar(query) or 0)
+
+
+async def test_a_visitor_answers_everything_and_it_is_stored_as_from_any_channel(
+    client: TestClient[Any, Any], web_service: Service
+) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    assert "I agree" in " ".join(b.get_text() for b in visitor.page.find_all("button"))
+    await visitor.press("I agree, let's start")
+    assert visitor.heading == "Question 1 of 12"
+    await visitor.walk()
+    assert "Thank you" in visitor.text
+    [submission] = await submissions(web_service)
+    assert (submission.channel, submission.status, submission.language) == ("web", "completed", "en")
+    assert await answer_count(web_service, submission.id) == 13  # "yes" to contact also asks the address
+
+
+async def test_pages_are_safe_and_the_cookie_private(client: TestClient[Any, Any]) -> None:
+    response = await client.get("/")
+    assert response.status == 200
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    cookie = response.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    missing = await client.get("/nothing-here")
+    assert missing.status == 404 and "Content-Security-Policy" in missing.headers
+    html = await response.text()
+    assert "<script>" not in html and "style=" not in html  # nothing inline for the CSP to forbid
+
+
+async def test_a_post_without_the_pages_token_changes_nothing(
+    client: TestClient[Any, Any], web_service: Service
+) -> None:
+    visitor = Visitor(client)
+    await visitor.open()
+    await visitor.press("Zgadzam się, zaczynam", csrf="forged")
+    assert visitor.status == 403
+    assert "zbyt długo" in visitor.text
+    assert await submissions(web_service) == []
+    # No cookie at all (a form posted from another site): sent to the start, nothing stored.
+    client.session.cookie_jar.clear()
+    response = await client.post("/say", data={"button": "a:accept::"}, allow_redirects=False)
+    assert response.status == 303
+    assert await submissions(web_service) == []
+
+
+async def test_a_form_sent_twice_counts_once(client: TestClient[Any, Any], web_service: Service) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    await visitor.press("I agree, let's start")
+    await visitor.press("Bemowo")  # district
+    await visitor.type("Sąsiedzi, którzy się znają")  # community meaning
+    page = visitor.page
+    await visitor.press("Openness and respect for others")
+    assert visitor.page.select('.choices button[aria-pressed="true"]')
+    visitor.page = page  # the same form again (a double click, a resent post): same turn id
+    await visitor.press("Openness and respect for others")
+    pressed = [b.get_text(strip=True) for b in visitor.page.select('.choices button[aria-pressed="true"]')]
+    assert pressed == ["Openness and respect for others"]  # not toggled back off
+    async with web_service.store.unit(write=False) as unit:
+        items = await unit.session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.channel == "web"))
+    assert items == 4  # accept, district, text, openness; the resent form was recognised, not applied again
+    [submission] = await submissions(web_service)
+    assert submission.draft == ["openness"]
+
+
+async def test_bad_input_gets_a_clear_answer(client: TestClient[Any, Any], web_service: Service) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    await visitor.press("I agree, let's start")
+    await visitor.press("Wola")
+    await visitor.type("x" * 50_000)
+    assert visitor.status == 200
+    assert "50000 characters" in visitor.text and visitor.heading == "Question 2 of 12"
+    await visitor.type("")
+    assert visitor.heading == "Question 2 of 12"
+    form = {**visitor.fields(visitor.page.select("form.answer")[0]), "text": "y" * 2_000_000}
+    huge = await client.post(
+        "/say",
+        data=io.BytesIO(urlencode(form).encode()),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert huge.status == 413
+    assert "characters" in BeautifulSoup(await huge.text(), "html.parser").get_text()
+    junk = await client.post("/say", data={**visitor.fields(visitor.page.select("form.answer")[0]), "button": "o:::::"})
+    assert junk.status == 200
+    [submission] = await submissions(web_service)
+    assert submission.current == "community_meaning"
+
+
+async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
+    client: TestClient[Any, Any], web_service: Service
+) -> None:
+    visitor = Visitor(client)
+    await visitor.open(f"/?event={EVENT}&kiosk=1&lang=pl")
+    assert visitor.page.body is not None and "kiosk" in visitor.page.body.get("class", [])
+    await visitor.press("Wypełniane z pomocą wolontariusza")
+    await visitor.press("Zgadzam się, zaczynam")
+    await visitor.walk(text="Tajne zdanie pierwszej osoby")
+    assert "Dziękujemy" in visitor.text
+    assert int(visitor.page.body["data-idle"]) > 0  # the page clears itself soon
+    await visitor.press("Zacznij od nowa dla kolejnej osoby")
+    assert "Tajne zdanie" not in str(visitor.page)
+    assert visitor.page.find("button", string="Zgadzam się, zaczynam") is not None
+    await visitor.press("Zgadzam się, zaczynam")
+    assert visitor.heading == "Pytanie 1 z 12"
+    first, second = await submissions(web_service)
+    assert first.respondent_id != second.respondent_id
+    assert (first.event, first.event_known, first.assisted, first.status) == (EVENT, True, True, "completed")
+    assert (second.event, second.assisted) == (EVENT, False)
+
+
+async def test_a_phone_resumes_where_it_left_off(
+    web_service: Service, client: TestClient[Any, Any]
+) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    await visitor.press("I agree, let's start")
+    await visitor.press("Ochota")
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE].value
+    # The page is closed and the service restarted: a new process with nothing in memory.
+    async with TestClient(TestServer(WebChat(web_service).app()), cookies={COOKIE: cookie}) as later:
+        again = Visitor(later)
+        await again.open("/")
+        assert again.heading == "Question 2 of 12"
+    stranger = Visitor(client)
+    client.session.cookie_jar.clear()
+    await stranger.open("/")
+    assert stranger.page.find("button", string="Zgadzam się, zaczynam") is not None  # a newcomer's start
+
+
+async def test_the_language_can_change_at_any_point(client: TestClient[Any, Any], web_service: Service) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/", **{"Accept-Language": "uk-UA,uk;q=0.9,en;q=0.8"})
+    assert visitor.page.html is not None and visitor.page.html["lang"] == "uk"
+    await visitor.press("Погоджуюся, почнімо")
+    await visitor.press("English")
+    assert visitor.heading == "Question 1 of 12"
+    assert visitor.page.html["lang"] == "en"
+    [submission] = await submissions(web_service)
+    assert submission.language == "en"
+
+
+async def test_too_many_posts_are_refused_politely(tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_WEB_RATE_LIMIT="20")
+    async with open_service(settings, clock=clock) as service, TestClient(TestServer(WebChat(service).app())) as client:
+        visitor = Visitor(client)
+        await visitor.open("/?lang=en")
+        statuses = []
+        for _ in range(12):
+            await visitor.press("English")
+            statuses.append(visitor.status)
+        assert 429 in statuses and statuses[0] == 200
+        assert "Too many" in visitor.text
