@@ -61,7 +61,7 @@ class Settings(BaseModel):
     web_port: int = Field(default=8080, ge=0, le=65535)
     web_kiosk: bool = False  # every visitor is a stand's tablet (also `?kiosk=1` on the link)
     web_event: str | None = None  # the event (slug or slug__stand) visitors without `?event=` belong to
-    web_kiosk_idle: float = Field(default=180, ge=10)  # seconds without a touch before a kiosk resets
+    web_kiosk_idle: float = Field(default=180, ge=5)  # seconds without a touch before a kiosk resets
     web_session_days: float = Field(default=30, gt=0)  # how long a phone can come back and resume
     web_rate_limit: int = Field(default=60, ge=0)  # posts per minute per visitor (0 = no limit)
     web_secure_cookie: bool = False  # set when the chat is served over HTTPS (behind a proxy)

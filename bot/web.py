@@ -62,8 +62,8 @@ class Visit:
     assisted: bool = False  # a volunteer is helping this person (kiosk)
 
     def next_person(self) -> Visit:
-        """A fresh visitor at the same stand."""
-        return Visit(_token(), self.kiosk, self.source)
+        """A fresh visitor at the same stand (in the stand's language, not the last person's)."""
+        return Visit(_token(), self.kiosk, self.source, self.language)
 
 
 def _token() -> str:

@@ -6,8 +6,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
 
-from handlers.questionnaire import Question, Questionnaire, QuestionType
-from storage.repository import Store, SubmissionFilter, stream_answer_rows
+from handlers.questionnaire import Questionnaire, QuestionType
+from storage.repository import Store, SubmissionFilter, stream_submission_rows
 
 METADATA = (
     "submission",
@@ -26,17 +26,7 @@ METADATA = (
 )
 OTHER_SUFFIX = "__text"  # the text of an "other: ___" option (apart from the option's own column)
 # Cells that spreadsheets would run as formulas (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _value(question: Question | None, options: list[str] | None, text: str | None, number: int | None) -> Any:
-    if number is not None:
-        return number
-    if options is not None:
-        if question is not None and question.type is not QuestionType.MULTIPLE_CHOICE:
-            return options[0] if options else None
-        return list(options)
-    return text
+FORMULA_START = frozenset("=+-@\t\r")
 
 
 async def export_records(
@@ -46,48 +36,53 @@ async def export_records(
     *,
     include_contact: bool = False,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Streams one record per submission (answers keyed by question code; an "other" text under
-    `code__text`) without holding the table in memory."""
-    record: dict[str, Any] | None = None
-    questionnaire: Questionnaire | None = None
-    async for row in stream_answer_rows(store, filters):
-        if record is None or record["submission"] != row.id:
-            if record is not None:
-                yield record
-            questionnaire = questionnaires.get(row.questionnaire_id)
-            record = {
-                "submission": row.id,
-                "respondent": row.pseudonym[:16],
-                "channel": row.channel,
-                "event": row.event,
-                "event_known": row.event_known,
-                "stand": row.stand,
-                "language": row.language,
-                "questionnaire": row.questionnaire_id,
-                "questionnaire_version": row.questionnaire_version,
-                "privacy_version": row.privacy_version,
-                "status": row.status,
-                "started_at": row.started_at.isoformat(),
-                "finished_at": row.finished_at.isoformat() if row.finished_at else None,
-                "answers": {},
-            }
-        code = row.question_code
-        if code is None:
-            continue  # a submission with no answer yet
-        question = questionnaire.question(code) if questionnaire else None
-        if question is not None and question.type is QuestionType.EMAIL and not include_contact:
-            continue
-        answers = record["answers"]
-        answers[code] = None if row.skipped else _value(question, row.options, row.text, row.number)
-        if row.options is not None and row.text is not None and not row.skipped:
-            answers[code + OTHER_SUFFIX] = row.text
-    if record is not None:
-        yield record
+    """Streams one record per submission (answers keyed by question code, in code order; an "other"
+    text under `code__text`) without holding the table in memory."""
+    types: dict[str, dict[str, QuestionType]] = {}
+    async for row in stream_submission_rows(store, filters):
+        (submission, pseudonym, channel, event, event_known, stand, language) = row[:7]
+        (questionnaire_id, version, privacy_version, status, started_at, finished_at, given) = row[7:]
+        if (kinds := types.get(questionnaire_id)) is None:
+            questionnaire = questionnaires.get(questionnaire_id)
+            kinds = types[questionnaire_id] = {q.code: q.type for q in questionnaire.questions} if questionnaire else {}
+        answers: dict[str, Any] = {}
+        for code, options, text, number, skipped in sorted(given or ()):
+            kind = kinds.get(code)
+            if kind is QuestionType.EMAIL and not include_contact:
+                continue
+            if skipped:
+                answers[code] = None
+            elif number is not None:
+                answers[code] = number
+            elif options is None:
+                answers[code] = text
+            else:
+                # One pick is kept as a list in storage; only a multiple choice (or an unknown question) stays one.
+                single = kind is not None and kind is not QuestionType.MULTIPLE_CHOICE
+                answers[code] = (options[0] if options else None) if single else options
+                if text is not None:
+                    answers[code + OTHER_SUFFIX] = text
+        yield {
+            "submission": submission,
+            "respondent": pseudonym[:16],
+            "channel": channel,
+            "event": event,
+            "event_known": event_known,
+            "stand": stand,
+            "language": language,
+            "questionnaire": questionnaire_id,
+            "questionnaire_version": version,
+            "privacy_version": privacy_version,
+            "status": status,
+            "started_at": started_at.isoformat(),
+            "finished_at": finished_at.isoformat() if finished_at else None,
+            "answers": answers,
+        }
 
 
 def neutralise(cell: Any) -> Any:
     """Makes a cell safe to open in a spreadsheet: text starting like a formula gets a leading '."""
-    if isinstance(cell, str) and cell.startswith(_FORMULA_START):
+    if isinstance(cell, str) and cell[:1] in FORMULA_START:
         return "'" + cell
     return cell
 
