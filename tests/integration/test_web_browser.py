@@ -180,7 +180,7 @@ async def test_a_resident_answers_with_the_keyboard_alone(server: Running, page:
     for _ in range(2):  # two values, toggled with the keyboard
         await tab_to(page, "Zaufanie" if _ == 0 else "Współpraca")
         await page.keyboard.press("Enter")
-        await page.wait_for_function("() => document.querySelectorAll('[aria-pressed=true]').length === %d" % (_ + 1))
+        await page.wait_for_function("(n) => document.querySelectorAll('[aria-pressed=true]').length === n", arg=_ + 1)
     await tab_to(page, "Gotowe")
     await page.keyboard.press("Enter")
     await page.wait_for_function("() => document.title.startsWith('Pytanie 4')")

@@ -232,9 +232,7 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
     assert (second.event, second.assisted) == (EVENT, False)
 
 
-async def test_a_phone_resumes_where_it_left_off(
-    web_service: Service, client: TestClient[Any, Any]
-) -> None:
+async def test_a_phone_resumes_where_it_left_off(web_service: Service, client: TestClient[Any, Any]) -> None:
     visitor = Visitor(client)
     await visitor.open("/?lang=en")
     await visitor.press("I agree, let's start")
