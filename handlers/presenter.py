@@ -100,6 +100,8 @@ MESSAGES: dict[str, set[str]] = {
     "web_language": set(),
     "web_assisted": set(),
     "web_next_person": set(),
+    "web_start_again": set(),
+    "web_review": set(),
     "web_kiosk_note": set(),
     "web_too_many": set(),
     "web_expired": set(),

@@ -130,6 +130,8 @@ async def test_a_visitor_answers_everything_and_it_is_stored_as_from_any_channel
     assert visitor.heading == "Question 1 of 12"
     await visitor.walk()
     assert "Thank you" in visitor.text
+    await visitor.press("See or change your answers")
+    assert visitor.page.select(".summary li")
     [submission] = await submissions(web_service)
     assert (submission.channel, submission.status, submission.language) == ("web", "completed", "en")
     assert await answer_count(web_service, submission.id) == 13  # "yes" to contact also asks the address
@@ -272,3 +274,17 @@ async def test_too_many_posts_are_refused_politely(tmp_path: Path, clock: FakeCl
             statuses.append(visitor.status)
         assert 429 in statuses and statuses[0] == 200
         assert "Too many" in visitor.text
+
+
+async def test_a_resident_sees_and_erases_their_own_answers(client: TestClient[Any, Any], web_service: Service) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    await visitor.press("I agree, let's start")
+    await visitor.press("Żoliborz")
+    await visitor.press("Show my answers")
+    assert "Żoliborz" in visitor.text and visitor.heading == "Question 2 of 12"
+    await visitor.press("Delete all my data")
+    await visitor.press("Yes, delete everything")
+    assert await submissions(web_service) == []
+    await visitor.press("Start again")
+    assert visitor.page.find("button", string="I agree, let's start") is not None
