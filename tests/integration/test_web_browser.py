@@ -194,12 +194,16 @@ async def test_a_resident_answers_with_the_keyboard_alone(server: Running, page:
 
 
 async def test_a_phone_resumes_after_a_reload_and_switches_language(server: Running, page: Page) -> None:
+    await page.set_viewport_size({"width": 390, "height": 844})  # a phone
     await page.goto(f"{server.url}/?lang=en")
     await page.get_by_role("button", name="I agree, let's start").click()
     await page.get_by_role("button", name="Wola").click()
     await page.wait_for_function("() => document.title.startsWith('Question 2')")
     await page.reload()
     assert await heading(page) == "Question 2 of 12"
+    assert await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scroll
+    ARTEFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTEFACTS / "web-chat-phone.png"), full_page=True)
     later = await page.context.new_page()  # the tab was closed; the same browser comes back
     await later.goto(server.url)
     assert await heading(later) == "Question 2 of 12"
