@@ -288,3 +288,22 @@ async def test_a_resident_sees_and_erases_their_own_answers(client: TestClient[A
     assert await submissions(web_service) == []
     await visitor.press("Start again")
     assert visitor.page.find("button", string="I agree, let's start") is not None
+
+
+async def test_something_else_asks_for_its_text(client: TestClient[Any, Any], web_service: Service) -> None:
+    visitor = Visitor(client)
+    await visitor.open("/?lang=en")
+    await visitor.press("I agree, let's start")
+    await visitor.press("Skip")
+    await visitor.press("Skip")
+    await visitor.press("Something else")
+    if visitor.page.find(id="answer") is None:
+        await visitor.press("Done")
+    await visitor.type("Ogrody społeczne")
+    assert visitor.heading == "Question 4 of 12"
+    [submission] = await submissions(web_service)
+    async with web_service.store.unit(write=False) as unit:
+        values = await unit.session.scalar(
+            select(Answer).where(Answer.submission_id == submission.id, Answer.question_code == "values")
+        )
+    assert values is not None and (values.options, values.text) == (["other"], "Ogrody społeczne")
