@@ -72,3 +72,46 @@ async def _assert_counts(service: Service, *, submissions: int, answers: int) ->
         )
         assert done == submissions
         assert await session.scalar(select(func.count()).select_from(Answer)) == answers
+
+
+async def test_upgrading_a_database_with_answers_keeps_every_answer(database_url: str) -> None:
+    """Each migration after the first runs on data: none may rebuild a table and lose its rows."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    from storage.db import create_engine, upgrade
+
+    def sql(statement: str) -> object:
+        return text(statement).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0004")
+        now = datetime(2026, 5, 30, 10, tzinfo=UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                sql("INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES (1, 'web', 'p', :now)"),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
+                    " event_known, language, status, step, editing, started_at, updated_at)"
+                    " VALUES (1, 1, 'wizja-i-wartosci', 1, 'web', false, 'pl', 'active', 'question', false, :now, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO answer (submission_id, question_code, text, skipped, answered_at)"
+                    " VALUES (1, 'helps', 'Sąsiedzi', false, :now)"
+                ),
+                {"now": now},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM answer"))).scalar() == 1
+            assert (await connection.execute(text("SELECT assisted FROM submission"))).scalar() in (False, 0)
+    finally:
+        await engine.dispose()

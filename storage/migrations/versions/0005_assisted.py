@@ -20,11 +20,11 @@ depends_on: Union[str, Sequence[str], None] = None
 
 def upgrade() -> None:
     """Upgrade schema."""
-    with op.batch_alter_table('submission') as batch:
-        batch.add_column(sa.Column('assisted', sa.Boolean(), server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN, never batch mode: on SQLite batch mode rebuilds the table, and dropping
+    # the old one with foreign keys on cascades to every answer.
+    op.add_column('submission', sa.Column('assisted', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
     """Downgrade schema."""
-    with op.batch_alter_table('submission') as batch:
-        batch.drop_column('assisted')
+    op.drop_column('submission', 'assisted')
