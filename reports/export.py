@@ -16,6 +16,7 @@ METADATA = (
     "event",
     "event_known",
     "stand",
+    "assisted",
     "language",
     "questionnaire",
     "questionnaire_version",
@@ -40,8 +41,8 @@ async def export_records(
     text under `code__text`) without holding the table in memory."""
     types: dict[str, dict[str, QuestionType]] = {}
     async for row in stream_submission_rows(store, filters):
-        (submission, pseudonym, channel, event, event_known, stand, language) = row[:7]
-        (questionnaire_id, version, privacy_version, status, started_at, finished_at, given) = row[7:]
+        (submission, pseudonym, channel, event, event_known, stand, assisted, language) = row[:8]
+        (questionnaire_id, version, privacy_version, status, started_at, finished_at, given) = row[8:]
         if (kinds := types.get(questionnaire_id)) is None:
             questionnaire = questionnaires.get(questionnaire_id)
             kinds = types[questionnaire_id] = {q.code: q.type for q in questionnaire.questions} if questionnaire else {}
@@ -69,6 +70,7 @@ async def export_records(
             "event": event,
             "event_known": event_known,
             "stand": stand,
+            "assisted": assisted,
             "language": language,
             "questionnaire": questionnaire_id,
             "questionnaire_version": version,

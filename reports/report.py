@@ -7,6 +7,7 @@ import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from matplotlib.figure import Figure
 
 from handlers.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import export_records
-from reports.themes import find_themes
+from reports.themes import ThemeCounter
 from storage.repository import Store, SubmissionFilter
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -36,6 +37,9 @@ class Counts:
     picked: Counter[str] = field(default_factory=Counter)
 
 
+Where = tuple[str, str, str]  # channel, event, district ("—" when unknown)
+
+
 @dataclass
 class Tally:
     """Everything the report counts, gathered while the records stream by (memory stays flat)."""
@@ -45,10 +49,9 @@ class Tally:
     by_channel: Counter[str] = field(default_factory=Counter)
     by_event: Counter[str] = field(default_factory=Counter)
     by_day: Counter[str] = field(default_factory=Counter)
-    closed: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
-    # (question, "channel" | "event" | "district", group) → counts
-    groups: dict[tuple[str, str, str], Counts] = field(default_factory=lambda: defaultdict(Counts))
-    texts: dict[str, list[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(list))
+    texts: dict[str, ThemeCounter] = field(default_factory=lambda: defaultdict(ThemeCounter))
+    # (question, where, picks) → how many: few distinct combinations, split into counts when read
+    answers: Counter[tuple[str, Where, tuple[str, ...]]] = field(default_factory=Counter)
 
     def add(self, record: dict[str, Any], questionnaire: Questionnaire) -> None:
         """Counts one submission."""
@@ -59,21 +62,39 @@ class Tally:
         self.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
         answers = record["answers"]
         allowed = answers.get(QUOTE_CONSENT) == "yes"
-        where = {"channel": record["channel"], "event": record["event"], DISTRICT: answers.get(DISTRICT)}
+        where = (str(record["channel"] or "—"), str(record["event"] or "—"), str(answers.get(DISTRICT) or "—"))
         for question in questionnaire.questions:
             value = answers.get(question.code)
             if value is None or question.type is QuestionType.EMAIL:
                 continue
             if question.type is QuestionType.TEXT:
-                self.texts[question.code].append((str(value), allowed))
+                self.texts[question.code].add(str(value), allowed)
                 continue
-            picks = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-            for counts in (
-                self.closed[question.code],
-                *(self.groups[(question.code, key, str(group or "—"))] for key, group in where.items()),
-            ):
-                counts.answered += 1
-                counts.picked.update(picks)  # per option, never per combination
+            picks = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
+            self.answers[(question.code, where, picks)] += 1
+
+    @cached_property
+    def closed(self) -> dict[str, Counts]:
+        """Closed questions' answers: how many answered, how many picked each option (never per combination)."""
+        closed: dict[str, Counts] = defaultdict(Counts)
+        for (code, _, picks), n in self.answers.items():
+            _count(closed[code], picks, n)
+        return closed
+
+    @cached_property
+    def groups(self) -> dict[tuple[str, str, str], Counts]:
+        """The same by (question, "channel" | "event" | "district", group)."""
+        groups: dict[tuple[str, str, str], Counts] = defaultdict(Counts)
+        for (code, where, picks), n in self.answers.items():
+            for key, group in zip(("channel", "event", DISTRICT), where, strict=True):
+                _count(groups[(code, key, group)], picks, n)
+        return groups
+
+
+def _count(counts: Counts, picks: tuple[str, ...], n: int) -> None:
+    counts.answered += n
+    for pick in picks:
+        counts.picked[pick] += n
 
 
 async def gather(store: Store, questionnaire: Questionnaire, filters: SubmissionFilter) -> Tally:
@@ -168,9 +189,9 @@ def render_report(
             continue
         parts.append(f"<h2>{number}. {escape(question.label('pl'))}</h2>")
         if question.type is QuestionType.TEXT:
-            texts = tally.texts.get(question.code, [])
-            parts.append(f"<p>Odpowiedzi: {len(texts)}.</p>")
-            for theme in find_themes(texts):
+            texts = tally.texts.get(question.code, ThemeCounter())
+            parts.append(f"<p>Odpowiedzi: {texts.answers}.</p>")
+            for theme in texts.themes():
                 quotes = "".join(f"<blockquote>{escape(q)}</blockquote>" for q in theme.quotes)
                 parts.append(f"<h4>„{escape(theme.lemma)}” — {theme.answers} odpowiedzi</h4>{quotes}")
             continue

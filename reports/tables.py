@@ -9,7 +9,7 @@ from typing import IO, Any
 
 from handlers.i18n import Language
 from handlers.questionnaire import Question, Questionnaire, QuestionType
-from reports.export import METADATA, OTHER_SUFFIX, neutralise
+from reports.export import FORMULA_START, METADATA, OTHER_SUFFIX, neutralise
 
 LONG_COLUMNS = [
     "submission",
@@ -51,23 +51,47 @@ def _label(question: Question, code: str, labels: Language | None) -> str:
     return {"yes": "tak", "no": "nie"}.get(code, code) if labels == "pl" else code
 
 
+# How each question fills its wide columns: ("value" | "multi", code, labels or option columns, its "other" column).
+_Plan = list[tuple[str, str, Any, str]]
+_plans: dict[tuple[int, Language | None], tuple[Questionnaire, _Plan]] = {}
+
+
+def _wide_plan(questionnaire: Questionnaire, labels: Language | None) -> _Plan:
+    """Works out once per questionnaire and language what `wide_row` does for every record."""
+    key = (id(questionnaire), labels)
+    if (known := _plans.get(key)) is None or known[0] is not questionnaire:
+        plan: _Plan = []
+        for question in questionnaire.questions:
+            code = question.code
+            if question.type is QuestionType.MULTIPLE_CHOICE:
+                columns = [(f"{code}__{option.code}", option.code) for option in question.options]
+                plan.append(("multi", code, columns, code + OTHER_SUFFIX))
+            elif labels is not None and question.type in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
+                names = {value: _label(question, value, labels) for value in (*question.option_codes, "yes", "no")}
+                plan.append(("value", code, names, code + OTHER_SUFFIX))
+            else:
+                plan.append(("value", code, None, code + OTHER_SUFFIX))
+        if len(_plans) > 64:  # questionnaires are loaded once per service; tests load many
+            _plans.clear()
+        known = _plans[key] = (questionnaire, plan)
+    return known[1]
+
+
 def wide_row(record: Row, questionnaire: Questionnaire, labels: Language | None = None) -> Row:
     """One submission as one spreadsheet row (codes, or labels in a language)."""
     row = {key: record[key] for key in METADATA}
     answers = record["answers"]
-    for question in questionnaire.questions:
-        value = answers.get(question.code)
-        if question.type is QuestionType.MULTIPLE_CHOICE:
-            picked = set(value or [])
-            answered = question.code in answers and value is not None
-            for option in question.options:
-                row[f"{question.code}__{option.code}"] = (1 if option.code in picked else 0) if answered else None
-        elif isinstance(value, str) and question.type in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO):
-            row[question.code] = _label(question, value, labels)
+    for kind, code, how, other in _wide_plan(questionnaire, labels):
+        value = answers.get(code)
+        if kind == "multi":
+            for column, option in how:
+                row[column] = None if value is None else 1 if option in value else 0
+        elif how is not None and isinstance(value, str):
+            row[code] = how.get(value, value)
         else:
-            row[question.code] = value
-        if question.code + OTHER_SUFFIX in answers:
-            row[question.code + OTHER_SUFFIX] = answers[question.code + OTHER_SUFFIX]
+            row[code] = value
+        if other in answers:
+            row[other] = answers[other]
     return row
 
 
@@ -97,11 +121,14 @@ def long_rows(record: Row, questionnaire: Questionnaire, labels: Language | None
 
 async def write_csv_rows(rows: AsyncIterator[Row], out: IO[str], columns: list[str]) -> int:
     """Writes rows as CSV (formula-like cells neutralised); returns how many."""
-    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
+    writer = csv.writer(out)
+    writer.writerow(columns)
     count = 0
     async for row in rows:
-        writer.writerow({key: neutralise(value) for key, value in row.items()})
+        # `neutralise` inlined: this runs for every cell of a million-answer export.
+        writer.writerow(
+            [("'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v) for v in map(row.get, columns)]
+        )
         count += 1
     return count
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -39,7 +40,7 @@ class Theme:
 @lru_cache(maxsize=200_000)
 def _lemma(word: str) -> str | None:
     # Answers repeat their words a great deal: each distinct word is looked up once.
-    lemma = simplemma.lemmatize(word, lang="pl").lower()
+    lemma = simplemma.lemmatize(word, lang="pl", low_memory=True).lower()
     return lemma if lemma not in STOPWORDS and len(lemma) > 2 else None
 
 
@@ -55,20 +56,46 @@ def mask(text: str) -> str:
     return _NAME.sub("[…]", text)
 
 
-def find_themes(
-    answers: Sequence[tuple[str, bool]], *, top: int = 8, quotes: int = 3, quote_chars: int = 300
-) -> list[Theme]:
+class ThemeCounter:
+    """Counts the lemmas of open answers as they stream by (each answer once), keeping only the first
+    few quotable answers per lemma, so memory stays bounded however many answers there are."""
+
+    def __init__(self, quotes: int = 3) -> None:
+        self.answers = 0
+        self._quotes = quotes
+        self._counts: Counter[str] = Counter()
+        self._quotable: dict[str, list[str]] = {}  # lemma → the first answers with it whose authors allowed quoting
+
+    def add(self, text: str, allowed: bool) -> None:
+        """Counts one answer; `allowed` tells whether its author agreed to be quoted."""
+        self.answers += 1
+        if not text.strip():
+            return
+        found = lemmas(text)
+        self._counts.update(found)
+        if allowed:
+            for lemma in found:
+                kept = self._quotable.get(lemma)
+                if kept is None:
+                    self._quotable[lemma] = [text]
+                elif len(kept) < self._quotes:
+                    kept.append(text)
+
+    def themes(self, *, top: int = 8, quote_chars: int = 300) -> list[Theme]:
+        """The most frequent lemmas (ties by lemma), each with its first quotes, shortened and masked."""
+        themes = []
+        for lemma, n in heapq.nsmallest(top, self._counts.items(), key=lambda item: (-item[1], item[0])):
+            if n < 2:
+                break  # a word one person used is not a theme
+            quotes = self._quotable.get(lemma, [])
+            shortened = [text if len(text) <= quote_chars else text[: quote_chars - 1] + "…" for text in quotes]
+            themes.append(Theme(lemma, n, tuple(mask(text) for text in shortened)))
+        return themes
+
+
+def find_themes(answers: Iterable[tuple[str, bool]], *, top: int = 8, quotes: int = 3) -> list[Theme]:
     """Counts lemmas across answers (each answer once); quotes come only from those who allowed quoting."""
-    per_answer = [(text, allowed, lemmas(text)) for text, allowed in answers if text.strip()]
-    counts = Counter(lemma for _, _, found in per_answer for lemma in found)
-    themes = []
-    for lemma, n in counts.most_common(top):
-        if n < 2:
-            break  # a word one person used is not a theme
-        chosen = [
-            mask(text if len(text) <= quote_chars else text[: quote_chars - 1] + "…")
-            for text, allowed, found in per_answer
-            if allowed and lemma in found
-        ][:quotes]
-        themes.append(Theme(lemma, n, tuple(chosen)))
-    return themes
+    counter = ThemeCounter(quotes)
+    for text, allowed in answers:
+        counter.add(text, allowed)
+    return counter.themes(top=top)

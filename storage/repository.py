@@ -354,6 +354,7 @@ async def stream_submission_rows(store: Store, filters: SubmissionFilter) -> Asy
                 Submission.event,
                 Submission.event_known,
                 Submission.stand,
+                Submission.assisted,
                 Submission.language,
                 Submission.questionnaire_id,
                 Submission.questionnaire_version,

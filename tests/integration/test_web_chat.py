@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 
 from bot.service import Service, open_service
 from bot.web import COOKIE, WebChat
+from reports.export import export_records
 from storage.models import Answer, InboxItem, Submission
+from storage.repository import SubmissionFilter
 from tests.conftest import FakeClock, make_settings
 
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
@@ -232,6 +234,10 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
     assert first.respondent_id != second.respondent_id
     assert (first.event, first.event_known, first.assisted, first.status) == (EVENT, True, True, "completed")
     assert (second.event, second.assisted) == (EVENT, False)
+    exported = [
+        r async for r in export_records(web_service.store, web_service.config.questionnaires, SubmissionFilter())
+    ]
+    assert [(r["channel"], r["assisted"]) for r in exported] == [("web", True), ("web", False)]
 
 
 async def test_a_phone_resumes_where_it_left_off(web_service: Service, client: TestClient[Any, Any]) -> None:
