@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import io
 import logging
@@ -55,6 +56,9 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     async def main() -> T:
         return await coroutine_factory()
 
+    # What start-up loaded (modules, SQLAlchemy's tables, the questionnaires) lives until exit:
+    # kept out of the cyclic collector's way, which a million-answer export otherwise pays ~1 s for.
+    gc.freeze()
     try:
         return asyncio.run(main())
     except (ConfigError, DatabaseUnavailable, VersionConflict, MailboxUnavailable) as err:
@@ -337,9 +341,12 @@ def mail(once: bool) -> None:
 
 @main.group(invoke_without_command=True)
 @click.option("--bot", "bot_username", help="The bot's username for deep links (default: asked from Telegram).")
+@click.option("--web", "web_url", help="The web chat's public address, e.g. https://ankieta.example.pl (for QR codes).")
 @click.pass_context
-def events(context: click.Context, bot_username: str | None) -> None:
-    """List the events with their Telegram deep links (t.me/BOT?start=SLUG) for QR codes."""
+def events(context: click.Context, bot_username: str | None, web_url: str | None) -> None:
+    """List the events with their links for QR codes: Telegram (t.me/BOT?start=SLUG), web chat (URL/?event=SLUG)."""
+    from reports.posters import deep_link, web_link
+
     settings = _settings()
     try:
         config = service_module.load_config(settings)
@@ -347,13 +354,14 @@ def events(context: click.Context, bot_username: str | None) -> None:
         _fail(err)
     if bot_username is None and settings.telegram_token is not None:
         bot_username = _run(lambda: _bot_username(settings))
-    context.obj = (config, bot_username)
+    context.obj = (config, bot_username, web_url)
     if context.invoked_subcommand is not None:
         return
     for event in sorted(config.events.values(), key=lambda e: e.starts):
         when = f"{event.starts.astimezone(WARSAW):%Y-%m-%d %H:%M}"
-        link = f"https://t.me/{bot_username}?start={event.slug}" if bot_username else "(set --bot for the link)"
-        click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})\n    {link}")
+        click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})")
+        click.echo(f"    {deep_link(bot_username, event)}" if bot_username else "    (set --bot for the Telegram link)")
+        click.echo(f"    {web_link(web_url, event)}" if web_url else "    (set --web for the web chat's link)")
 
 
 @events.command()
@@ -365,15 +373,26 @@ def events(context: click.Context, bot_username: str | None) -> None:
     show_default=True,
     help="Folder for the PDFs.",
 )
+@click.option("--event", "slugs", multiple=True, help="Only this event (repeat for several; default: all).")
 @click.pass_obj
-def posters(obj: tuple[Any, str | None], out: Path) -> None:
-    """Write an A4 PDF poster with a QR code per event, and one sheet of all codes for the stands."""
-    from reports.posters import write_posters
+def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str, ...]) -> None:
+    """Write an A4 PDF poster with a QR code per event, and one sheet of all codes for the stands.
 
-    config, bot_username = obj
-    if not bot_username:
-        raise click.UsageError("the bot's username is needed for the links: wspolnota events --bot NAME posters")
-    written = write_posters(list(config.events.values()), bot_username, out)
+    The codes open the web chat when --web is given (no Telegram needed), else the Telegram bot.
+    """
+    from reports.posters import deep_link, web_link, write_posters
+
+    config, bot_username, web_url = obj
+    unknown = sorted(set(slugs) - set(config.events))
+    if unknown:
+        raise click.BadParameter(f"no event {', '.join(unknown)} (see `wspolnota events`)", param_hint="--event")
+    chosen = [event for event in config.events.values() if not slugs or event.slug in slugs]
+    if web_url:
+        written = write_posters(chosen, lambda event: web_link(web_url, event), out)
+    elif bot_username:
+        written = write_posters(chosen, lambda event: deep_link(bot_username, event), out)
+    else:
+        raise click.UsageError("the links need the web chat's address or the bot: wspolnota events --web URL posters")
     click.echo(f"Wrote {len(written.posters)} poster(s) and {written.sheet}.")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,6 +30,11 @@ class PosterSet:
 def deep_link(bot_username: str, event: Event) -> str:
     """The Telegram link a QR code carries: it opens the bot with the event recorded."""
     return f"https://t.me/{bot_username}?start={event.slug}"
+
+
+def web_link(web_url: str, event: Event) -> str:
+    """The web chat's link for an event (no Telegram needed): the chat with the event recorded."""
+    return f"{web_url.rstrip('/')}/?event={event.slug}"
 
 
 def _qr(link: str) -> np.ndarray:
@@ -62,14 +67,15 @@ def _poster(event: Event, link: str) -> Figure:
     return figure
 
 
-def write_posters(events: Sequence[Event], bot_username: str, folder: Path) -> PosterSet:
-    """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands)."""
+def write_posters(events: Sequence[Event], link: Callable[[Event], str], folder: Path) -> PosterSet:
+    """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands);
+    `link` gives each event's address (`deep_link` or `web_link`)."""
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(events, key=lambda e: e.starts)
     posters = []
     for event in ordered:
         path = folder / f"{event.slug}.pdf"
-        _poster(event, deep_link(bot_username, event)).savefig(path)
+        _poster(event, link(event)).savefig(path)
         posters.append(path)
     sheet = folder / "all-codes.pdf"
     with PdfPages(sheet) as pdf:
@@ -79,7 +85,7 @@ def write_posters(events: Sequence[Event], bot_username: str, folder: Path) -> P
                 column, row = index % 2, index // 2
                 left, bottom = 0.08 + column * 0.46, 0.70 - row * 0.31
                 axes = figure.add_axes((left + 0.07, bottom + 0.02, 0.24, 0.24))
-                axes.imshow(_qr(deep_link(bot_username, event)), cmap="binary", interpolation="nearest")
+                axes.imshow(_qr(link(event)), cmap="binary", interpolation="nearest")
                 axes.set_axis_off()
                 figure.text(left + 0.19, bottom - 0.005, event.name("pl")[:48], ha="center", fontsize=8)
                 figure.text(left + 0.19, bottom - 0.025, f"{_when(event)} · {event.slug}", ha="center", fontsize=7)

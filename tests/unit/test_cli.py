@@ -210,7 +210,24 @@ def test_posters_for_every_event(env: dict[str, str], tmp_path: Path) -> None:
     assert len(pdfs) == 12  # eleven events and the sheet
     assert all(path.read_bytes().startswith(b"%PDF") for path in pdfs)
     missing = CliRunner().invoke(main, ["events", "posters"], env=env)
-    assert missing.exit_code != 0 and "--bot" in missing.output
+    assert missing.exit_code != 0 and "--web URL" in missing.output
+
+
+def test_posters_for_chosen_events_open_the_web_chat(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "web"
+    chosen = [
+        "dzien-sasiada-zoliborz-2026-05-30",
+        "dzien-sasiada-targowek-2026-05-31",
+        "spotkanie-konsultacyjne-2026-05-29",
+    ]
+    args = [arg for slug in chosen for arg in ("--event", slug)]
+    result = invoke(env, "events", "--web", "https://ankieta.example.pl/", "posters", "--out", str(out), *args)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.stem for p in out.glob("*.pdf")) == sorted([*chosen, "all-codes"])
+    listing = invoke(env, "events", "--web", "https://ankieta.example.pl")
+    assert "https://ankieta.example.pl/?event=dzien-sasiada-zoliborz-2026-05-30" in listing.output
+    wrong = CliRunner().invoke(main, ["events", "--web", "https://x.pl", "posters", "--event", "nope"], env=env)
+    assert wrong.exit_code != 0 and "no event nope" in wrong.output
 
 
 def test_poster_qr_encodes_the_deep_link() -> None:
