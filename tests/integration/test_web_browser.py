@@ -7,6 +7,7 @@ the kiosk clearing itself, resuming after a reload, and an axe-core accessibilit
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,10 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession, CookieJar
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page, async_playwright
 
 from tests.integration.test_report_in_chromium import chromium
+from tests.integration.test_web_chat import Visitor
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 ARTEFACTS = REPOSITORY / "test-artifacts"
@@ -41,36 +44,77 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def start_service(data: Path, port: int, **settings: str) -> subprocess.Popen[bytes]:
+    """Starts `python -m bot run` with only the web chat on `port`; returns once it answers."""
+    env = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_WEB_PORT": str(port), **settings}
+    data.mkdir(parents=True, exist_ok=True)
+    with (data.parent / "run.log").open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"], cwd=REPOSITORY, env=env, stdout=log, stderr=log
+        )
+    for _ in range(200):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail("the service did not start: " + (data.parent / "run.log").read_text())
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """`wspolnota run` as a newcomer starts it: embedded defaults, only the web chat."""
     data = tmp_path_factory.mktemp("web") / "data"
     port = _free_port()
-    env = {
-        **os.environ,
-        "WSPOLNOTA_DATA_DIR": str(data),
-        "WSPOLNOTA_WEB_PORT": str(port),
-        "WSPOLNOTA_WEB_KIOSK_IDLE": str(KIOSK_IDLE),
-        "WSPOLNOTA_WEB_RATE_LIMIT": "0",
-    }
-    log = (data.parent / "run.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=REPOSITORY, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
+    process = start_service(data, port, WSPOLNOTA_WEB_KIOSK_IDLE=str(KIOSK_IDLE), WSPOLNOTA_WEB_RATE_LIMIT="0")
     try:
-        for _ in range(200):
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the service did not start: " + (data.parent / "run.log").read_text())
-        yield Running(url, data / "wspolnota.db")
+        yield Running(f"http://127.0.0.1:{port}", data / "wspolnota.db")
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
-        log.close()
+
+
+async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
+    """kill -9 mid-questionnaire: after a restart the same browser continues where it was, and
+    the form it sends again (its post was committed, the answer never arrived) counts once."""
+    data, port = tmp_path / "data", _free_port()
+    process = start_service(data, port)
+    jar = CookieJar(unsafe=True)
+    try:
+        async with ClientSession(f"http://127.0.0.1:{port}", cookie_jar=jar) as session:
+            visitor = Visitor(session)  # type: ignore[arg-type]
+            await visitor.open("/?lang=en")
+            await visitor.press("I agree, let's start")
+            await visitor.press("Praga-Północ")
+            await visitor.type("Sąsiedzi")
+            await visitor.press("Trust")
+            before = visitor.page
+            await visitor.press("Cooperation")
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            process = start_service(data, port)
+            await visitor.open("/")
+            assert visitor.heading == "Question 3 of 12"
+            assert [b.get_text(strip=True) for b in visitor.page.select('[aria-pressed="true"]')] == [
+                "Trust",
+                "Cooperation",
+            ]
+            visitor.page = before
+            await visitor.press("Cooperation")  # the same form again: not toggled back off
+            assert len(visitor.page.select('.choices [aria-pressed="true"]')) == 2
+            await visitor.press("Done")
+            assert visitor.heading == "Question 4 of 12"
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    saved = rows(data / "wspolnota.db", "SELECT question_code, options FROM answer ORDER BY id")
+    assert saved == [
+        ("district", '["praga_polnoc"]'),
+        ("community_meaning", None),
+        ("values", '["trust", "cooperation"]'),
+    ]
 
 
 @pytest.fixture
