@@ -103,6 +103,7 @@ MESSAGES: dict[str, set[str]] = {
     "web_start_again": set(),
     "web_review": set(),
     "web_kiosk_note": set(),
+    "web_kiosk_saved": set(),
     "web_too_many": set(),
     "web_expired": set(),
 }

@@ -223,7 +223,7 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
     await visitor.press("Wypełniane z pomocą wolontariusza")
     await visitor.press("Zgadzam się, zaczynam")
     await visitor.walk(text="Tajne zdanie pierwszej osoby")
-    assert "Dziękujemy" in visitor.text
+    assert "Dziękujemy" in visitor.text and "wyczyści się dla kolejnej osoby" in visitor.page.get_text()
     assert int(visitor.page.body["data-idle"]) > 0  # the page clears itself soon
     await visitor.press("Zacznij od nowa dla kolejnej osoby")
     assert "Tajne zdanie" not in str(visitor.page)
