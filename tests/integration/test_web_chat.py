@@ -313,3 +313,17 @@ async def test_something_else_asks_for_its_text(client: TestClient[Any, Any], we
             select(Answer).where(Answer.submission_id == submission.id, Answer.question_code == "values")
         )
     assert values is not None and (values.options, values.text) == (["other"], "Ogrody społeczne")
+
+
+async def test_a_whole_server_can_be_a_stands_kiosk(tmp_path: Path, clock: FakeClock) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_WEB_KIOSK="true", WSPOLNOTA_WEB_EVENT=f"{EVENT}__stoisko-2")
+    async with open_service(settings, clock=clock) as service, TestClient(TestServer(WebChat(service).app())) as client:
+        visitor = Visitor(client)
+        await visitor.open("/")
+        assert visitor.page.body is not None and "kiosk" in visitor.page.body.get("class", [])
+        assert (
+            client.session.cookie_jar.filter_cookies(client.make_url("/"))[COOKIE]["max-age"] == ""
+        )  # ends with the browser
+        await visitor.press("Zgadzam się, zaczynam")
+        [submission] = await submissions(service)
+        assert (submission.event, submission.stand) == (EVENT, "stoisko-2")
