@@ -22,6 +22,7 @@ from storage.repository import Store, SubmissionFilter
 WARSAW = ZoneInfo("Europe/Warsaw")
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
 DISTRICT = "district"
+CHANNEL_NAMES = {"web": "czat w przeglądarce", "telegram": "Telegram", "email": "e-mail", "terminal": "terminal"}
 # No script may run in the report, whatever a resident wrote; images only inline.
 _CSP = (
     '<meta http-equiv="Content-Security-Policy" '
@@ -49,6 +50,7 @@ class Tally:
     by_channel: Counter[str] = field(default_factory=Counter)
     by_event: Counter[str] = field(default_factory=Counter)
     by_day: Counter[str] = field(default_factory=Counter)
+    assisted: int = 0  # filled in with a volunteer's help
     texts: dict[str, ThemeCounter] = field(default_factory=lambda: defaultdict(ThemeCounter))
     # (question, where, picks) → how many: few distinct combinations, split into counts when read
     answers: Counter[tuple[str, Where, tuple[str, ...]]] = field(default_factory=Counter)
@@ -58,6 +60,7 @@ class Tally:
         self.total += 1
         self.completed += record["status"] == "completed"
         self.by_channel[record["channel"]] += 1
+        self.assisted += bool(record.get("assisted"))
         self.by_event[record["event"] or "—"] += 1
         self.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
         answers = record["answers"]
@@ -152,7 +155,8 @@ def _breakdown(question: Question, tally: Tally, key: str, min_cell: int) -> str
                 f"<td>{n}</td>" if n >= min_cell or n == 0 else f"<td>&lt; {min_cell}</td>"
                 for n in (counts.picked[code] for code in codes)
             )
-        rows.append(f"<tr><th>{escape(group)}</th><td>{counts.answered}</td>{cells}</tr>")
+        name = CHANNEL_NAMES.get(group, group) if key == "channel" else group
+        rows.append(f"<tr><th>{escape(name)}</th><td>{counts.answered}</td>{cells}</tr>")
     title = {"channel": "kanał", "event": "wydarzenie", DISTRICT: "dzielnica"}[key]
     return (
         f"<details><summary>Według: {title}</summary><table><tr><th></th><th>n</th>{head}</tr>"
@@ -161,8 +165,10 @@ def _breakdown(question: Question, tally: Tally, key: str, min_cell: int) -> str
     )
 
 
-def _table(counter: Counter[str]) -> str:
-    rows = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in sorted(counter.items()))
+def _table(counter: Counter[str], names: dict[str, str] | None = None) -> str:
+    rows = "".join(
+        f"<tr><th>{escape((names or {}).get(k, k))}</th><td>{v}</td></tr>" for k, v in sorted(counter.items())
+    )
     return f"<table>{rows}</table>"
 
 
@@ -177,8 +183,9 @@ def render_report(
         f" ({tally.completed / tally.total:.0%} ukończeń).</p>"
         if tally.total
         else "<p>Brak zgłoszeń.</p>",
+        f"<p>Wypełnione z pomocą wolontariusza: <b>{tally.assisted}</b>.</p>" if tally.assisted else "",
         "<h3>Według kanału</h3>",
-        _table(tally.by_channel),
+        _table(tally.by_channel, CHANNEL_NAMES),
         "<h3>Według wydarzenia</h3>",
         _table(tally.by_event),
         "<h3>Według dnia</h3>",

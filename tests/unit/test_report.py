@@ -22,7 +22,7 @@ COMMUNITY = [
 
 async def seed(service: Service) -> None:
     for n, text in enumerate(COMMUNITY):
-        person = Person(service, f"r{n}", channel="telegram" if n % 2 else "terminal")
+        person = Person(service, f"r{n}", channel="telegram" if n % 2 else "terminal", assisted=n == 0)
         await person.begin(source="dzien-sasiada-wola" if n < 3 else None)
         await person.tap("wola" if n < 4 else "ursus")
         await person.send(text)
@@ -50,6 +50,8 @@ async def test_report_counts_suppresses_and_escapes(service: Service, clock: Fak
     assert html.count("data:image/png;base64,") >= 4
     assert "(&lt; 3)" in html  # a breakdown group with fewer than 3 answers is hidden
     assert re.search(r"default-src 'none'", html)
+    assert "<tr><th>Telegram</th><td>2</td></tr>" in html and "<th>terminal</th><td>3</td>" in html
+    assert "Wypełnione z pomocą wolontariusza: <b>1</b>" in html
 
 
 def test_themes_count_answers_and_quote_only_with_consent() -> None:
