@@ -14,7 +14,7 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from bot.service import Service
 from handlers.answers import MAX_INPUT
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
-from handlers.messages import Delivery, Reply, ReplyKind
+from handlers.messages import Delivery, Inbound, Reply, ReplyKind
 from handlers.web_ui import FAREWELLS, clean_source, inbound_from_form, preferred_language, view
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "web"
 COOKIE = "wspolnota_visit"
 MAX_BODY = 1024 * 1024  # a form bigger than this is refused before it is read
-SHOWN_KEPT = 10_000  # visitors whose last replies are kept for the page that follows a post
+VISITORS_KEPT = 10_000  # visitors remembered in memory (last replies, rate-limit buckets)
 FAREWELL_IDLE = 20  # seconds a kiosk shows "thank you" before it clears itself
 _ASSETS = "web_assets"
 _SECURITY_HEADERS = {
@@ -91,7 +91,7 @@ class RateLimiter:
         tokens = min(self.burst, tokens + (now - then) * self.rate)
         allowed = tokens >= 1
         self.buckets[key] = (tokens - 1 if allowed else tokens, now)
-        while len(self.buckets) > SHOWN_KEPT:
+        while len(self.buckets) > VISITORS_KEPT:
             self.buckets.popitem(last=False)
         return allowed
 
@@ -173,19 +173,26 @@ class WebChat:
     def _language(self, request: web.Request, visit: Visit) -> Language | None:
         return as_language(visit.language) or preferred_language(request.headers.get("Accept-Language"))
 
-    def _context(self, request: web.Request, visit: Visit, **more: Any) -> dict[str, Any]:
-        return {
-            "respondent": self.service.respondent(CHANNEL, visit.token),
-            "source": visit.source,
-            "language": self._language(request, visit),
-            "assisted": visit.assisted,
-            **more,
-        }
+    def _inbound(
+        self, request: web.Request, visit: Visit, fields: Mapping[str, str], delivery: Delivery | None = None
+    ) -> Inbound:
+        return inbound_from_form(
+            fields,
+            self.service.respondent(CHANNEL, visit.token),
+            source=visit.source,
+            language=self._language(request, visit),
+            assisted=visit.assisted,
+            delivery=delivery,
+        )
+
+    async def _show(self, request: web.Request, visit: Visit) -> list[Reply]:
+        """Where the visitor is, from the database (a new visitor, a resumed one, after a restart)."""
+        return await self.service.conversation.show(self._inbound(request, visit, {}))
 
     def _keep(self, visit: Visit, replies: list[Reply], *, farewell: bool = False) -> None:
         self.shown.pop(visit.token, None)
         self.shown[visit.token] = (replies, farewell)
-        while len(self.shown) > SHOWN_KEPT:
+        while len(self.shown) > VISITORS_KEPT:
             self.shown.popitem(last=False)
 
     # -- pages ---------------------------------------------------------------------------------
@@ -211,7 +218,7 @@ class WebChat:
             if farewell:
                 del self.shown[visit.token]  # "thank you" once; then the next person's start
         else:
-            replies = await self.service.conversation.show(inbound_from_form({}, **self._context(request, visit)))
+            replies = await self._show(request, visit)
         return self._render(request, visit, replies, farewell=farewell)
 
     def _render(
@@ -241,33 +248,29 @@ class WebChat:
     async def _checked_form(self, request: web.Request, visit: Visit) -> dict[str, str] | web.StreamResponse:
         """The posted fields, or the page to show instead (too many posts, a stale form, too big)."""
         if not self.limiter.allow(visit.token):
-            replies = await self._current(request, visit)
-            language = replies[-1].language
-            problem = self.service.conversation.present.problem("web_too_many", language)
-            response = self._render(request, visit, [problem, *replies], status=429)
+            response = await self._refuse(request, visit, 429, "web_too_many")
             response.headers["Retry-After"] = "10"
             return response
         try:
             form = await request.post()
         except web.HTTPRequestEntityTooLarge:
-            replies = await self._current(request, visit)
-            problem = self.service.conversation.present.problem(
-                "error_too_long", replies[-1].language, length=request.content_length or MAX_BODY, limit=MAX_INPUT
-            )
-            return self._render(request, visit, [problem, *replies], status=413)
+            length = request.content_length or MAX_BODY
+            return await self._refuse(request, visit, 413, "error_too_long", length=length, limit=MAX_INPUT)
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
         if not hmac.compare_digest(fields.get("csrf", ""), self._csrf(visit)):
             # A form from another site, or from before the cookie changed (a kiosk reset).
-            replies = await self._current(request, visit)
-            problem = self.service.conversation.present.problem("web_expired", replies[-1].language)
-            return self._render(request, visit, [problem, *replies], status=403)
+            return await self._refuse(request, visit, 403, "web_expired")
         return fields
 
-    async def _current(self, request: web.Request, visit: Visit) -> list[Reply]:
+    async def _refuse(self, request: web.Request, visit: Visit, status: int, key: str, **values: Any) -> web.Response:
+        """The page as it was (without its notes), under a problem saying why the post was not taken."""
         kept = self.shown.get(visit.token)
         if kept is not None and not kept[1]:
-            return [r for r in kept[0] if r.kind not in {ReplyKind.PROBLEM, ReplyKind.INFO}] or kept[0]
-        return await self.service.conversation.show(inbound_from_form({}, **self._context(request, visit)))
+            replies = [r for r in kept[0] if r.kind not in {ReplyKind.PROBLEM, ReplyKind.INFO}] or kept[0]
+        else:
+            replies = await self._show(request, visit)
+        problem = self.service.conversation.present.problem(key, replies[-1].language, **values)
+        return self._render(request, visit, [problem, *replies], status=status)
 
     async def say(self, request: web.Request) -> web.StreamResponse:
         """One answer or button press; the browser is then sent to the page (post/redirect/get)."""
@@ -280,8 +283,7 @@ class WebChat:
         # The page's turn id makes a double-clicked or re-sent form count once.
         turn = fields.get("turn", "")[:24] or _token()
         delivery = Delivery(CHANNEL, f"{visit.token[:32]}.{turn}", payload={})
-        inbound = inbound_from_form(fields, **self._context(request, visit, delivery=delivery))
-        replies = await self.service.conversation.handle(inbound)
+        replies = await self.service.conversation.handle(self._inbound(request, visit, fields, delivery))
         if visit.kiosk and replies and replies[-1].kind in FAREWELLS:
             self.shown.pop(visit.token, None)
             visit = visit.next_person()

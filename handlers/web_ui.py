@@ -7,7 +7,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from handlers.i18n import LANGUAGES, Language
-from handlers.messages import Choice, Inbound, InputKind, Reply, ReplyKind, RespondentRef, decode_choice, encode_choice
+from handlers.messages import (
+    Choice,
+    Delivery,
+    Inbound,
+    InputKind,
+    Reply,
+    ReplyKind,
+    RespondentRef,
+    decode_choice,
+    encode_choice,
+)
 
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 # Replies after which a stand's tablet hands over to the next person.
@@ -38,18 +48,23 @@ def clean_source(value: str | None) -> str | None:
     return value if _SOURCE.fullmatch(value) else None
 
 
-def inbound_from_form(fields: Mapping[str, str], respondent: RespondentRef, **context: object) -> Inbound:
-    """Reads a posted form: a pressed button (`button`), else typed text for `question`.
-
-    `context` carries what the page knows beside the form: source, language, assisted, delivery.
-    """
-    button = fields.get("button")
+def inbound_from_form(
+    fields: Mapping[str, str],
+    respondent: RespondentRef,
+    *,
+    source: str | None = None,
+    language: str | None = None,
+    assisted: bool = False,
+    delivery: Delivery | None = None,
+) -> Inbound:
+    """Reads a posted form: a pressed button (`button`), else typed text for `question`; the rest
+    is what the page knows beside the form. An empty form only says who is there."""
+    button, text = fields.get("button"), fields.get("text")
     if button:
-        return replace(decode_choice(button, respondent), **context)  # type: ignore[arg-type]
-    text = fields.get("text")
-    if text is not None:
-        return Inbound(respondent, text=text, question=fields.get("question") or None, **context)  # type: ignore[arg-type]
-    return Inbound(respondent, **context)  # type: ignore[arg-type]
+        said = decode_choice(button, respondent)
+    else:
+        said = Inbound(respondent, text=text, question=(fields.get("question") or None) if text is not None else None)
+    return replace(said, source=source, language=language, assisted=assisted, delivery=delivery)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +85,10 @@ class View:
     footer: list[list[str]]  # paragraphs under the summary rows
     text_field: bool  # a free-text (or e-mail, number) answer is typed here
     field_type: str  # the <input> type when it is one line
-    button_value: dict[int, str]  # id(choice) → the form value of its button
 
     def value(self, choice: Choice) -> str:
-        return self.button_value[id(choice)]
+        """The form value of a button of this reply."""
+        return encode_choice(choice, self.reply.question)
 
 
 def _paragraphs(text: str) -> list[list[str]]:
@@ -82,7 +97,6 @@ def _paragraphs(text: str) -> list[list[str]]:
 
 def view(reply: Reply) -> View:
     """Prepares a reply for the page template (all text is escaped by the template itself)."""
-    values = {id(c): encode_choice(c, reply.question) for c in (*reply.choices, *reply.navigation)}
     paragraphs = _paragraphs(reply.text)
     rows: list[SummaryRow] = []
     footer: list[list[str]] = []
@@ -96,4 +110,4 @@ def view(reply: Reply) -> View:
         paragraphs, footer = paragraphs[:1], paragraphs[-1:]
     text_field = reply.input is not InputKind.NONE and not reply.choices
     field_type = {InputKind.EMAIL: "email", InputKind.NUMBER: "number"}.get(reply.input, "textarea")
-    return View(reply, paragraphs, rows, footer, text_field, field_type, values)
+    return View(reply, paragraphs, rows, footer, text_field, field_type)

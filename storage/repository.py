@@ -311,22 +311,6 @@ def _filtered(query: Any, filters: SubmissionFilter) -> Any:
     return query
 
 
-async def stream_submissions(store: Store, filters: SubmissionFilter) -> AsyncIterator[tuple[Submission, str]]:
-    """Yields submissions with their answers and respondent pseudonym, in batches, oldest first."""
-    query = (
-        select(Submission, Respondent.pseudonym)
-        .join(Respondent, Respondent.id == Submission.respondent_id)
-        .order_by(Submission.id)
-        .options(selectinload(Submission.answers))
-        .execution_options(yield_per=500)
-    )
-    query = _filtered(query, filters)
-    async with store.unit(write=False) as unit:
-        result = await unit.session.stream(query)
-        async for submission, pseudonym in result:
-            yield submission, pseudonym
-
-
 async def stream_submission_rows(store: Store, filters: SubmissionFilter) -> AsyncIterator[Any]:
     """Yields one flat Core row per submission, oldest first; its last column holds the answers as
     a list of [code, options, text, number, skipped] in no set order (None when there are none).

@@ -22,6 +22,7 @@ from string import Template
 import pytest
 
 from tests.pg import servers_required
+from tests.ports import free_port
 
 INSTALL_HINT = "apt-get install dovecot-imapd"
 SBIN_PATH = "/usr/sbin:/usr/local/sbin"  # where Debian puts dovecot; often not on a normal user's PATH
@@ -101,13 +102,6 @@ def require_dovecot() -> str:
             pytest.fail(f"{message} (CI=true or WSPOLNOTA_REQUIRE_SERVERS=1: these tests must run)", pytrace=False)
         pytest.skip(INSTALL_HINT)
     return binary
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _tail(path: Path, lines: int = 20) -> str:
@@ -213,7 +207,7 @@ class DovecotServer:
             ServerUnavailable: when no attempt starts it; the message ends with Dovecot's log.
         """
         for _attempt in range(START_ATTEMPTS):
-            self.port = _free_port()
+            self.port = free_port()
             try:
                 self._launch()
             except ServerUnavailable:

@@ -7,7 +7,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 INSTALL_HINT = "install PostgreSQL to run these tests: `apt-get install postgresql`"
 SERVER_USER = "postgres"  # the OS user the server runs as when the tests run as root
@@ -116,13 +117,6 @@ def _run(command: list[str], *, env: Mapping[str, str], cwd: Path | None = None,
         raise ServerUnavailable(f"{' '.join(command)} failed: {err}") from err
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _log_tail(log: Path, lines: int = 20) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -186,7 +180,7 @@ class Cluster:
             ServerUnavailable: when no attempt starts it; the message ends with the server log.
         """
         for _attempt in range(START_ATTEMPTS):
-            port = _free_port()
+            port = free_port()
             try:
                 # -w waits until the server is ready to accept connections (or fails).
                 self._tool(

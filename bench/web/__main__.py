@@ -15,7 +15,6 @@ import asyncio
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,15 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.telegram.__main__ import cpu_seconds, pct  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 _FIELD = re.compile(r'name="(csrf|turn)" value="([^"]*)"')
 _BUTTON = re.compile(r'name="button" value="([^"]*)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import MIGRATIONS, create_engine, create_sessions, current_revision, upgrade
 from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
-from storage.repository import AnswerValue, Store, SubmissionFilter, Unit, VersionConflict, stream_submissions
+from storage.repository import AnswerValue, Store, SubmissionFilter, Unit, VersionConflict, stream_submission_rows
 
 NOW = datetime(2026, 5, 30, 12, 0, tzinfo=UTC)
 TABLES = {"respondent", "contact", "questionnaire_version", "submission", "answer"}
@@ -312,7 +312,7 @@ async def test_register_questionnaire_refuses_a_changed_structure_once_answers_e
     assert (await stored_version(store, 2)).digest == "bbbb"
 
 
-async def test_stream_submissions_yields_answers_and_pseudonyms_oldest_first(store: Store) -> None:
+async def test_submission_rows_carry_answers_and_pseudonyms_oldest_first(store: Store) -> None:
     async with store.unit() as unit:
         for pseudonym, questionnaire_id, status in [
             ("anna", "wizja", Status.COMPLETED),
@@ -324,10 +324,10 @@ async def test_stream_submissions_yields_answers_and_pseudonyms_oldest_first(sto
             submission = await start_submission(unit, pseudonym, questionnaire_id=questionnaire_id, status=status)
             unit.save_answer(submission, "q1", AnswerValue(text=f"{pseudonym} ✓"), NOW)
 
-    everything = [(s.questionnaire_id, p) async for s, p in stream_submissions(store, SubmissionFilter())]
+    everything = [(r.questionnaire_id, r.pseudonym) async for r in stream_submission_rows(store, SubmissionFilter())]
     completed = [
-        (p, {code: answer.text for code, answer in s.answers.items()})
-        async for s, p in stream_submissions(store, SubmissionFilter("wizja", completed_only=True))
+        (r.pseudonym, {code: text for code, _, text, _, _ in r[-1]})
+        async for r in stream_submission_rows(store, SubmissionFilter("wizja", completed_only=True))
     ]
 
     assert everything == [("wizja", "anna"), ("wizja", "borys"), ("inna", "dmytro"), ("wizja", "ewa")]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from playwright.async_api import Browser, Locator, Page, async_playwright
 
 from tests.integration.test_report_in_chromium import chromium
 from tests.integration.test_web_chat import Visitor
+from tests.ports import free_port
 
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 ARTEFACTS = REPOSITORY / "test-artifacts"
@@ -36,12 +36,6 @@ KIOSK_IDLE = 6  # seconds
 class Running:
     url: str
     database: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_service(data: Path, port: int, **settings: str) -> subprocess.Popen[bytes]:
@@ -67,7 +61,7 @@ def start_service(data: Path, port: int, **settings: str) -> subprocess.Popen[by
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """`wspolnota run` as a newcomer starts it: embedded defaults, only the web chat."""
     data = tmp_path_factory.mktemp("web") / "data"
-    port = _free_port()
+    port = free_port()
     process = start_service(data, port, WSPOLNOTA_WEB_KIOSK_IDLE=str(KIOSK_IDLE), WSPOLNOTA_WEB_RATE_LIMIT="0")
     try:
         yield Running(f"http://127.0.0.1:{port}", data / "wspolnota.db")
@@ -79,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
     """kill -9 mid-questionnaire: after a restart the same browser continues where it was, and
     the form it sends again (its post was committed, the answer never arrived) counts once."""
-    data, port = tmp_path / "data", _free_port()
+    data, port = tmp_path / "data", free_port()
     process = start_service(data, port)
     jar = CookieJar(unsafe=True)
     try:
