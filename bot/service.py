@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
+from bot.supervision import Health, Runnable, supervise
 from handlers.config_files import ConfigError, Problem
 from handlers.conversation import Clock, Conversation, utc_now
 from handlers.events import Event, load_events
@@ -87,6 +87,7 @@ class Service:
     store: Store
     conversation: Conversation
     key: bytes
+    health: Health = field(default_factory=Health)  # what each channel is doing (`/healthz`, exit status)
 
     def respondent(self, channel: str, channel_id: str, address: str | None = None) -> RespondentRef:
         """Names a respondent by the pseudonym of their channel id."""
@@ -121,32 +122,31 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now) -> AsyncIt
         await engine.dispose()
 
 
-class Channel(Protocol):
-    """A transport that runs until `stop` is set, then finishes what it holds."""
-
-    async def run(self, stop: asyncio.Event) -> None: ...
-
-
-def configured_channels(service: Service) -> list[Channel]:
-    """Builds the channels whose settings are present."""
-    channels: list[Channel] = []
+def configured_channels(service: Service) -> dict[str, Callable[[], Runnable]]:
+    """The channels whose settings are present, by name: each a factory of a fresh channel."""
+    channels: dict[str, Callable[[], Runnable]] = {}
     if service.settings.web_enabled:
         from bot.web import WebChannel
 
-        channels.append(WebChannel(service))
+        channels["web"] = lambda: WebChannel(service)
     if service.settings.telegram_token is not None:
         from bot.telegram import TelegramChannel  # imported only when used: it pulls in the Telegram library
 
-        channels.append(TelegramChannel(service))
+        channels["telegram"] = lambda: TelegramChannel(service)
     if service.settings.imap_host is not None:
         from bot.mailbox import MailChannel
 
-        channels.append(MailChannel(service))
+        channels["mail"] = lambda: MailChannel(service)
     return channels
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    """Runs every configured channel until SIGTERM or SIGINT (or `stop`), then stops them all."""
+    """Runs every configured channel until SIGTERM or SIGINT (or `stop`), then stops them all.
+
+    A channel that crashes is restarted; one that fails for good (a revoked token, a taken port)
+    is reported, the others go on, and the exit status is then 3. When no channel is left
+    running, the service stops by itself.
+    """
     stop = stop or asyncio.Event()
     async with open_service(settings) as service:
         channels = configured_channels(service)
@@ -162,15 +162,16 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        logger.info("Service running with %d channel(s)", len(channels))
-        tasks = [asyncio.create_task(channel.run(stop)) for channel in channels]
+        logger.info("Service running with %d channel(s): %s", len(channels), ", ".join(channels))
+        tasks = [asyncio.create_task(supervise(name, make, stop, service.health)) for name, make in channels.items()]
         try:
-            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                task.result()  # a channel that crashed stops the service with its error
+            await asyncio.gather(*tasks)  # each returns when stopped, or when its channel failed for good
         finally:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
             for signum in (signal.SIGTERM, signal.SIGINT):
                 loop.remove_signal_handler(signum)
-    return 0
+        failed = service.health.failed()
+        for name, why in failed.items():
+            logger.critical("Stopped with channel %s failed: %s", name, why)
+        return 3 if failed else 0

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     telegram_max_rate: float = Field(default=0, ge=0)
     # Updates one user may send in 10 seconds before the rest are dropped (0 = no limit).
     telegram_flood_limit: int = Field(default=20, ge=0)
+    # How long a reply that Telegram does not take (network, 5xx) is tried again, with growing pauses.
+    telegram_reply_retry_minutes: float = Field(default=15, gt=0)
     imap_host: str | None = None  # the mailbox channel runs when this is set
     imap_port: int | None = None  # default 993 for ssl, 143 otherwise
     imap_user: str | None = None

@@ -11,16 +11,28 @@ import warnings
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SQLTimeoutError
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ExtBot
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.service import Service
+from bot.supervision import ChannelFailed, Health, State, pause
 from handlers import telegram_ui
 from handlers.i18n import LANGUAGES, Language, as_language
 from handlers.messages import Delivery, Inbound, Reply, RespondentRef
@@ -39,12 +51,16 @@ from storage.repository import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+Action = Callable[[], Awaitable[object]]
 
 CHANNEL = "telegram"
 
 COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
 FLOOD_WINDOW = 10.0  # seconds; WSPOLNOTA_TELEGRAM_FLOOD_LIMIT updates per user in it, more are not kept
-MAX_ATTEMPTS = 3  # tries to answer one update before it is given up (its effect stays committed)
+RETRY_FIRST = 1.0  # seconds before a failed reply is tried again; doubles each time …
+RETRY_MAX = 20.0  # … up to this, until WSPOLNOTA_TELEGRAM_REPLY_RETRY_MINUTES have passed
+POLL_RETRY_MAX = 30.0  # the longest pause between getUpdates after network or server faults
+CONFLICT_RETRY_MAX = 60.0  # … and after a 409 (another instance, or a webhook, takes our updates)
 
 
 @dataclass(slots=True)
@@ -54,6 +70,9 @@ class Queued:
     update_id: str
     intake: Intake
     replies: list[Reply] | None
+    done: int = 0  # steps of the answer already carried out (messages sent, an edit, a popup)
+    attempts: int = 0
+    failing_since: float | None = None
 
 
 class _FloodGate:
@@ -85,6 +104,7 @@ class TelegramChannel:
         self.service = service
         self.poll_timeout = settings.telegram_poll_timeout
         self.staff = settings.telegram_staff_ids
+        self.retry_for = settings.telegram_reply_retry_minutes * 60
         self.application: Application = (  # type: ignore[type-arg]
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
@@ -98,12 +118,12 @@ class TelegramChannel:
             .updater(None)
             .build()
         )
-        self._wake = asyncio.Event()
-        self._queue: list[Queued] = []  # received and stored, not answered yet
+        self._stop = asyncio.Event()
+        self._outbox: dict[int | None, deque[Queued]] = {}  # per chat, answered in order
+        self._senders: dict[int | None, asyncio.Task[None]] = {}
         self._replied: list[str] = []  # update ids answered; marked so in the next transaction
         self._notes: set[asyncio.Task[None]] = set()
         self._flood = _FloodGate(settings.telegram_flood_limit)
-        self._attempts: dict[str, int] = defaultdict(int)
         self._invited_groups: set[int] = set()
 
     @property
@@ -111,17 +131,29 @@ class TelegramChannel:
         """The Bot API client (with the rate limiter)."""
         return self.application.bot  # type: ignore[no-any-return]
 
+    @property
+    def health(self) -> Health:
+        return self.service.health
+
     async def run(self, stop: asyncio.Event) -> None:
-        """Polls and answers until `stop` is set, then finishes what it holds and shuts down."""
+        """Polls and answers until `stop` is set, then finishes what it holds and shuts down.
+
+        Raises:
+            ChannelFailed: Telegram refuses the token (revoked, or a wrong one).
+        """
+        self._stop = stop
         async with self.application:
             await self._prepare()
-            self._wake.set()  # first answer what a crash or a stop left received but unanswered
-            processor = asyncio.create_task(self._process_forever(stop))
+            await self._resume()  # first answer what a crash or a stop left received but unanswered
             try:
                 await self._poll_until(stop)
             finally:
-                self._wake.set()
-                await processor
+                # Stopping: what is queued is still sent (no new pauses); what fails stays unanswered
+                # in the inbox and is sent after the restart.
+                await asyncio.gather(*list(self._senders.values()), return_exceptions=True)
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await mark_replied(self.service.store, CHANNEL, self._replied, self.service.conversation.clock())
+                self._replied = []
         logger.info("Telegram channel stopped")
 
     async def _prepare(self) -> None:
@@ -135,27 +167,38 @@ class TelegramChannel:
         logger.info("Telegram channel ready as @%s", self.bot.username)
 
     async def _with_retries(self, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """Calls the Bot API at start-up, waiting out flood limits and network faults."""
+        """Calls the Bot API at start-up, waiting out flood limits and network faults.
+
+        Raises:
+            ChannelFailed: the token is refused.
+        """
         for attempt in range(5):
             try:
                 return await call(*args, **kwargs)
+            except InvalidToken as err:
+                raise ChannelFailed(f"Telegram refuses the bot token ({err}); check WSPOLNOTA_TELEGRAM_TOKEN") from err
             except RetryAfter as err:
-                await asyncio.sleep(_retry_after(err))
+                await pause(self._stop, _retry_after(err))
             except (TimedOut, NetworkError):
-                await asyncio.sleep(min(2**attempt, 30))
+                await pause(self._stop, min(2**attempt, 30))
         return await call(*args, **kwargs)
 
     # -- intake: durable before confirmed -----------------------------------------------------
 
     async def _poll_until(self, stop: asyncio.Event) -> None:
+        """Takes updates until `stop`; no answer getUpdates can give stops it, but a refused token.
+
+        Raises:
+            ChannelFailed: the token is refused (401/404): staff must set a valid one.
+        """
         # No offset at first: Telegram then hands over everything not confirmed yet. An offset
         # taken from the inbox could skip an update whose step was still running at a crash
         # while a later one (another chat's) had already committed.
         offset: int | None = None
-        delay = 1.0
+        delay = RETRY_FIRST
         while not stop.is_set():
             stopping = asyncio.create_task(stop.wait())
-            fetching = asyncio.create_task(self.bot.get_updates(offset=offset, timeout=self.poll_timeout))
+            fetching = asyncio.create_task(self._fetch(offset))
             await asyncio.wait({stopping, fetching}, return_when=asyncio.FIRST_COMPLETED)
             stopping.cancel()
             if not fetching.done():
@@ -164,64 +207,136 @@ class TelegramChannel:
                     await fetching
                 return
             try:
-                updates = fetching.result()
-                await self._take(updates)
+                raw = fetching.result()
+                await self._take(raw)
             except RetryAfter as err:
-                await _pause(stop, _retry_after(err))
+                await pause(stop, _retry_after(err))
                 continue
-            except (TimedOut, NetworkError, SQLAlchemyError, OSError) as err:
+            except InvalidToken as err:
+                raise ChannelFailed(
+                    f"Telegram refuses the bot token ({err}); check WSPOLNOTA_TELEGRAM_TOKEN"
+                ) from err
+            except Conflict as err:
+                # Another process polls with our token (a second `wspolnota run`) or a webhook is set.
+                # Said loudly and shown by the health check; we keep trying, so whichever stays wins.
+                logger.error(
+                    "Telegram says another instance takes this bot's updates (%s); "
+                    "make sure only one `wspolnota run` uses this token. Retrying in %.0f s",
+                    err,
+                    delay,
+                )
+                self.health.set("telegram", State.DEGRADED, "409 Conflict: another instance is polling")
+                await pause(stop, delay)
+                delay = min(delay * 2, CONFLICT_RETRY_MAX)
+                continue
+            except Exception as err:
                 # Nothing is confirmed: Telegram delivers these updates again, and the ones
                 # already handled are recognised by update_id and not applied twice.
-                logger.warning("Taking updates failed (%s); retrying in %.0f s", type(err).__name__, delay)
-                await _pause(stop, delay)
-                delay = min(delay * 2, 30.0)
+                if isinstance(err, NetworkError) or _transient(err):
+                    logger.warning("Taking updates failed (%s); retrying in %.0f s", _describe(err), delay)
+                else:
+                    logger.exception("Taking updates failed unexpectedly; retrying in %.0f s", delay)
+                self.health.set("telegram", State.DEGRADED, f"getUpdates: {_describe(err)}")
+                await pause(stop, delay)
+                delay = min(delay * 2, POLL_RETRY_MAX)
                 continue
-            delay = 1.0
-            if updates:
-                offset = updates[-1].update_id + 1
+            delay = RETRY_FIRST
+            self.health.set("telegram", State.RUNNING)
+            ids = [update_id for item in raw if (update_id := _update_id(item)) is not None]
+            if ids:
+                offset = max(ids) + 1
 
-    async def _take(self, updates: Sequence[Update]) -> None:
+    async def _fetch(self, offset: int | None) -> list[Any]:
+        """One getUpdates call, answered as raw JSON: each update is read on its own in `_take`.
+
+        PTB's `get_updates` reads the whole batch at once, so one update it cannot read would fail
+        every batch it is in (and PTB logs the batch with the residents' words); `_post` is the
+        same call without that step.
+        """
+        data: dict[str, Any] = {"timeout": self.poll_timeout}
+        if offset is not None:
+            data["offset"] = offset
+        result = await self.bot._post("getUpdates", data, read_timeout=self.poll_timeout + 10)
+        return list(result) if isinstance(result, list) else []
+
+    async def _take(self, raw: Sequence[Any]) -> None:
         """Commits every update's effect (or stores it to handle later) before it is confirmed.
 
         A resident's input is stored together with the conversation step it causes, in one
         transaction; other updates (staff, groups) are stored first and handled afterwards.
+        An update that cannot be read or handled is stored as failed, and its sender told so.
+
+        Raises:
+            SQLAlchemyError, OSError: the database is unavailable; nothing is confirmed.
         """
-        now = self.service.conversation.clock()
-        later: list[tuple[Update, Intake]] = []
+        later: list[tuple[str, Intake, dict[str, Any]]] = []
         by_chat: dict[int | None, list[tuple[Update, Intake]]] = defaultdict(list)
-        for update in updates:
-            if not self._admit(update):
+        for item in raw:
+            update_id = _update_id(item)
+            if update_id is None:
+                logger.warning("getUpdates gave something that is not an update; it is skipped")
                 continue
-            intake = telegram_ui.classify(update, self._respondent)
+            try:
+                update = Update.de_json(item, self.bot)
+                if not self._admit(update):
+                    continue
+                intake = telegram_ui.classify(update, self._respondent)
+            except Exception:
+                logger.exception("Reading update %s failed; its sender is told", update_id)
+                later.append((str(update_id), telegram_ui.unreadable(item), {}))
+                continue
             if intake.kind is IntakeKind.ENGINE and intake.inbound is not None:
                 by_chat[intake.chat_id].append((update, intake))
             elif intake.kind is not IntakeKind.IGNORE:
-                later.append((update, intake))
+                later.append((str(update.update_id), intake, _storable(item)))
+        stepped = await asyncio.gather(*(self._step_chat(entries) for entries in by_chat.values()))
+        ready: list[Queued] = []
+        for entries in stepped:
+            for update, intake, replies in entries:
+                if replies is None:  # our own fault with this one input: stored as failed, sender told
+                    later.append((str(update.update_id), telegram_ui.unreadable(update.to_dict()), {}))
+                else:
+                    ready.append(Queued(str(update.update_id), intake, replies))
         replied, self._replied = self._replied, []
         if later or replied:
-            received = [Received(str(u.update_id), _chat_of(u), u.to_dict()) for u, _ in later]
+            received = [Received(key, _chat_id(intake), _kept(intake, payload)) for key, intake, payload in later]
             # The marks of what was answered meanwhile ride along in the same transaction.
-            new = await receive(self.service.store, CHANNEL, received, now, replied)
-            self._queue += [Queued(str(u.update_id), i, None) for u, i in later if str(u.update_id) in new]
-        await asyncio.gather(*(self._step_chat(entries) for entries in by_chat.values()))
-        self._wake.set()
+            try:
+                new = await receive(self.service.store, CHANNEL, received, self.service.conversation.clock(), replied)
+            except BaseException:
+                self._replied = replied + self._replied
+                raise
+            ready += [Queued(key, intake, None) for key, intake, _ in later if key in new]
+        # Queued only now: should anything above fail, these updates come again and are answered
+        # once, from where each resident is.
+        for entry in ready:
+            self._enqueue(entry)
 
-    async def _step_chat(self, entries: list[tuple[Update, Intake]]) -> None:
-        """Applies one chat's inputs in order; their replies go to the sender queue."""
+    async def _step_chat(self, entries: list[tuple[Update, Intake]]) -> list[tuple[Update, Intake, list[Reply] | None]]:
+        """Applies one chat's inputs in order; None where handling one failed in our own code.
+
+        Raises:
+            SQLAlchemyError, OSError: the database is unavailable; the whole batch comes again.
+        """
+        done: list[tuple[Update, Intake, list[Reply] | None]] = []
         for update, intake in entries:
             assert intake.inbound is not None
             # Kept with the effect: only who to answer should a crash come before the reply.
             resume = {"user": intake.user_id, "chat": intake.chat_id, "language": intake.inbound.language}
             delivery = Delivery(CHANNEL, str(update.update_id), _chat_of(update), {"resume": resume})
             try:
-                replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
-            except (SQLAlchemyError, OSError):
-                raise  # the database: nothing is confirmed, the whole batch comes again
-            except Exception:
-                # A fault in our own code for this one input must not stop everyone else's.
-                logger.exception("Handling update %s failed; it is skipped", update.update_id)
-                replies = []
-            self._queue.append(Queued(delivery.external_id, intake, replies))
+                replies: list[Reply] | None = await self.service.conversation.handle(
+                    replace(intake.inbound, delivery=delivery)
+                )
+            except Exception as err:
+                if _transient(err):
+                    raise
+                # A fault in our own code (or data the database refuses) for this one input must
+                # not stop everyone else's, nor come back after a restart.
+                logger.exception("Handling update %s failed; its sender is told", update.update_id)
+                replies = None
+            done.append((update, intake, replies))
+        return done
 
     def _admit(self, update: Update) -> bool:
         """Keeps an update unless its sender floods us (the first dropped one gets a note)."""
@@ -244,8 +359,8 @@ class TelegramChannel:
 
     # -- answering: in order per chat, chats side by side ---------------------------------------
 
-    async def _process_forever(self, stop: asyncio.Event) -> None:
-        # What a crash or a stop left received but unanswered comes first.
+    async def _resume(self) -> None:
+        """Queues what a crash or a stop left received but unanswered."""
         for item in await unreplied(self.service.store, CHANNEL, limit=10_000):
             if item.payload is None:  # erased by /forget
                 self._replied.append(item.external_id)
@@ -253,104 +368,136 @@ class TelegramChannel:
                 who = item.payload["resume"]
                 ref = self._respondent(who["user"], who["chat"])
                 intake = Intake(IntakeKind.ENGINE, Inbound(ref, language=who["language"]), who["chat"], who["user"])
-                self._queue.append(Queued(item.external_id, intake, None))
+                self._enqueue(Queued(item.external_id, intake, None))
+            elif "failed" in item.payload:
+                who = item.payload["failed"]
+                intake = Intake(IntakeKind.FAILED, chat_id=who["chat"], user_id=who["user"], language=who["language"])
+                self._enqueue(Queued(item.external_id, intake, None))
             else:
-                update = Update.de_json(item.payload, self.bot)
-                self._queue.append(Queued(item.external_id, telegram_ui.classify(update, self._respondent), None))
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._answer_queued(stop)
-            if stop.is_set() and not self._queue:
-                await mark_replied(self.service.store, CHANNEL, self._replied, self.service.conversation.clock())
-                self._replied = []
-                return
+                try:
+                    intake = telegram_ui.classify(Update.de_json(item.payload, self.bot), self._respondent)
+                except Exception:
+                    logger.exception("Reading stored update %s failed; its sender is told", item.external_id)
+                    intake = telegram_ui.unreadable(item.payload)
+                self._enqueue(Queued(item.external_id, intake, None))
 
-    async def _answer_queued(self, stop: asyncio.Event) -> None:
-        """Answers queued updates: in order within a chat, chats side by side."""
-        while self._queue:
-            queued, self._queue = self._queue, []
-            by_chat: dict[int | None, list[Queued]] = defaultdict(list)
-            for entry in queued:
-                by_chat[entry.intake.chat_id].append(entry)
-            left = await asyncio.gather(*(self._answer_chat(entries) for entries in by_chat.values()))
-            retry = [entry for entries in left for entry in entries]
-            if retry:
-                self._queue = retry + self._queue
-                await _pause(stop, 1.0)  # back off before trying the failed ones again
+    def _enqueue(self, entry: Queued) -> None:
+        """Adds an answer to its chat's queue, starting that chat's sender when it has none."""
+        chat = entry.intake.chat_id
+        self._outbox.setdefault(chat, deque()).append(entry)
+        if chat not in self._senders:
+            task = asyncio.get_running_loop().create_task(self._send_chat(chat))
+            self._senders[chat] = task
+            task.add_done_callback(lambda _: self._senders.pop(chat, None))
 
-    async def _answer_chat(self, entries: list[Queued]) -> list[Queued]:
-        """Answers one chat's updates in order; returns those to try again."""
-        for position, entry in enumerate(entries):
-            try:
-                await self._answer(entry)
-            except (TelegramError, OSError, SQLAlchemyError) as err:
-                self._attempts[entry.update_id] += 1
-                if self._attempts[entry.update_id] < MAX_ATTEMPTS:
-                    logger.warning("Answering update %s failed (%s); will retry", entry.update_id, type(err).__name__)
-                    return entries[position:]  # keep this chat's order: later ones wait for this one
-                logger.error("Gave up answering update %s after %d tries", entry.update_id, MAX_ATTEMPTS)
-            self._attempts.pop(entry.update_id, None)
-            self._replied.append(entry.update_id)
-        return []
+    async def _send_chat(self, chat: int | None) -> None:
+        """Answers one chat's updates in order: a failed one is tried again, with growing pauses,
+        for `telegram_reply_retry_minutes`; the chat's later ones wait for it."""
+        queue = self._outbox[chat]
+        try:
+            while queue:
+                entry = queue[0]
+                try:
+                    await self._answer(entry)
+                except Exception as err:
+                    if not _retryable(err):
+                        logger.warning("Answering update %s failed for good (%s)", entry.update_id, _describe(err))
+                        if not isinstance(err, TelegramError):
+                            logger.exception("… in our own code")
+                    elif self._stop.is_set():
+                        return  # left unanswered in the inbox: sent after the restart
+                    else:
+                        now = time.monotonic()
+                        entry.failing_since = entry.failing_since or now
+                        entry.attempts += 1
+                        delay = _retry_after(err) if isinstance(err, RetryAfter) else _backoff(entry.attempts)
+                        if now - entry.failing_since + delay <= self.retry_for:
+                            logger.warning(
+                                "Answering update %s failed (%s); try %d again in %.0f s",
+                                entry.update_id,
+                                _describe(err),
+                                entry.attempts + 1,
+                                delay,
+                            )
+                            await pause(self._stop, delay)
+                            continue
+                        logger.error(
+                            "Gave up answering update %s after %d tries in %.0f s",
+                            entry.update_id,
+                            entry.attempts,
+                            now - entry.failing_since,
+                        )
+                queue.popleft()
+                self._replied.append(entry.update_id)
+        finally:
+            if not queue:
+                self._outbox.pop(chat, None)
 
     async def _answer(self, entry: Queued) -> None:
-        intake, replies = entry.intake, entry.replies
-        if intake.kind is IntakeKind.IGNORE:
-            return
+        """Carries out the steps of an answer that are not done yet (a retry resends only the rest)."""
+        for step in (await self._plan(entry))[entry.done :]:
+            await step()
+            entry.done += 1
+
+    async def _plan(self, entry: Queued) -> list[Action]:
+        """The steps that answer an update, the same every time they are planned."""
+        intake, catalog = entry.intake, self.service.config.catalog
+        if intake.kind is IntakeKind.IGNORE or intake.chat_id is None:
+            return []
+        chat_id = intake.chat_id
+        if intake.kind is IntakeKind.FAILED:
+            text = catalog("error_internal", as_language(intake.language) or "pl")
+            return [partial(self.bot.send_message, chat_id, text)]
         if intake.kind is IntakeKind.GROUP:
-            await self._invite_to_private(intake)
-            return
+            return [partial(self._invite_to_private, chat_id)]
         if intake.kind is IntakeKind.STAFF and intake.user_id in self.staff:
-            await self._staff(intake)
-            return
-        assert intake.inbound is not None and intake.chat_id is not None
-        if replies is None:  # stored earlier (a staff command from others, or left by a crash)
+            return [partial(self._staff, intake)]
+        assert intake.inbound is not None
+        if entry.replies is None:  # stored earlier (a staff command from others, or left by a crash)
             delivery = Delivery(CHANNEL, entry.update_id)
-            replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
-            entry.replies = replies
-        if intake.callback_id is not None:
-            await self._answer_tap(intake, replies)
-        else:
-            await self._send(intake.chat_id, replies)
+            entry.replies = await self.service.conversation.handle(replace(intake.inbound, delivery=delivery))
+        if intake.callback_id is None:
+            return self._sends(chat_id, entry.replies)
+        outcome = telegram_ui.after_tap(intake.tapped, intake.data or "", entry.replies)
+        steps: list[Action] = []
+        if outcome.edit is not None and intake.tapped is not None:
+            steps.append(partial(self._edit, chat_id, intake.tapped.message_id, outcome.edit))
+        # Answered after the edit, so the spinner stops on the updated message.
+        steps.append(partial(self._answer_query, intake.callback_id, outcome.alert))
+        return steps + self._sends(chat_id, outcome.send)
 
     def _respondent(self, user_id: int, chat_id: int) -> RespondentRef:
         return self.service.respondent(CHANNEL, str(user_id), str(chat_id))
 
-    async def _send(self, chat_id: int, replies: list[Reply]) -> None:
-        for reply in replies:
-            for message in telegram_ui.render(reply):
-                await self.bot.send_message(chat_id, message.text, reply_markup=message.keyboard)
+    def _sends(self, chat_id: int, replies: Sequence[Reply]) -> list[Action]:
+        return [
+            partial(self.bot.send_message, chat_id, message.text, reply_markup=message.keyboard)
+            for reply in replies
+            for message in telegram_ui.render(reply)
+        ]
 
-    async def _answer_tap(self, intake: Intake, replies: list[Reply]) -> None:
-        assert intake.callback_id is not None and intake.chat_id is not None
-        outcome = telegram_ui.after_tap(intake.tapped, intake.data or "", replies)
-        if outcome.edit is not None and intake.tapped is not None:
-            try:
-                await self.bot.edit_message_text(
-                    outcome.edit.text,
-                    chat_id=intake.chat_id,
-                    message_id=intake.tapped.message_id,
-                    reply_markup=outcome.edit.keyboard,
-                )
-            except BadRequest as err:
-                if "not modified" not in str(err):
-                    raise
-        # Answered after the edit, so the spinner stops on the updated message.
+    async def _edit(self, chat_id: int, message_id: int, edit: telegram_ui.Outgoing) -> None:
+        """Marks the pressed message; cosmetic, so a message Telegram will not edit is left as it is."""
+        try:
+            await self.bot.edit_message_text(
+                edit.text, chat_id=chat_id, message_id=message_id, reply_markup=edit.keyboard
+            )
+        except BadRequest as err:
+            logger.debug("Message %s not edited: %s", message_id, err)
+
+    async def _answer_query(self, query_id: str, alert: str | None) -> None:
         with contextlib.suppress(BadRequest):  # a query older than a few minutes can't be answered
-            await self.bot.answer_callback_query(intake.callback_id, text=outcome.alert, show_alert=bool(outcome.alert))
-        await self._send(intake.chat_id, outcome.send)
+            await self.bot.answer_callback_query(query_id, text=alert, show_alert=bool(alert))
 
-    async def _invite_to_private(self, intake: Intake) -> None:
-        assert intake.chat_id is not None
-        if intake.chat_id in self._invited_groups:
+    async def _invite_to_private(self, chat_id: int) -> None:
+        if chat_id in self._invited_groups:
             return
-        self._invited_groups.add(intake.chat_id)
+        self._invited_groups.add(chat_id)
         catalog = self.service.config.catalog
         link = f"https://t.me/{self.bot.username}?start=group"
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(catalog("btn_open_private", "pl"), url=link)]])
         with contextlib.suppress(Forbidden):
-            await self.bot.send_message(intake.chat_id, catalog("group_private", "pl"), reply_markup=keyboard)
+            await self.bot.send_message(chat_id, catalog("group_private", "pl"), reply_markup=keyboard)
 
     async def _staff(self, intake: Intake) -> None:
         assert intake.chat_id is not None
@@ -390,7 +537,55 @@ def _chat_of(update: Update) -> str | None:
     return str(update.effective_chat.id) if update.effective_chat else None
 
 
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    """Waits out a back-off, returning early when the service stops."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+def _update_id(item: Any) -> int | None:
+    update_id = item.get("update_id") if isinstance(item, dict) else None
+    return update_id if isinstance(update_id, int) else None
+
+
+def _storable(value: Any) -> Any:
+    """An update as stored until answered; without NUL characters, which PostgreSQL cannot keep."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {key: _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
+
+
+def _chat_id(intake: Intake) -> str | None:
+    return str(intake.chat_id) if intake.chat_id is not None else None
+
+
+def _kept(intake: Intake, payload: dict[str, Any]) -> dict[str, Any]:
+    """What is stored of a received update: the update itself, or for a failed one whom to tell."""
+    if intake.kind is IntakeKind.FAILED:
+        return {"failed": {"chat": intake.chat_id, "user": intake.user_id, "language": intake.language}}
+    return payload
+
+
+def _transient(err: BaseException) -> bool:
+    """A fault of the database or the network that goes away by itself: the same work is tried again."""
+    if isinstance(err, OSError | asyncio.TimeoutError):
+        return True
+    if isinstance(err, OperationalError | InterfaceError | SQLTimeoutError | DisconnectionError):
+        return True
+    return isinstance(err, DBAPIError) and err.connection_invalidated
+
+
+def _retryable(err: BaseException) -> bool:
+    """A reply that failed this way may go through later (not a blocked bot or a refused message)."""
+    if isinstance(err, RetryAfter | TimedOut):
+        return True
+    if isinstance(err, TelegramError):
+        return type(err) is NetworkError  # a 5xx or a dropped connection; Forbidden, BadRequest … are final
+    return _transient(err)
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(RETRY_FIRST * 2 ** (attempt - 1), RETRY_MAX))
+
+
+def _describe(err: BaseException) -> str:
+    """An error for the log: its kind and Telegram's message, never a resident's words."""
+    return f"{type(err).__name__}: {err}" if isinstance(err, TelegramError) else type(err).__name__

@@ -66,6 +66,7 @@ MESSAGES: dict[str, set[str]] = {
     "error_not_text": set(),
     "error_edited": set(),
     "error_flood": set(),
+    "error_internal": set(),
     "forget_question": set(),
     "forgotten": set(),
     "btn_forget_yes": set(),

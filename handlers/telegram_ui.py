@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache, partial
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
@@ -46,6 +47,7 @@ class IntakeKind(StrEnum):
     STAFF = "staff"  # /stats or /export; only staff may, others get the ordinary reply
     GROUP = "group"  # written in a group: invite to a private chat
     IGNORE = "ignore"  # channel posts, service messages, our own echoes
+    FAILED = "failed"  # could not be read or handled: the sender gets a polite note, nothing else
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,7 @@ class Intake:
     callback_id: str | None = None
     data: str | None = None  # the pressed button's callback_data
     tapped: Message | None = None  # the message whose button was pressed
+    language: str | None = None  # for a FAILED one: the sender's language, as Telegram says
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +115,46 @@ def classify(update: Update, respondent_of: RespondentOf) -> Intake:
         if any(getattr(message, kind, None) for kind in _NOT_TEXT):
             return Intake(IntakeKind.ENGINE, make(unsupported="not_text"), message.chat.id, user.id)
         return Intake(IntakeKind.IGNORE)  # service messages (pinned, joined …)
-    command = message.text[1:].split(maxsplit=1)[0].split("@")[0].lower() if message.text.startswith("/") else None
+    command = command_of(message.text)
     kind = IntakeKind.STAFF if command in STAFF_COMMANDS else IntakeKind.ENGINE
     return Intake(kind, make(text=message.text), message.chat.id, user.id, command=command)
+
+
+def command_of(text: str) -> str | None:
+    """The command a message starts with (`/start@bot payload` → `start`); `""` for a lone `/`."""
+    if not text.startswith("/"):
+        return None
+    word = text[1:].split(maxsplit=1)
+    return word[0].split("@", 1)[0].lower() if word else ""
+
+
+def unreadable(raw: Mapping[str, Any]) -> Intake:
+    """An update we could not read or handle, from its raw JSON as far as it goes: whom to tell.
+
+    Only a private chat gets the note; anything else is let go in silence.
+    """
+    for key in ("message", "edited_message", "callback_query"):
+        part = raw.get(key)
+        if not isinstance(part, Mapping):
+            continue
+        sender = part.get("from")
+        sender = sender if isinstance(sender, Mapping) else {}
+        message = part.get("message") if key == "callback_query" else part
+        chat = message.get("chat") if isinstance(message, Mapping) else None
+        if isinstance(chat, Mapping):
+            chat_id, private = chat.get("id"), chat.get("type") == "private"
+        else:  # a button under a message Telegram no longer sends: the presser's private chat
+            chat_id, private = sender.get("id"), key == "callback_query"
+        if private and isinstance(chat_id, int) and not sender.get("is_bot"):
+            user_id = sender.get("id")
+            language = sender.get("language_code")
+            return Intake(
+                IntakeKind.FAILED,
+                chat_id=chat_id,
+                user_id=user_id if isinstance(user_id, int) else None,
+                language=language if isinstance(language, str) else None,
+            )
+    return Intake(IntakeKind.IGNORE)
 
 
 def _rows(reply: Reply) -> list[list[InlineKeyboardButton]]:
