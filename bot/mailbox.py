@@ -264,15 +264,22 @@ class MailChannel:
         from bot.mailer import Mailer  # the sender needs SMTP settings only when it runs
 
         settings: Settings = service.settings
+        self.health = service.health
         self.reader = MailboxReader(settings, build_mailroom(service), service.store)
         self.mailer = Mailer(settings, service.store, service.conversation.clock) if settings.smtp_host else None
         if self.mailer is None:
             logger.warning("WSPOLNOTA_SMTP_HOST is not set: replies wait in the outbox")
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Reads and sends until `stop`."""
-        tasks = [self.reader.run(stop)] + ([self.mailer.run(stop)] if self.mailer else [])
-        await asyncio.gather(*tasks)
+        """Reads and sends until `stop`; each restarted on its own should it crash."""
+        from bot.supervision import supervise
+
+        health = self.health
+        async with asyncio.TaskGroup() as group:
+            group.create_task(supervise("mail reader", lambda: self.reader, stop, health))
+            if self.mailer is not None:
+                mailer = self.mailer
+                group.create_task(supervise("mail sender", lambda: mailer, stop, health))
 
 
 def build_mailroom(service: Any) -> Mailroom:

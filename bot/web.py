@@ -24,6 +24,7 @@ from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from bot.service import Service
+from bot.supervision import ChannelFailed
 from handlers.answers import MAX_INPUT
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
 from handlers.messages import Delivery, Inbound, Reply, ReplyKind
@@ -314,7 +315,11 @@ class WebChat:
         return self._see_page(visit)
 
     async def health(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok\n")
+        """`ok` while every channel runs; otherwise 503 and what each channel is doing (for a supervisor)."""
+        health = self.service.health
+        if health.ok:
+            return web.Response(text="ok\n")
+        return web.json_response({"ok": False, "channels": health.report()}, status=503)
 
     @web.middleware
     async def _headers(
@@ -346,7 +351,7 @@ class WebChannel:
             try:
                 await site.start()
             except OSError as err:
-                raise RuntimeError(
+                raise ChannelFailed(
                     f"the web chat cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}); "
                     "set WSPOLNOTA_WEB_PORT to a free port, or WSPOLNOTA_WEB_ENABLED=false"
                 ) from err
