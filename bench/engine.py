@@ -110,7 +110,7 @@ async def main() -> None:
     # "1k, no grouping" runs every step in its own transaction, to show what group commit buys.
     for label, stored in (("1k", 1_000), ("1M", args.large), ("1k-solo", 1_000)):
         settings = load_settings(
-            {"WSPOLNOTA_DATA_DIR": str(root / label), "WSPOLNOTA_SECRET_KEY": "bench"}, env_file=None
+            {"WSPOLNOTA_DATA_DIR": str(root / label), "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32}, env_file=None
         )
         # Migrate first (through the service), then seed with plain sqlite3, then reopen.
         async with open_service(settings):

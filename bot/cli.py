@@ -7,8 +7,10 @@ import gc
 import getpass
 import io
 import logging
+import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import traceback
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot import service as service_module
 from bot.mailbox import MailboxUnavailable
@@ -25,8 +28,18 @@ from handlers.config_files import ConfigError, Problem
 from handlers.i18n import LANGUAGES, as_language
 from handlers.messages import Action, Inbound, Reply
 from handlers.presenter import WARSAW
+from handlers.questionnaire import Questionnaire
 from reports.export import EMAIL_COLUMNS, email_rows, export_records, write_jsonl
-from storage.db import DatabaseUnavailable, create_engine, current_revision, upgrade
+from storage.db import (
+    DatabaseDamaged,
+    DatabaseUnavailable,
+    create_engine,
+    current_revision,
+    is_damaged,
+    quick_check,
+    sqlite_file,
+    upgrade,
+)
 from storage.repository import SubmissionFilter, VersionConflict
 
 T = TypeVar("T")
@@ -34,22 +47,115 @@ Row = dict[str, Any]
 logger = logging.getLogger(__name__)
 
 
+class StaffError(Exception):
+    """A problem staff can fix; the message names what is wrong and how to fix it."""
+
+
 def _settings() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except ConfigError as err:
         _fail(err)
+    if settings.log_level == "DEBUG":
+        logging.getLogger().setLevel(logging.DEBUG)  # so an unexpected error's traceback is logged
+    return settings
 
 
 def _fail(err: Exception) -> NoReturn:
     """Reports a problem staff can fix, with no traceback, and exits with status 1."""
-    if isinstance(err, ConfigError):
+    if isinstance(err, ConfigError) and len(err.problems) == 1:
+        click.echo(f"Configuration problem: {err.problems[0]}", err=True)
+    elif isinstance(err, ConfigError):
         click.echo(f"Configuration has {len(err.problems)} problem(s):", err=True)
         for problem in err.problems:
             click.echo(f"  {problem}", err=True)
     else:
-        click.echo(f"Error: {err}", err=True)
+        click.echo(f"Error: {_one_line(str(err))}", err=True)
     sys.exit(1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _damaged(path: Path | None, why: str) -> StaffError:
+    """Says the SQLite file is corrupt and how to get the answers back."""
+    if path is None:
+        try:
+            path = sqlite_file(load_settings().database)
+        except ConfigError:
+            path = None
+    return StaffError(f"the database {path or 'file'} is damaged ({_one_line(why)}): {_recovery(path)}")
+
+
+def _recovery(path: Path | None) -> str:
+    where = str(path) if path else "wspolnota.db"
+    return (
+        "stop the service and restore the latest backup, "
+        f"or salvage what is readable with `sqlite3 {where} .recover | sqlite3 recovered.db`"
+    )
+
+
+def _explain(err: Exception) -> StaffError | None:
+    """Turns an error a command can meet on a bad file, path or database into one line staff can act on."""
+    if isinstance(err, DatabaseDamaged):
+        return _damaged(err.path, err.reason)
+    if isinstance(err, SQLAlchemyError) and is_damaged(err):
+        return _damaged(None, str(getattr(err, "orig", None) or err))
+    if isinstance(err, SQLAlchemyError):
+        return StaffError(f"database: {getattr(err, 'orig', None) or err}")
+    if isinstance(err, OSError) and err.filename is not None:
+        return StaffError(f"{err.filename}: {err.strerror or err}")
+    return None
+
+
+class _Commands(click.Group):
+    """The command group that has the last word on errors: one line for staff, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _close_quietly()
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as err:  # the last resort: staff get one line, DEBUG the traceback
+            logger.debug("The command failed", exc_info=True)
+            explained = _explain(err)
+            if explained is not None:
+                _fail(explained)
+            _fail(
+                StaffError(
+                    f"unexpected {type(err).__name__}: {err} "
+                    "(run with WSPOLNOTA_LOG_LEVEL=DEBUG for the details, and tell the developers)"
+                )
+            )
+
+
+def _close_quietly() -> NoReturn:
+    """Ends a command whose reader went away (`| head -1`): it has what it wanted; exit 0.
+
+    Python's recipe (https://docs.python.org/3/library/signal.html#note-on-sigpipe): point
+    standard output at devnull so the flush at exit does not fail again.
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file descriptor (a test's captured output): nothing will flush to it
+    sys.exit(0)
+
+
+def _quiet_shutdown() -> None:
+    """Keeps a failed command's message the only one, unless DEBUG asks for everything.
+
+    A stream an error or a closed pipe interrupted (an export's rows) is closed by asyncio when the
+    loop shuts down, after the database was let go; SQLAlchemy and asyncio then log tracebacks
+    about a read-only cursor that can no longer matter.
+    """
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for name in ("asyncio", "sqlalchemy.pool"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
@@ -60,12 +166,43 @@ def _run(coroutine_factory: Callable[[], Awaitable[T]]) -> T:
     # kept out of the cyclic collector's way, which a million-answer export otherwise pays ~1 s for.
     gc.freeze()
     try:
-        return asyncio.run(main())
-    except (ConfigError, DatabaseUnavailable, VersionConflict, MailboxUnavailable) as err:
+        with asyncio.Runner() as runner:
+            try:
+                return runner.run(main())
+            except BaseException:
+                _quiet_shutdown()
+                raise
+    except DatabaseDamaged as err:
+        _fail(_damaged(err.path, err.reason))
+    except (ConfigError, DatabaseUnavailable, VersionConflict, MailboxUnavailable, StaffError) as err:
         _fail(err)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _chosen(service: service_module.Service, questionnaire: str | None) -> Questionnaire:
+    """The questionnaire a command is about: the one named with -q, or the default one.
+
+    Raises:
+        StaffError: naming the questionnaires there are, when there is no such one.
+    """
+    code = questionnaire or service.conversation.default_questionnaire
+    if code not in service.config.questionnaires:
+        known = ", ".join(service.config.questionnaires)
+        raise StaffError(f"--questionnaire: no such questionnaire '{code}' (known: {known})")
+    return service.config.questionnaires[code]
+
+
+def _writable(path: Path) -> None:
+    """Refuses an output file that cannot be written, before anything is read or logged."""
+    folder = path.parent
+    if not folder.is_dir():
+        _fail(StaffError(f"cannot write {path}: the folder {folder} does not exist"))
+    if path.is_dir():
+        _fail(StaffError(f"cannot write {path}: it is a folder"))
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        _fail(StaffError(f"cannot write {path}: permission denied"))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wspolnota")
 def main() -> None:
     """Wspólnota: collect residents' opinions for Programme Wspólnota.
@@ -79,16 +216,38 @@ def main() -> None:
 
 @main.command()
 def check() -> None:
-    """Validate every configuration file and setting without starting anything."""
-    settings = _settings()
+    """Validate every configuration file and setting, and the database file, without starting anything."""
+    problems: list[Problem] = []
+    try:
+        settings = load_settings()
+    except ConfigError as err:
+        # Check the files too, with the settings that are right, so staff see every problem at once.
+        problems += err.problems
+        blanked = {problem.key: "" for problem in err.problems if problem.file == "environment"}
+        try:
+            settings = load_settings({**os.environ, **blanked})
+        except ConfigError:
+            _fail(err)
     try:
         config = service_module.load_config(settings)
     except ConfigError as err:
-        _fail(err)
+        problems += err.problems
+    database = sqlite_file(settings.database)
+    if database is not None and database.exists():
+        damage = quick_check(database)
+        if damage:
+            shown = "; ".join(damage[:2]) + (f"; and {len(damage) - 2} more" if len(damage) > 2 else "")
+            problems.append(
+                Problem(str(database), "PRAGMA quick_check", f"damaged ({_one_line(shown)}): {_recovery(database)}")
+            )
+    if problems:
+        _fail(ConfigError(problems))
     for q in config.questionnaires.values():
         click.echo(f"OK questionnaire {q.id} (version {q.version}, {len(q.questions)} questions)")
     click.echo(f"OK events: {len(config.events)} in {settings.events_file}")
     click.echo(f"OK messages: {len(config.catalog.keys())} in {settings.messages_file}")
+    if database is not None:
+        click.echo(f"OK database: {database}" + ("" if database.exists() else " (created on first use)"))
 
 
 @main.group()
@@ -118,6 +277,12 @@ def run() -> None:
     """Run the service: every configured channel in one process (stops on SIGTERM/Ctrl+C)."""
     settings = _settings()
     logging.getLogger().setLevel(settings.log_level)
+    database = sqlite_file(settings.database)
+    if database is not None and database.exists():
+        # A second or so for a big file; a damaged one would take answers in and fail later.
+        damage = quick_check(database)
+        if damage:
+            _fail(_damaged(database, "; ".join(damage[:3])))
     sys.exit(_run(lambda: service_module.run(settings)))
 
 
@@ -147,9 +312,8 @@ async def _chat(
     settings: Settings, questionnaire: str | None, event: str | None, lang: str | None, respondent: str, stdin: IO[str]
 ) -> None:
     async with service_module.open_service(settings) as service:
-        if questionnaire and questionnaire not in service.config.questionnaires:
-            known = ", ".join(service.config.questionnaires)
-            raise ConfigError([Problem("--questionnaire", questionnaire, f"no such questionnaire (known: {known})")])
+        if questionnaire:
+            _chosen(service, questionnaire)
         ref = service.respondent("terminal", respondent, None)
         conversation = service.conversation
 
@@ -223,12 +387,13 @@ def report(
 ) -> None:
     """Write the consultation report: one self-contained HTML file with charts, breakdowns and themes."""
     settings = _settings()
+    _writable(out)
 
     async def go() -> tuple[str, int]:
         from reports.report import gather, render_report
 
         async with service_module.open_service(settings) as service:
-            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            chosen = _chosen(service, questionnaire)
             filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
             tally = await gather(service.store, chosen, filters)
             html = render_report(chosen, tally, filters, service.conversation.clock(), min_cell)
@@ -249,7 +414,7 @@ def stats(questionnaire: str | None) -> None:
         from reports.stats import collect_stats, describe_stats
 
         async with service_module.open_service(settings) as service:
-            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            chosen = _chosen(service, questionnaire)
             figures = await collect_stats(service.store, service.conversation.clock(), chosen.id)
             return describe_stats(figures, [q.code for q in chosen.questions])
 
@@ -301,6 +466,10 @@ def purge(older_than: str, yes: bool) -> None:
     if match is None:
         raise click.BadParameter("use a number of days, weeks or years: 365d, 52w, 2y", param_hint="--older-than")
     days = int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
+    try:
+        datetime.now(WARSAW) - timedelta(days=days)
+    except OverflowError:
+        _fail(StaffError(f"--older-than {older_than.strip()}: that goes back before the year 1; use a shorter period"))
     settings = _settings()
     if not yes:
         click.confirm(f"Erase everything older than {days} days? This cannot be undone", abort=True)
@@ -398,10 +567,14 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
 
 async def _bot_username(settings: Settings) -> str:
     from telegram import Bot
+    from telegram.error import TelegramError
 
     assert settings.telegram_token is not None
-    async with Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url) as bot:
-        return str(bot.username)
+    try:
+        async with Bot(settings.telegram_token.get_secret_value(), base_url=settings.telegram_api_url) as bot:
+            return str(bot.username)
+    except TelegramError as err:
+        raise StaffError(f"could not ask Telegram for the bot's name ({err}); give it with --bot NAME") from None
 
 
 def _day(value: str | None) -> datetime | None:
@@ -450,6 +623,8 @@ def export(
     settings = _settings()
     if fmt == "xlsx" and out is None:
         raise click.UsageError("XLSX needs --out FILE")
+    if out is not None:
+        _writable(out)
     language = as_language(labels)
 
     async def go() -> int:
@@ -457,7 +632,7 @@ def export(
         from reports.tables import LONG_COLUMNS, long_rows, wide_columns, wide_row, write_csv_rows, write_xlsx_rows
 
         async with service_module.open_service(settings) as service:
-            chosen = service.config.questionnaires[questionnaire or service.conversation.default_questionnaire]
+            chosen = _chosen(service, questionnaire)
             filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
             details = {"what": what, "format": fmt, "layout": layout, "filters": repr(filters)}
             await audit(
@@ -481,20 +656,41 @@ def export(
             else:
                 rows = _flatten(records, lambda r: [wide_row(r, chosen, language)])
                 columns = wide_columns(chosen, include_contact=include_contact)
-            with _progress(out is not None) as tick:
-                if fmt == "xlsx":
-                    assert out is not None
-                    return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
-                # CSV gets a BOM so Excel reads Polish letters as UTF-8.
-                encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-                with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
-                    if fmt == "jsonl":
-                        source = records if what == "submissions" and layout == "wide" else rows
-                        return await write_jsonl(_ticking(source, tick), handle)
-                    return await write_csv_rows(_ticking(rows, tick), handle, columns)
+            try:
+                with _progress(out is not None) as tick:
+                    if fmt == "xlsx":
+                        assert out is not None
+                        return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
+                    # CSV gets a BOM so Excel reads Polish letters as UTF-8.
+                    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+                    with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
+                        if fmt == "jsonl":
+                            source = records if what == "submissions" and layout == "wide" else rows
+                            return await write_jsonl(_ticking(source, tick), handle)
+                        return await write_csv_rows(_ticking(rows, tick), handle, columns)
+            except BaseException as err:
+                await _close_streams(err, rows, records)
+                raise
 
     count = _run(go)
     click.echo(f"Exported {count} row(s)" + (f" to {out}" if out else "") + ".", err=True)
+
+
+async def _close_streams(err: BaseException, *streams: AsyncIterator[Any]) -> None:
+    """Closes an interrupted export's row streams (a closed pipe, a full disk) while the database is open.
+
+    Left to asyncio, they would be closed after the service let the database go, and their cursors'
+    threads would report a closed event loop with a traceback. The error's frames hold the inner
+    streams; cleared, those are finalised, and their closing is awaited here.
+    """
+    traceback.clear_frames(err.__traceback__)
+    for stream in streams:
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()
+    await asyncio.sleep(0)  # the finaliser schedules each orphaned stream's aclose() as a task
+    closing = asyncio.all_tasks() - {asyncio.current_task()}
+    if closing:
+        await asyncio.wait(closing, timeout=5)
 
 
 async def _flatten(

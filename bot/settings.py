@@ -12,8 +12,10 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from handlers.config_files import ConfigError, Problem
+from storage.db import DatabaseUnavailable, database_url
 
 PREFIX = "WSPOLNOTA_"
+MIN_SECRET_KEY_LENGTH = 32
 REPOSITORY_CONFIG = Path(__file__).resolve().parent.parent / "config"
 
 
@@ -83,6 +85,28 @@ class Settings(BaseModel):
             raise ValueError("use DEBUG, INFO, WARNING or ERROR")
         return value
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # It keys the HMAC pseudonyms: a short key could be guessed and every chat id tried.
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"too short: use at least {MIN_SECRET_KEY_LENGTH} characters, e.g. from "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))' "
+                "(or leave it unset to have one generated into DATA_DIR/secret.key)"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                database_url(value)
+            except DatabaseUnavailable as err:
+                raise ValueError(str(err)) from None
+        return value
+
     @property
     def database(self) -> str:
         """The SQLAlchemy URL to use."""
@@ -132,7 +156,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         return Settings.model_validate(ours)
     except ValidationError as err:
         problems = [
-            Problem("environment", PREFIX + str(error["loc"][0]).upper(), error["msg"])
+            Problem("environment", PREFIX + str(error["loc"][0]).upper(), error["msg"].removeprefix("Value error, "))
             for error in err.errors(include_url=False)
         ]
         raise ConfigError(problems) from None

@@ -47,6 +47,18 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    # PyYAML raises ValueError for a well-formed but impossible date (2026-02-30) while loading,
+    # with no line; kept as text, the date is refused by validation, which names its key and why.
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Yaml12Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def read_yaml(path: Path) -> Any:
     """Reads one YAML file.
 
@@ -79,5 +91,8 @@ def describe_validation_errors(
     problems = []
     for error in err.errors(include_url=False):
         reason = _REASONS.get(error["type"], error["msg"])
+        if error["type"] in ("datetime_from_date_parsing", "datetime_parsing") and isinstance(error["input"], str):
+            why = error.get("ctx", {}).get("error", "not a date")
+            reason = f"'{error['input']}' is not a real date and time ({why}); write e.g. 2026-05-29T17:30:00+02:00"
         problems.append(Problem(file, key_of(tuple(error["loc"])) or "(top)", reason))
     return problems

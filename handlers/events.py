@@ -69,12 +69,20 @@ def parse_events(raw: Any, file: str) -> dict[str, Event]:
         return ".".join(map(str, loc))
 
     try:
-        parsed = _EventsFile.model_validate(raw)
+        _EventsFile.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(describe_validation_errors(err, file, key_of)) from None
-    problems: list[Problem] = []
+        problems = describe_validation_errors(err, file, key_of)
+    else:
+        problems = []
+    # The events that are valid on their own are still checked against each other and for
+    # their dates, so one run of `wspolnota check` shows every problem, not only the schema's.
+    items = raw.get("events")
     events: dict[str, Event] = {}
-    for event in parsed.events:
+    for item in items if isinstance(items, list | tuple) else []:
+        try:
+            event = Event.model_validate(item)
+        except ValidationError:
+            continue  # already described above
         key = f"events[{event.slug}]"
         if event.slug in events:
             problems.append(Problem(file, key, "duplicate slug"))

@@ -11,13 +11,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
 from handlers.i18n import Text
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"  # fits Telegram callback_data with room to spare
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
+_OPTIONAL_TIME: TypeAdapter[datetime | None] = TypeAdapter(datetime | None)
 
 
 class QuestionType(StrEnum):
@@ -245,6 +246,41 @@ def _check_condition(q: Questionnaire, index: int, condition: Condition, key: st
         )
 
 
+def _check_what_is_valid(raw: Mapping[str, Any], file: str) -> list[Problem]:
+    """Runs the semantic checks on the questions that are valid on their own.
+
+    So one run of `wspolnota check` lists every mistake, not the schema's first and then the
+    rest after a fix. Conditions on a question that is itself invalid are not judged.
+    """
+    raw_questions = raw.get("questions")
+    if not isinstance(raw_questions, list | tuple):
+        return []
+    questions: list[Question] = []
+    invalid: set[str] = set()
+    for item in raw_questions:
+        try:
+            questions.append(Question.model_validate(item))
+        except ValidationError:
+            if isinstance(item, Mapping) and isinstance(item.get("code"), str):
+                invalid.add(item["code"])
+    dates: dict[str, datetime | None] = {}
+    for when in ("opens", "closes"):
+        try:
+            dates[when] = _OPTIONAL_TIME.validate_python(raw.get(when))
+        except ValidationError:
+            dates[when] = None
+    if not questions:
+        return []
+    # Only what the semantic checks read; the rest (title, privacy…) is described by the schema's errors.
+    checkable: dict[str, Any] = {"questions": tuple(questions), **dates}
+    partial = Questionnaire.model_construct(**checkable)
+    return [
+        problem
+        for problem in _check_semantics(partial, file)
+        if not any(f"'{code}'" in problem.reason for code in invalid)
+    ]
+
+
 def parse_questionnaire(raw: Any, file: str) -> Questionnaire:
     """Validates a questionnaire read from a file.
 
@@ -256,7 +292,8 @@ def parse_questionnaire(raw: Any, file: str) -> Questionnaire:
     try:
         questionnaire = Questionnaire.model_validate(raw)
     except ValidationError as err:
-        raise ConfigError(describe_validation_errors(err, file, lambda loc: _question_key(raw, loc))) from None
+        problems = describe_validation_errors(err, file, lambda loc: _question_key(raw, loc))
+        raise ConfigError(problems + _check_what_is_valid(raw, file)) from None
     problems = _check_semantics(questionnaire, file)
     if problems:
         raise ConfigError(problems)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
@@ -23,29 +24,100 @@ class DatabaseUnavailable(Exception):
     """The database cannot be reached or set up."""
 
 
-def _sqlite_url(url: str) -> str:
-    """Makes sure a SQLite URL uses the async driver and its folder exists."""
-    parsed = make_url(url)
+class DatabaseDamaged(DatabaseUnavailable):
+    """The SQLite file is corrupt ("database disk image is malformed")."""
+
+    def __init__(self, path: Path | None, reason: str) -> None:
+        super().__init__(f"{path or 'the database'} is damaged: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def database_url(url: str) -> URL:
+    """Parses a database URL into the async one the service uses (aiosqlite or asyncpg).
+
+    Raises:
+        DatabaseUnavailable: saying why the URL cannot be used, with any password hidden.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(
+            "not a database URL: use sqlite+aiosqlite:///path/to/file.db or postgresql+asyncpg://user:password@host/db"
+        ) from None
     if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
         parsed = parsed.set(drivername="sqlite+aiosqlite")
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return parsed.render_as_string(hide_password=False)
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUnavailable(f"unsupported database {backend!r}: use sqlite or postgresql")
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except (NoSuchModuleError, ImportError) as err:
+        raise DatabaseUnavailable(
+            f"the driver {parsed.drivername!r} cannot be loaded ({err}): use sqlite+aiosqlite or postgresql+asyncpg"
+        ) from None
+    if not dialect.is_async:
+        raise DatabaseUnavailable(
+            f"{parsed.drivername!r} is not an async driver: use sqlite+aiosqlite or postgresql+asyncpg"
+        )
+    return parsed
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for PostgreSQL, memory or an unparsable URL)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def quick_check(path: Path) -> list[str]:
+    """Runs SQLite's `PRAGMA quick_check` on an existing file; returns the problems (none when sound).
+
+    Blocking, and meant for start-up and `wspolnota check`, before the event loop is busy.
+    """
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
+    except sqlite3.Error as err:
+        return [str(err)]
+    try:
+        rows = connection.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.Error as err:
+        return [str(err)]
+    finally:
+        connection.close()
+    return [str(row[0]) for row in rows if row[0] != "ok"]
+
+
+def is_damaged(err: BaseException) -> bool:
+    """Tells whether a database error means the SQLite file itself is corrupt."""
+    original = getattr(err, "orig", err)
+    text = str(original)
+    return isinstance(original, sqlite3.DatabaseError) and (
+        "malformed" in text or "not a database" in text or "corrupt" in text
+    )
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Builds the async engine for an SQLAlchemy URL (SQLite/aiosqlite or PostgreSQL/asyncpg)."""
-    backend = make_url(url).get_backend_name()
-    if backend == "sqlite":
-        engine = create_async_engine(_sqlite_url(url), echo=echo)
+    """Builds the async engine for an SQLAlchemy URL (SQLite/aiosqlite or PostgreSQL/asyncpg).
+
+    Raises:
+        DatabaseUnavailable: when the URL is not one the service can use.
+    """
+    parsed = database_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, echo=echo)
         _configure_sqlite(engine)
         return engine
-    if backend == "postgresql":
-        parsed = make_url(url)
-        if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
-            parsed = parsed.set(drivername="postgresql+asyncpg")
-        return create_async_engine(parsed, echo=echo, pool_pre_ping=True)
-    raise DatabaseUnavailable(f"unsupported database {backend!r}: use sqlite or postgresql")
+    return create_async_engine(parsed, echo=echo, pool_pre_ping=True)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
@@ -97,6 +169,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         async with engine.begin() as connection:
             await connection.run_sync(run)
     except (SQLAlchemyError, OSError) as err:
+        if is_damaged(err):
+            raise DatabaseDamaged(sqlite_file(engine.url.render_as_string()), str(getattr(err, "orig", err))) from err
         raise DatabaseUnavailable(f"{engine.url.render_as_string(hide_password=True)}: {err}") from err
 
 

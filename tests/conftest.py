@@ -38,7 +38,7 @@ def clock() -> FakeClock:
 
 
 def make_settings(data_dir: Path, **extra: str) -> Settings:
-    env = {"WSPOLNOTA_DATA_DIR": str(data_dir), "WSPOLNOTA_SECRET_KEY": "test-secret", **extra}
+    env = {"WSPOLNOTA_DATA_DIR": str(data_dir), "WSPOLNOTA_SECRET_KEY": "test-secret-" + "x" * 32, **extra}
     return load_settings(env, env_file=None)
 
 

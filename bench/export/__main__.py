@@ -32,7 +32,9 @@ TEXT = "Sąsiedzi, którzy się znają i pomagają sobie nawzajem na podwórku."
 
 def seed(data: Path, answers: int) -> int:
     """Creates the schema through the service, then fills it directly; returns the submissions."""
-    settings = load_settings({"WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_SECRET_KEY": "bench"}, env_file=None)
+    settings = load_settings(
+        {"WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32}, env_file=None
+    )
 
     async def migrate() -> None:
         async with open_service(settings):
@@ -103,7 +105,7 @@ def main() -> None:
     for label, answers in {**sizes, "report": 12 * args.report_submissions}.items():
         data = root / label
         subs[label] = seed(data, answers)
-        envs[label] = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_SECRET_KEY": "bench"}
+        envs[label] = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32}
     wspolnota = [sys.executable, "-m", "bot"]
     print(f"\nseeded: {subs['100k']:,}, {subs['1M']:,} and {subs['report']:,} submissions (12 answers each)")
     results = {}

@@ -72,7 +72,7 @@ async def main() -> None:
         settings = load_settings(
             {
                 "WSPOLNOTA_DATA_DIR": str(data),
-                "WSPOLNOTA_SECRET_KEY": "bench",
+                "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
                 "WSPOLNOTA_WEB_ENABLED": "false",
                 "WSPOLNOTA_IMAP_HOST": server.host,
                 "WSPOLNOTA_IMAP_PORT": str(server.port),

@@ -61,7 +61,7 @@ class Bot:
         self.env = {
             **os.environ,
             "WSPOLNOTA_DATA_DIR": str(data_dir),
-            "WSPOLNOTA_SECRET_KEY": "bench",
+            "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
             "WSPOLNOTA_WEB_ENABLED": "false",
             "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
             "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,

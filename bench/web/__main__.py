@@ -124,7 +124,7 @@ async def main() -> None:
             env = {
                 **os.environ,
                 "WSPOLNOTA_DATA_DIR": str(data),
-                "WSPOLNOTA_SECRET_KEY": "bench",
+                "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
                 "WSPOLNOTA_WEB_PORT": str(port),
                 "WSPOLNOTA_WEB_RATE_LIMIT": "0",
                 "WSPOLNOTA_LOG_LEVEL": "WARNING",

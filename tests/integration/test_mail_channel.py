@@ -190,7 +190,7 @@ async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: D
     env = {
         **os.environ,
         "WSPOLNOTA_DATA_DIR": str(data),
-        "WSPOLNOTA_SECRET_KEY": "kill",
+        "WSPOLNOTA_SECRET_KEY": "kill-" + "x" * 32,
         "WSPOLNOTA_WEB_ENABLED": "false",
         "WSPOLNOTA_IMAP_HOST": dovecot.host,
         "WSPOLNOTA_IMAP_PORT": str(dovecot.port),

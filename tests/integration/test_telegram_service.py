@@ -34,7 +34,7 @@ class ServiceProcess:
         self.env = {
             **os.environ,
             "WSPOLNOTA_DATA_DIR": str(data_dir),
-            "WSPOLNOTA_SECRET_KEY": "e2e-secret",
+            "WSPOLNOTA_SECRET_KEY": "e2e-secret-" + "x" * 32,
             "WSPOLNOTA_WEB_ENABLED": "false",
             "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
             "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,

@@ -17,7 +17,7 @@ from tests.conftest import CONFIG
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "cli-secret"}
+    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "cli-secret-" + "x" * 32}
 
 
 def invoke(env: dict[str, str], *args: str, input: str | None = None) -> Result:

@@ -95,7 +95,7 @@ PEOPLE: list[tuple[str, str, str | None, str, int, dict[str, dict[str, Any]]]] =
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
     env = {
         "WSPOLNOTA_DATA_DIR": str(tmp_path / "data"),
-        "WSPOLNOTA_SECRET_KEY": "golden",
+        "WSPOLNOTA_SECRET_KEY": "golden-" + "x" * 32,
         "WSPOLNOTA_DATABASE_URL": database_url,
     }
     asyncio.run(seed(env))

@@ -18,7 +18,7 @@ CORPUS = Path(__file__).resolve().parent.parent / "emails"
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "privacy"}
+    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "privacy-" + "x" * 32}
 
 
 def counts(env: dict[str, str]) -> dict[str, int]:
