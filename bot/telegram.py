@@ -58,8 +58,8 @@ CHANNEL = "telegram"
 COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "privacy", "mydata", "forget")
 FLOOD_WINDOW = 10.0  # seconds; WSPOLNOTA_TELEGRAM_FLOOD_LIMIT updates per user in it, more are not kept
 RETRY_FIRST = 1.0  # seconds before a failed reply is tried again; doubles each time …
-RETRY_MAX = 20.0  # … up to this, until WSPOLNOTA_TELEGRAM_REPLY_RETRY_MINUTES have passed
-POLL_RETRY_MAX = 30.0  # the longest pause between getUpdates after network or server faults
+RETRY_MAX = 15.0  # … up to this, until WSPOLNOTA_TELEGRAM_REPLY_RETRY_MINUTES have passed
+POLL_RETRY_MAX = 15.0  # the longest pause between getUpdates after network or server faults
 CONFLICT_RETRY_MAX = 60.0  # … and after a 409 (another instance, or a webhook, takes our updates)
 
 
@@ -142,18 +142,23 @@ class TelegramChannel:
             ChannelFailed: Telegram refuses the token (revoked, or a wrong one).
         """
         self._stop = stop
-        async with self.application:
-            await self._prepare()
-            await self._resume()  # first answer what a crash or a stop left received but unanswered
-            try:
-                await self._poll_until(stop)
-            finally:
-                # Stopping: what is queued is still sent (no new pauses); what fails stays unanswered
-                # in the inbox and is sent after the restart.
-                await asyncio.gather(*list(self._senders.values()), return_exceptions=True)
-                with contextlib.suppress(SQLAlchemyError, OSError):
-                    await mark_replied(self.service.store, CHANNEL, self._replied, self.service.conversation.clock())
-                self._replied = []
+        try:
+            async with self.application:
+                await self._prepare()
+                await self._resume()  # first answer what a crash or a stop left received but unanswered
+                try:
+                    await self._poll_until(stop)
+                finally:
+                    # Stopping: what is queued is still sent (no new pauses); what fails stays unanswered
+                    # in the inbox and is sent after the restart.
+                    await asyncio.gather(*list(self._senders.values()), return_exceptions=True)
+                    with contextlib.suppress(SQLAlchemyError, OSError):
+                        now = self.service.conversation.clock()
+                        await mark_replied(self.service.store, CHANNEL, self._replied, now)
+                    self._replied = []
+        except InvalidToken:
+            # 401/404 from any call; PTB's own message quotes the token, so it is not repeated here.
+            raise ChannelFailed("Telegram refuses the bot token; check WSPOLNOTA_TELEGRAM_TOKEN") from None
         logger.info("Telegram channel stopped")
 
     async def _prepare(self) -> None:
@@ -170,13 +175,11 @@ class TelegramChannel:
         """Calls the Bot API at start-up, waiting out flood limits and network faults.
 
         Raises:
-            ChannelFailed: the token is refused.
+            InvalidToken: the token is refused.
         """
         for attempt in range(5):
             try:
                 return await call(*args, **kwargs)
-            except InvalidToken as err:
-                raise ChannelFailed(f"Telegram refuses the bot token ({err}); check WSPOLNOTA_TELEGRAM_TOKEN") from err
             except RetryAfter as err:
                 await pause(self._stop, _retry_after(err))
             except (TimedOut, NetworkError):
@@ -189,7 +192,7 @@ class TelegramChannel:
         """Takes updates until `stop`; no answer getUpdates can give stops it, but a refused token.
 
         Raises:
-            ChannelFailed: the token is refused (401/404): staff must set a valid one.
+            InvalidToken: the token is refused (401/404): staff must set a valid one.
         """
         # No offset at first: Telegram then hands over everything not confirmed yet. An offset
         # taken from the inbox could skip an update whose step was still running at a crash
@@ -212,10 +215,8 @@ class TelegramChannel:
             except RetryAfter as err:
                 await pause(stop, _retry_after(err))
                 continue
-            except InvalidToken as err:
-                raise ChannelFailed(
-                    f"Telegram refuses the bot token ({err}); check WSPOLNOTA_TELEGRAM_TOKEN"
-                ) from err
+            except InvalidToken:
+                raise  # the channel fails: see `run`
             except Conflict as err:
                 # Another process polls with our token (a second `wspolnota run`) or a webhook is set.
                 # Said loudly and shown by the health check; we keep trying, so whichever stays wins.

@@ -9,6 +9,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import filters
 
 from handlers.messages import (
     BUTTON_SEPARATOR,
@@ -23,23 +24,6 @@ from handlers.messages import (
 
 MAX_TEXT = 4096  # Telegram's limit for one message
 STAFF_COMMANDS = frozenset({"stats", "export"})
-_NOT_TEXT = (
-    "sticker",
-    "photo",
-    "voice",
-    "audio",
-    "video",
-    "video_note",
-    "animation",
-    "document",
-    "location",
-    "venue",
-    "contact",
-    "poll",
-    "dice",
-    "game",
-    "story",
-)
 
 
 class IntakeKind(StrEnum):
@@ -112,9 +96,10 @@ def classify(update: Update, respondent_of: RespondentOf) -> Intake:
     if update.edited_message is not None:
         return Intake(IntakeKind.ENGINE, make(unsupported="edited"), message.chat.id, user.id)
     if message.text is None:
-        if any(getattr(message, kind, None) for kind in _NOT_TEXT):
-            return Intake(IntakeKind.ENGINE, make(unsupported="not_text"), message.chat.id, user.id)
-        return Intake(IntakeKind.IGNORE)  # service messages (pinned, joined …)
+        if filters.StatusUpdate.ALL.check_update(update):
+            return Intake(IntakeKind.IGNORE)  # service messages (pinned, joined …)
+        # A sticker, photo, voice, poll, checklist … whatever Telegram adds next: say we read text.
+        return Intake(IntakeKind.ENGINE, make(unsupported="not_text"), message.chat.id, user.id)
     command = command_of(message.text)
     kind = IntakeKind.STAFF if command in STAFF_COMMANDS else IntakeKind.ENGINE
     return Intake(kind, make(text=message.text), message.chat.id, user.id, command=command)

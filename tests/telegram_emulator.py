@@ -86,6 +86,8 @@ class Fault(StrEnum):
     RATE_LIMIT = "429"
     SERVER_ERROR = "500"
     BAD_GATEWAY = "502"
+    CONFLICT = "409"  # another getUpdates or a webhook takes the updates
+    UNAUTHORIZED = "401"  # the token was revoked
     SLOW = "slow"
     DROP = "drop"
 
@@ -127,6 +129,7 @@ class _FaultRule:
     remaining: int | None
     retry_after: int
     delay: float
+    after: int = 0  # calls let through before the rule applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,9 +396,10 @@ class BotApiEmulator:
         *,
         retry_after: int = 3,
         delay: float = 1.0,
+        after: int = 0,
     ) -> None:
-        """Make the next `n` calls of `method` ("*" for any) fail in the given way."""
-        self._faults.append(_FaultRule(method.lower(), Fault(kind), n, retry_after, delay))
+        """Make the next `n` calls of `method` ("*" for any) fail in the given way (`after` calls from now)."""
+        self._faults.append(_FaultRule(method.lower(), Fault(kind), n, retry_after, delay, after))
 
     @contextlib.contextmanager
     def failing(
@@ -428,6 +432,9 @@ class BotApiEmulator:
     def _take_fault(self, method: str) -> _FaultRule | None:
         for rule in self._faults:
             if rule.method in (method.lower(), "*"):
+                if rule.after > 0:
+                    rule.after -= 1
+                    continue
                 if rule.remaining is not None:
                     rule.remaining -= 1
                     if rule.remaining == 0:
@@ -629,6 +636,13 @@ class BotApiEmulator:
         chat.messages[message_id] = message
         return message
 
+    def push_raw(self, update: JSON) -> int:
+        """Deliver an update exactly as given (any shape, for fuzzing); it gets the next update_id."""
+        update_id = next(self._update_ids)
+        self._updates.append({**copy.deepcopy(update), "update_id": update_id})
+        self._broadcast()
+        return update_id
+
     def _push(self, kind: str, payload: JSON) -> int:
         update_id = next(self._update_ids)
         self._updates.append({"update_id": update_id, kind: payload})
@@ -675,7 +689,7 @@ class BotApiEmulator:
                 )
             else:
                 status = int(fault.kind)
-                return _error(ApiError(status, "Internal Server Error" if status == 500 else "Bad Gateway"))
+                return _error(ApiError(status, _FAULT_TEXT[fault.kind]))
         try:
             result = await handler(params)
         except ApiError as err:
@@ -1136,6 +1150,14 @@ def _set_optional(message: JSON, key: str, value: Any) -> None:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+_FAULT_TEXT = {
+    Fault.SERVER_ERROR: "Internal Server Error",
+    Fault.BAD_GATEWAY: "Bad Gateway",
+    Fault.CONFLICT: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    Fault.UNAUTHORIZED: "Unauthorized",
+}
 
 
 def _error(err: ApiError) -> web.Response:

@@ -44,14 +44,16 @@ class ServiceProcess:
         }
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
-        polls = len(self.api.calls("getUpdates"))
-        data_dir = self.data_dir
-        data_dir.mkdir(parents=True, exist_ok=True)
+    async def start_without_waiting(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "run", cwd=REPOSITORY, env=self.env, stdout=log, stderr=log
             )
+
+    async def start(self) -> None:
+        polls = len(self.api.calls("getUpdates"))
+        await self.start_without_waiting()
         await self.api.wait_for(lambda: len(self.api.calls("getUpdates")) > polls, 30, "the service polling")
 
     async def stop(self) -> None:
