@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
 from handlers.mailroom import Mailroom
+from storage.db import is_transient
 from storage.models import MailboxState
 from storage.repository import Store, Unit
 
@@ -158,18 +159,65 @@ class MailboxReader:
             batch = uids[start : start + BATCH]
             items = [(raw, uid) for uid in batch if (raw := await self._fetch(client, uid)) is not None]
 
-            async def remember(unit: Unit, top: int = batch[-1]) -> None:
-                await self._set_last_uid(unit, uidvalidity, top)
-
             # The emails, their replies and how far we have read: one commit, then the move.
+            set_aside = await self._receive(client, items, uidvalidity, batch[-1])
+            if kept := [uid for uid in batch if uid not in set_aside]:
+                await self._file_away(client, kept)
+            self.progressed.set()
+        return len(uids)
+
+    async def _receive(
+        self, client: aioimaplib.IMAP4, items: list[tuple[bytes, int]], uidvalidity: int, top: int
+    ) -> set[int]:
+        """Stores a batch in one transaction; should one email break it, each alone.
+
+        An email that cannot be stored even alone (a fault in our own code, or data the database
+        refuses) is set aside in the mailbox, never lost and never in the way of the next ones.
+        Returns the UIDs set aside.
+
+        Raises:
+            SQLAlchemyError, OSError: the database is unavailable; the reader tries again later.
+        """
+
+        async def remember(unit: Unit) -> None:
+            await self._set_last_uid(unit, uidvalidity, top)
+
+        try:
             outcomes = await self.mailroom.receive_many(
                 items, folder=self.folder, uidvalidity=uidvalidity, then=remember
             )
-            await self._file_away(client, batch)
-            self.progressed.set()
-            for (_, uid), outcome in zip(items, outcomes, strict=True):
-                logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
-        return len(uids)
+        except Exception as err:
+            if is_transient(err):
+                raise
+            if len(items) > 1:
+                logger.warning(
+                    "Mailbox: a batch of %d failed (%s); reading them one by one", len(items), type(err).__name__
+                )
+                aside: set[int] = set()
+                for raw, uid in items:
+                    aside |= await self._receive(client, [(raw, uid)], uidvalidity, uid)
+                return aside
+            uid = items[0][1]
+            logger.exception("Mailbox: UID %s could not be read; it is set aside for staff", uid)
+            await self._set_aside(client, uid, uidvalidity)
+            return {uid}
+        for (_, uid), outcome in zip(items, outcomes, strict=True):
+            logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
+        return set()
+
+    async def _set_aside(self, client: aioimaplib.IMAP4, uid: int, uidvalidity: int) -> None:
+        """Moves an email we cannot read to WSPOLNOTA_IMAP_UNREADABLE_FOLDER (flags it where the
+        server cannot move), and reads on past it."""
+        folder = self.settings.imap_unreadable_folder
+        if client.has_capability("MOVE"):
+            response = await self._call(client.uid("move", str(uid), folder))
+            if response.result != "OK":  # the folder may not exist yet
+                await self._call(client.create(folder))
+                await self._expect_ok(client.uid("move", str(uid), folder), "MOVE")
+        else:
+            await self._expect_ok(client.uid("store", str(uid), "+FLAGS", "(\\Flagged)"), "STORE")
+        async with self.store.unit() as unit:
+            await self._set_last_uid(unit, uidvalidity, uid)
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
         response = await self._expect_ok(client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"FETCH {uid}")

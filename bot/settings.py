@@ -48,6 +48,7 @@ class Settings(BaseModel):
     imap_ca_file: Path | None = None  # a private CA to trust (self-hosted servers, tests)
     imap_folder: str = "INBOX"
     imap_processed_folder: str | None = "Processed"  # read mail is moved here (never deleted)
+    imap_unreadable_folder: str = "Unreadable"  # mail we cannot read or store is set aside here for staff
     imap_timeout: float = Field(default=30, gt=0)  # seconds for any one IMAP exchange
     smtp_host: str | None = None
     smtp_port: int | None = None  # default 465 for ssl, 587 for starttls, 25 for plain

@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
-from sqlalchemy.exc import TimeoutError as SQLTimeoutError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import (
     BadRequest,
@@ -41,6 +40,7 @@ from reports.export import export_records
 from reports.privacy import audit
 from reports.stats import collect_stats, describe_stats
 from reports.tables import wide_columns, wide_row, write_csv_rows
+from storage.db import is_transient
 from storage.repository import (
     Received,
     SubmissionFilter,
@@ -233,7 +233,7 @@ class TelegramChannel:
             except Exception as err:
                 # Nothing is confirmed: Telegram delivers these updates again, and the ones
                 # already handled are recognised by update_id and not applied twice.
-                if isinstance(err, NetworkError) or _transient(err):
+                if isinstance(err, NetworkError) or is_transient(err):
                     logger.warning("Taking updates failed (%s); retrying in %.0f s", _describe(err), delay)
                 else:
                     logger.exception("Taking updates failed unexpectedly; retrying in %.0f s", delay)
@@ -330,7 +330,7 @@ class TelegramChannel:
                     replace(intake.inbound, delivery=delivery)
                 )
             except Exception as err:
-                if _transient(err):
+                if is_transient(err):
                     raise
                 # A fault in our own code (or data the database refuses) for this one input must
                 # not stop everyone else's, nor come back after a restart.
@@ -565,22 +565,13 @@ def _kept(intake: Intake, payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-def _transient(err: BaseException) -> bool:
-    """A fault of the database or the network that goes away by itself: the same work is tried again."""
-    if isinstance(err, OSError | asyncio.TimeoutError):
-        return True
-    if isinstance(err, OperationalError | InterfaceError | SQLTimeoutError | DisconnectionError):
-        return True
-    return isinstance(err, DBAPIError) and err.connection_invalidated
-
-
 def _retryable(err: BaseException) -> bool:
     """A reply that failed this way may go through later (not a blocked bot or a refused message)."""
     if isinstance(err, RetryAfter | TimedOut):
         return True
     if isinstance(err, TelegramError):
         return type(err) is NetworkError  # a 5xx or a dropped connection; Forbidden, BadRequest … are final
-    return _transient(err)
+    return is_transient(err)
 
 
 def _backoff(attempt: int) -> float:

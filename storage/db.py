@@ -11,7 +11,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 logger = logging.getLogger(__name__)
@@ -22,6 +31,16 @@ SQLITE_BEGIN = "sqlite_begin"  # execution option: DEFERRED (default) or IMMEDIA
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or set up."""
+
+
+def is_transient(err: BaseException) -> bool:
+    """A fault of the database or the network that goes away by itself (down, locked, full, a lost
+    connection), so the same work is tried again; anything else is a fault of that one piece of work."""
+    if isinstance(err, OSError | TimeoutError | DisconnectionError | PoolTimeout):
+        return True
+    if isinstance(err, OperationalError | InterfaceError):
+        return "malformed" not in str(err)  # a damaged SQLite file does not mend itself
+    return isinstance(err, DBAPIError) and err.connection_invalidated
 
 
 class DatabaseDamaged(DatabaseUnavailable):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -281,3 +282,30 @@ def _inbox_empty(dovecot: DovecotServer) -> bool:
         return not dovecot.messages("INBOX")
     except FileNotFoundError:
         return False
+
+
+async def test_an_email_that_cannot_be_stored_is_set_aside_and_the_rest_read(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
+) -> None:
+    mailroom = build_mailroom(service)
+    receive_many = mailroom.receive_many
+
+    async def breaks_on_poison(items: Any, **kwargs: Any) -> Any:
+        if any(b"POISON" in raw for raw, _ in items):
+            raise ValueError("a fault in our own code, for this one email")
+        return await receive_many(items, **kwargs)
+
+    mailroom.receive_many = breaks_on_poison  # type: ignore[method-assign]
+    good = (CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes()
+    poison = good.replace(b"Message-ID: <", b"Message-ID: <POISON-", 1)
+    dovecot.append(good)
+    dovecot.append(poison)
+    dovecot.append((CORPUS / "17-windows-1250-8bit-windows-live-mail.eml").read_bytes())
+    reader = MailboxReader(service.settings, mailroom, service.store)
+    assert await reader.once() == 3
+    assert await count(service, Email) == 2  # the good ones, stored
+    assert dovecot.messages("INBOX") == []
+    assert len(dovecot.messages("Processed")) == 2
+    [aside] = dovecot.messages("Unreadable")  # kept for staff, with its raw source
+    assert b"POISON" in aside
+    assert await reader.once() == 0  # and it does not come back
