@@ -348,6 +348,11 @@ def _filter_options(command: F) -> F:
         click.option("--since", help="Only from this day on (YYYY-MM-DD)."),
         click.option("--until", help="Only before this day (YYYY-MM-DD)."),
         click.option("--completed-only", is_flag=True, help="Only confirmed submissions."),
+        click.option(
+            "--exclude-flagged",
+            is_flag=True,
+            help="Leave out submissions the web chat flagged (many finished from one place in an hour).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -383,6 +388,7 @@ def report(
     since: str | None,
     until: str | None,
     completed_only: bool,
+    exclude_flagged: bool,
     min_cell: int,
 ) -> None:
     """Write the consultation report: one self-contained HTML file with charts, breakdowns and themes."""
@@ -394,7 +400,9 @@ def report(
 
         async with service_module.open_service(settings) as service:
             chosen = _chosen(service, questionnaire)
-            filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
+            filters = SubmissionFilter(
+                chosen.id, completed_only, event, channel, _day(since), _day(until), exclude_flagged
+            )
             tally = await gather(service.store, chosen, filters)
             html = render_report(chosen, tally, filters, service.conversation.clock(), min_cell)
         return html, tally.total
@@ -565,6 +573,98 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
     click.echo(f"Wrote {len(written.posters)} poster(s) and {written.sheet}.")
 
 
+@main.group()
+def kiosk() -> None:
+    """Stands' tablets: only a kiosk link makes a browser one (a new person after each, the volunteer's mark).
+
+    Tokens also come from WSPOLNOTA_WEB_KIOSK_TOKENS; a running service sees added or removed
+    kiosks within half a minute.
+    """
+
+
+@kiosk.command("add")
+@click.option("--name", required=True, help="What staff call the tablet(s), e.g. zoliborz-1 (a-z, 0-9, -, _).")
+@click.option("--event", "event_source", help="The event (slug or slug__stand) the tablet records.")
+@click.option(
+    "--web",
+    "web_url",
+    default="http://127.0.0.1:8080",
+    show_default=True,
+    help="The web chat's address as the tablet reaches it.",
+)
+def kiosk_add(name: str, event_source: str | None, web_url: str) -> None:
+    """Set up a stand's tablet and print its link (shown only now: open it once on the tablet)."""
+    import secrets
+    from urllib.parse import urlencode
+
+    from handlers.web_guard import token_digest, valid_kiosk_name
+    from handlers.web_ui import clean_source
+    from reports.privacy import audit
+    from storage.kiosks import KioskExists, add_kiosk
+
+    if not valid_kiosk_name(name):
+        raise click.BadParameter("up to 32 of a-z, 0-9, '-' and '_', first a letter or digit", param_hint="--name")
+    source = clean_source(event_source)
+    if event_source is not None and source is None:
+        raise click.BadParameter(f"{event_source!r} is not an event slug (`wspolnota events`)", param_hint="--event")
+    settings = _settings()
+    token = secrets.token_urlsafe(18)
+
+    async def go() -> None:
+        async with service_module.open_service(settings) as service:
+            now = service.conversation.clock()
+            try:
+                await add_kiosk(service.store, name, token_digest(token), now)
+            except KioskExists as err:
+                raise click.ClickException(str(err)) from None
+            await audit(service.store, _actor(), "kiosk_add", {"name": name}, now)
+
+    _run(go)
+    query = urlencode({"kiosk": token, **({"event": source} if source else {})})
+    click.echo(f"{web_url.rstrip('/')}/?{query}")
+
+
+@kiosk.command("list")
+def kiosk_list() -> None:
+    """List the stands' kiosks: the ones added here and the ones in WSPOLNOTA_WEB_KIOSK_TOKENS."""
+    from handlers.web_guard import kiosk_tokens
+    from storage.kiosks import list_kiosks
+
+    settings = _settings()
+
+    async def go() -> list[str]:
+        async with service_module.open_service(settings) as service:
+            added = await list_kiosks(service.store)
+            return [f"{k.name}  added {k.created_at.astimezone(WARSAW):%Y-%m-%d %H:%M}" for k in added]
+
+    configured = kiosk_tokens(settings.web_kiosk_tokens).values()
+    lines = _run(go) + [f"{name}  (WSPOLNOTA_WEB_KIOSK_TOKENS)" for name in configured]
+    if settings.web_kiosk:
+        lines.append("server  (WSPOLNOTA_WEB_KIOSK=true: every visitor of this server is a kiosk's)")
+    click.echo("\n".join(lines) if lines else "No kiosks: `wspolnota kiosk add --name NAME` sets one up.")
+
+
+@kiosk.command("remove")
+@click.argument("name")
+def kiosk_remove(name: str) -> None:
+    """Withdraw a kiosk's link: its tablets become ordinary browsers (within half a minute)."""
+    from reports.privacy import audit
+    from storage.kiosks import remove_kiosk
+
+    settings = _settings()
+
+    async def go() -> bool:
+        async with service_module.open_service(settings) as service:
+            removed = await remove_kiosk(service.store, name)
+            if removed:
+                await audit(service.store, _actor(), "kiosk_remove", {"name": name}, service.conversation.clock())
+            return removed
+
+    if not _run(go):
+        raise click.ClickException(f"no kiosk named {name!r} was added (see `wspolnota kiosk list`)")
+    click.echo(f"Removed kiosk {name}.")
+
+
 async def _bot_username(settings: Settings) -> str:
     from telegram import Bot
     from telegram.error import TelegramError
@@ -613,6 +713,7 @@ def export(
     since: str | None,
     until: str | None,
     completed_only: bool,
+    exclude_flagged: bool,
     include_contact: bool,
 ) -> None:
     """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX or JSON Lines.
@@ -633,7 +734,9 @@ def export(
 
         async with service_module.open_service(settings) as service:
             chosen = _chosen(service, questionnaire)
-            filters = SubmissionFilter(chosen.id, completed_only, event, channel, _day(since), _day(until))
+            filters = SubmissionFilter(
+                chosen.id, completed_only, event, channel, _day(since), _day(until), exclude_flagged
+            )
             details = {"what": what, "format": fmt, "layout": layout, "filters": repr(filters)}
             await audit(
                 service.store,

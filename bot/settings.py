@@ -12,6 +12,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from handlers.config_files import ConfigError, Problem
+from handlers.web_guard import kiosk_tokens
 from storage.db import DatabaseUnavailable, database_url
 
 PREFIX = "WSPOLNOTA_"
@@ -48,7 +49,6 @@ class Settings(BaseModel):
     imap_ca_file: Path | None = None  # a private CA to trust (self-hosted servers, tests)
     imap_folder: str = "INBOX"
     imap_processed_folder: str | None = "Processed"  # read mail is moved here (never deleted)
-    imap_unreadable_folder: str = "Unreadable"  # mail we cannot read or store is set aside here for staff
     imap_timeout: float = Field(default=30, gt=0)  # seconds for any one IMAP exchange
     smtp_host: str | None = None
     smtp_port: int | None = None  # default 465 for ssl, 587 for starttls, 25 for plain
@@ -64,18 +64,34 @@ class Settings(BaseModel):
     web_enabled: bool = True  # the web chat: the stand's tablet, and the service with nothing else set
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
-    web_kiosk: bool = False  # every visitor is a stand's tablet (also `?kiosk=1` on the link)
+    web_kiosk: bool = False  # this whole server is a stand's tablet: every visitor is a kiosk's next person
     web_event: str | None = None  # the event (slug or slug__stand) visitors without `?event=` belong to
     web_kiosk_idle: float = Field(default=180, ge=5)  # seconds without a touch before a kiosk resets
     web_session_days: float = Field(default=30, gt=0)  # how long a phone can come back and resume
     web_rate_limit: int = Field(default=60, ge=0)  # posts per minute per visitor (0 = no limit)
     web_secure_cookie: bool = False  # set when the chat is served over HTTPS (behind a proxy)
+    # Stands' tablets: `?kiosk=<token>` makes a browser a kiosk (comma-separated `token` or `name=token`).
+    web_kiosk_tokens: tuple[str, ...] = ()
+    # Ballot stuffing: new visitors (a browser without our cookie) one client address may start in an
+    # hour — a stand's or café's shared Wi-Fi is many residents behind one address — and one stand's
+    # kiosk token; submissions an address (a kiosk) may finish in an hour before further ones are flagged.
+    web_new_visitors_per_hour: int = Field(default=120, ge=0)  # 0 = no limit
+    web_kiosk_new_visitors_per_hour: int = Field(default=300, ge=0)
+    web_completions_per_hour: int = Field(default=10, ge=0)  # 0 = never flag
+    web_kiosk_completions_per_hour: int = Field(default=60, ge=0)
+    web_trusted_proxy: bool = False  # behind our own reverse proxy: the client is its X-Forwarded-For entry
 
-    @field_validator("telegram_staff_ids", mode="before")
+    @field_validator("telegram_staff_ids", "web_kiosk_tokens", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("web_kiosk_tokens")
+    @classmethod
+    def _kiosk_tokens(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        kiosk_tokens(value)  # raises ValueError naming the entry, never echoing a token
         return value
 
     @field_validator("log_level")

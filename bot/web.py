@@ -27,7 +27,18 @@ from bot.service import Service
 from bot.supervision import ChannelFailed
 from handlers.answers import MAX_INPUT
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
+from handlers.kiosks import KioskRegistry
 from handlers.messages import Delivery, Inbound, Reply, ReplyKind
+from handlers.web_guard import (
+    SERVER_KIOSK,
+    Allowance,
+    Guard,
+    Who,
+    WindowCounts,
+    client_address,
+    client_tag,
+    kiosk_tokens,
+)
 from handlers.web_ui import FAREWELLS, clean_source, inbound_from_form, preferred_language, view
 
 logger = logging.getLogger(__name__)
@@ -57,7 +68,7 @@ class Visit:
     """What the visitor's signed cookie holds; `token` names them (as a pseudonym) to the engine."""
 
     token: str
-    kiosk: bool = False
+    kiosk: str | None = None  # the stand's kiosk (its token's name) this browser is; None for a phone
     source: str | None = None  # the event (and stand) they came from
     language: str | None = None  # asked for in the link (`?lang=uk`)
     assisted: bool = False  # a volunteer is helping this person (kiosk)
@@ -107,6 +118,23 @@ class WebChat:
         self.signer = URLSafeTimedSerializer(service.key, salt="wspolnota-web-visit")
         self.csrf_key = hmac.new(service.key, b"wspolnota-web-csrf", hashlib.sha256).digest()
         self.limiter = RateLimiter(self.settings.web_rate_limit)
+        # Ballot stuffing: new visitors and finished submissions per place and hour, on the engine's
+        # clock (tests move it); the stands' kiosk tokens.
+        self.clock = lambda: service.conversation.clock().timestamp()
+        settings = self.settings
+        self.guard = Guard(
+            Allowance(
+                settings.web_new_visitors_per_hour,
+                settings.web_kiosk_new_visitors_per_hour,
+                settings.web_completions_per_hour,
+                settings.web_kiosk_completions_per_hour,
+            ),
+            self.clock,
+        )
+        self.refusals_logged = WindowCounts(self.clock)
+        self.kiosks = KioskRegistry(
+            service.store, kiosk_tokens(settings.web_kiosk_tokens), self.clock, server=settings.web_kiosk
+        )
         # The replies a post produced, shown by the page the browser is sent to next;
         # (replies, farewell). After a restart a page shows the respondent's state instead.
         self.shown: OrderedDict[str, tuple[list[Reply], bool]] = OrderedDict()
@@ -119,7 +147,7 @@ class WebChat:
         )
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers])
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers, self._kiosks_known])
         app.router.add_get("/", self.page)
         app.router.add_post("/say", self.say)
         app.router.add_post("/reset", self.reset)
@@ -142,13 +170,47 @@ class WebChat:
             except (BadSignature, TypeError, ValueError):
                 pass
             else:
+                if visit.kiosk is not None and not self.kiosks.valid(visit.kiosk):
+                    # An older cookie (`kiosk: false`), or a stand's token staff have removed since: a phone.
+                    visit = replace(visit, kiosk=None, assisted=False)
                 # A kiosk's own script clears it after web_kiosk_idle; should the script not run,
                 # the server forgets the person a little later all the same.
                 idle = time.time() - signed.timestamp()
                 if visit.kiosk and idle > 4 * self.settings.web_kiosk_idle:
-                    return visit.next_person(), True
+                    return self._admit(request, visit.next_person()), True
                 return visit, False
-        return Visit(_token(), self.settings.web_kiosk, clean_source(self.settings.web_event)), True
+        kiosk = SERVER_KIOSK if self.settings.web_kiosk else None
+        return self._admit(request, Visit(_token(), kiosk, clean_source(self.settings.web_event))), True
+
+    def _who(self, request: web.Request, visit: Visit) -> Who:
+        """The place a request comes from, for the hourly allowances (never logged, never stored)."""
+        forwarded = request.headers.get("X-Forwarded-For")
+        address = client_address(request.remote, forwarded, trusted_proxy=self.settings.web_trusted_proxy)
+        return Who(address, visit.kiosk)
+
+    def _admit(self, request: web.Request, visit: Visit) -> Visit:
+        """A new visitor, if their place has not started too many this hour.
+
+        Raises:
+            web.HTTPTooManyRequests: a polite page in their language, without a cookie.
+        """
+        who = self._who(request, visit)
+        if self.guard.admit(who):
+            return visit
+        if self.refusals_logged.take(who.key, 1):  # once an hour per place, not once per request
+            logger.warning(
+                "Refusing new visitors from one %s: more than its allowance this hour",
+                f"kiosk ({visit.kiosk})" if visit.kiosk else "client address",
+            )
+        language = self._language(request, visit) or DEFAULT_LANGUAGE
+        problem = self.service.conversation.present.problem("web_too_many_visitors", language)
+        page = self._render(request, visit, [problem], status=429)
+        raise web.HTTPTooManyRequests(
+            text=page.text,
+            content_type="text/html",
+            headers={"Retry-After": str(self.guard.retry_after(who)), "Cache-Control": "no-store"},
+        )
+
 
     def _remember(self, response: web.StreamResponse, visit: Visit) -> None:
         response.set_cookie(
@@ -177,14 +239,22 @@ class WebChat:
     def _inbound(
         self, request: web.Request, visit: Visit, fields: Mapping[str, str], delivery: Delivery | None = None
     ) -> Inbound:
-        return inbound_from_form(
+        inbound = inbound_from_form(
             fields,
             self.service.respondent(CHANNEL, visit.token),
             source=visit.source,
             language=self._language(request, visit),
-            assisted=visit.assisted,
+            assisted=visit.assisted and visit.kiosk is not None,
             delivery=delivery,
         )
+        who = self._who(request, visit)
+        flag = self.guard.flag(who)
+        if flag is None:
+            return inbound
+        # The engine learns that this place is doubted and a tag of it, never the address.
+        day = self.service.conversation.clock().date()
+        client = f"kiosk:{visit.kiosk}" if visit.kiosk else client_tag(self.service.key, who.address, day)
+        return replace(inbound, flag=flag, client=client)
 
     async def _show(self, request: web.Request, visit: Visit) -> list[Reply]:
         """Where the visitor is, from the database (a new visitor, a resumed one, after a restart)."""
@@ -204,9 +274,11 @@ class WebChat:
         query = request.query
         if {"event", "kiosk", "lang"} & set(query):
             if "kiosk" in query:
-                kiosk = query["kiosk"].lower() in {"1", "true", "yes", "tak"}
+                # Only a stand's token makes a kiosk; `?kiosk=1` (or a wrong token) leaves a phone a phone,
+                # and `?kiosk=0` makes a kiosk an ordinary browser again.
+                kiosk = self.kiosks.name_of(query["kiosk"])
                 if kiosk != visit.kiosk:
-                    visit = replace(visit.next_person(), kiosk=kiosk)
+                    visit = self._admit(request, replace(visit.next_person(), kiosk=kiosk))
             if "event" in query:
                 visit = replace(visit, source=clean_source(query["event"]))
             if "lang" in query:
@@ -285,9 +357,11 @@ class WebChat:
         turn = fields.get("turn", "")[:24] or _token()
         delivery = Delivery(CHANNEL, f"{visit.token[:32]}.{turn}", payload={})
         replies = await self.service.conversation.handle(self._inbound(request, visit, fields, delivery))
+        if replies and replies[-1].kind is ReplyKind.THANKS:
+            self.guard.completed(self._who(request, visit))  # finished: counts toward its place's hour
         if visit.kiosk and replies and replies[-1].kind in FAREWELLS:
             self.shown.pop(visit.token, None)
-            visit = visit.next_person()
+            visit = self._admit(request, visit.next_person())
             self._keep(visit, replies, farewell=True)
         else:
             self._keep(visit, replies)
@@ -301,7 +375,7 @@ class WebChat:
             if isinstance(fields, web.StreamResponse):
                 return fields
             self.shown.pop(visit.token, None)
-            visit = visit.next_person()
+            visit = self._admit(request, visit.next_person())
         return self._see_page(visit)
 
     async def assisted(self, request: web.Request) -> web.StreamResponse:
@@ -311,7 +385,8 @@ class WebChat:
             fields = await self._checked_form(request, visit)
             if isinstance(fields, web.StreamResponse):
                 return fields
-            visit = replace(visit, assisted=fields.get("assisted") == "yes")
+            # Only a stand's kiosk can say a volunteer helped; a phone's post changes nothing.
+            visit = replace(visit, assisted=visit.kiosk is not None and fields.get("assisted") == "yes")
         return self._see_page(visit)
 
     async def health(self, request: web.Request) -> web.Response:
@@ -320,6 +395,14 @@ class WebChat:
         if health.ok:
             return web.Response(text="ok\n")
         return web.json_response({"ok": False, "channels": health.report()}, status=503)
+
+    @web.middleware
+    async def _kiosks_known(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Keeps the stands' kiosk tokens current: staff may add or remove one while the service runs."""
+        await self.kiosks.refresh()
+        return await handler(request)
 
     @web.middleware
     async def _headers(

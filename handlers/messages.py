@@ -94,6 +94,10 @@ class Inbound:
     unsupported: str | None = None  # "not_text" (a sticker, photo…) or "edited": nothing to record
     delivery: Delivery | None = None  # what upstream delivered: stored with the step, applied once
     assisted: bool = False  # a volunteer is helping (marks the submission)
+    # The channel's reason to doubt this step (its place finished too many submissions this hour) and a
+    # keyed, daily tag of that place; kept on the submission for staff, never an address.
+    flag: str | None = None
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

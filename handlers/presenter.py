@@ -106,6 +106,7 @@ MESSAGES: dict[str, set[str]] = {
     "web_kiosk_note": set(),
     "web_kiosk_saved": set(),
     "web_too_many": set(),
+    "web_too_many_visitors": set(),
     "web_expired": set(),
 }
 

@@ -65,7 +65,7 @@ class Turn:
         self.sub = submission
         if self.sub is not None:
             self.language = self.sub.language  # type: ignore[assignment]
-            self.sub.assisted = self.sub.assisted or inbound.assisted
+            self._mark()
         if inbound.unsupported is not None:
             key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
             return [self._problem(key), *self._show()]
@@ -153,7 +153,19 @@ class Turn:
             updated_at=self.now,
             answers={},
         )
+        self._mark()
         self.unit.add(self.sub)
+
+    def _mark(self) -> None:
+        """Keeps what the channel says about this step: a volunteer's help, a reason to doubt it.
+
+        Both stay once set; a flag no longer lands on a submission already confirmed.
+        """
+        sub, inbound = self.sub, self.inbound
+        assert sub is not None
+        sub.assisted = sub.assisted or inbound.assisted
+        if inbound.flag and not sub.flag and sub.status != Status.COMPLETED:
+            sub.flag, sub.client = inbound.flag[:16], (inbound.client or "")[:40] or None
 
     # -- questions -----------------------------------------------------------------------------
 

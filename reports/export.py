@@ -17,6 +17,8 @@ METADATA = (
     "event_known",
     "stand",
     "assisted",
+    "flagged",
+    "flagged_from",
     "language",
     "questionnaire",
     "questionnaire_version",
@@ -41,8 +43,8 @@ async def export_records(
     text under `code__text`) without holding the table in memory."""
     types: dict[str, dict[str, QuestionType]] = {}
     async for row in stream_submission_rows(store, filters):
-        (submission, pseudonym, channel, event, event_known, stand, assisted, language) = row[:8]
-        (questionnaire_id, version, privacy_version, status, started_at, finished_at, given) = row[8:]
+        (submission, pseudonym, channel, event, event_known, stand, assisted, flag, client, language) = row[:10]
+        (questionnaire_id, version, privacy_version, status, started_at, finished_at, given) = row[10:]
         if (kinds := types.get(questionnaire_id)) is None:
             questionnaire = questionnaires.get(questionnaire_id)
             kinds = types[questionnaire_id] = {q.code: q.type for q in questionnaire.questions} if questionnaire else {}
@@ -71,6 +73,8 @@ async def export_records(
             "event_known": event_known,
             "stand": stand,
             "assisted": assisted,
+            "flagged": flag,  # why the web chat doubts it (`burst`, `kiosk-burst`), else None
+            "flagged_from": client,  # the same tag: the same place on the same day
             "language": language,
             "questionnaire": questionnaire_id,
             "questionnaire_version": version,

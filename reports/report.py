@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from handlers.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import export_records
 from reports.themes import ThemeCounter
-from storage.repository import Store, SubmissionFilter
+from storage.repository import Store, SubmissionFilter, count_flagged
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
@@ -51,6 +51,8 @@ class Tally:
     by_event: Counter[str] = field(default_factory=Counter)
     by_day: Counter[str] = field(default_factory=Counter)
     assisted: int = 0  # filled in with a volunteer's help
+    flagged: int = 0  # flagged by the web chat (many finished from one place in an hour), counted in
+    flagged_left_out: int = 0  # flagged ones the filters left out (`--exclude-flagged`)
     texts: dict[str, ThemeCounter] = field(default_factory=lambda: defaultdict(ThemeCounter))
     # (question, where, picks) → how many: few distinct combinations, split into counts when read
     answers: Counter[tuple[str, Where, tuple[str, ...]]] = field(default_factory=Counter)
@@ -61,6 +63,7 @@ class Tally:
         self.completed += record["status"] == "completed"
         self.by_channel[record["channel"]] += 1
         self.assisted += bool(record.get("assisted"))
+        self.flagged += bool(record.get("flagged"))
         self.by_event[record["event"] or "—"] += 1
         self.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
         answers = record["answers"]
@@ -105,6 +108,8 @@ async def gather(store: Store, questionnaire: Questionnaire, filters: Submission
     tally = Tally()
     async for record in export_records(store, {questionnaire.id: questionnaire}, filters):
         tally.add(record, questionnaire)
+    if filters.exclude_flagged:
+        tally.flagged_left_out = await count_flagged(store, filters)
     return tally
 
 
@@ -184,6 +189,7 @@ def render_report(
         if tally.total
         else "<p>Brak zgłoszeń.</p>",
         f"<p>Wypełnione z pomocą wolontariusza: <b>{tally.assisted}</b>.</p>" if tally.assisted else "",
+        _flagged_note(tally),
         "<h3>Według kanału</h3>",
         _table(tally.by_channel, CHANNEL_NAMES),
         "<h3>Według wydarzenia</h3>",
@@ -240,6 +246,22 @@ def render_report(
     )
 
 
+def _flagged_note(tally: Tally) -> str:
+    """How many submissions the web chat flagged, and whether they are counted here."""
+    why = (
+        " (z jednego adresu sieciowego lub jednego tabletu na stoisku zakończono w ciągu godziny więcej ankiet,"
+        " niż przyjmujemy bez oznaczenia; kolumna <code>flagged</code> w eksporcie)"
+    )
+    if tally.flagged_left_out:
+        return f"<p>Oznaczone jako podejrzane: <b>{tally.flagged_left_out}</b>{why} — pominięte w tym raporcie.</p>"
+    if tally.flagged:
+        return (
+            f"<p>Oznaczone jako podejrzane: <b>{tally.flagged}</b>{why} — ujęte w tym raporcie;"
+            " <code>wspolnota report --exclude-flagged</code> je pomija.</p>"
+        )
+    return "<p>Oznaczone jako podejrzane: <b>0</b>.</p>"
+
+
 def _filters(filters: SubmissionFilter) -> str:
-    names = ("questionnaire_id", "completed_only", "event", "channel", "since", "until")
+    names = ("questionnaire_id", "completed_only", "event", "channel", "since", "until", "exclude_flagged")
     return ", ".join(f"{name}={getattr(filters, name)}" for name in names if getattr(filters, name)) or "brak"

@@ -139,6 +139,11 @@ class Submission(Base):
     stand: Mapped[str | None] = mapped_column(String(64))
     # Filled in with a volunteer's help (the web chat's kiosk at a stand).
     assisted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Why the web chat doubts it (`burst`: its address finished more submissions in an hour than allowed
+    # unflagged; `kiosk-burst`: the same for a stand's kiosk) and a keyed, daily tag of that place — never
+    # the address. Both None for everything else.
+    flag: Mapped[str | None] = mapped_column(String(16))
+    client: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(2))
     privacy_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12))
@@ -286,3 +291,16 @@ class AuditEntry(Base):
 
     def __repr__(self) -> str:
         return f"AuditEntry({self.action!r} by {self.actor!r} at {self.at})"
+
+
+class Kiosk(Base):
+    """A stand's tablet staff set up (`wspolnota kiosk add`): its name and a digest of its link's token."""
+
+    __tablename__ = "kiosk"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Kiosk({self.name!r})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -292,6 +292,7 @@ class SubmissionFilter:
     channel: str | None = None
     since: datetime | None = None  # started at or after
     until: datetime | None = None  # started before
+    exclude_flagged: bool = False  # leave out submissions the web chat flagged (see Submission.flag)
 
 
 def _filtered(query: Any, filters: SubmissionFilter) -> Any:
@@ -308,7 +309,17 @@ def _filtered(query: Any, filters: SubmissionFilter) -> Any:
         query = query.where(Submission.started_at >= filters.since)
     if filters.until:
         query = query.where(Submission.started_at < filters.until)
+    if filters.exclude_flagged:
+        query = query.where(Submission.flag.is_(None))
     return query
+
+
+async def count_flagged(store: Store, filters: SubmissionFilter) -> int:
+    """How many of the submissions the filters choose (flagged ones included) are flagged."""
+    query = select(func.count()).select_from(Submission).where(Submission.flag.is_not(None))
+    query = _filtered(query, replace(filters, exclude_flagged=False))
+    async with store.unit(write=False) as unit:
+        return int(await unit.session.scalar(query) or 0)
 
 
 async def stream_submission_rows(store: Store, filters: SubmissionFilter) -> AsyncIterator[Any]:
@@ -339,6 +350,8 @@ async def stream_submission_rows(store: Store, filters: SubmissionFilter) -> Asy
                 Submission.event_known,
                 Submission.stand,
                 Submission.assisted,
+                Submission.flag,
+                Submission.client,
                 Submission.language,
                 Submission.questionnaire_id,
                 Submission.questionnaire_version,

@@ -127,6 +127,8 @@ async def main() -> None:
                 "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
                 "WSPOLNOTA_WEB_PORT": str(port),
                 "WSPOLNOTA_WEB_RATE_LIMIT": "0",
+                # Every visitor of the bench comes from 127.0.0.1: no hourly cap on new ones.
+                "WSPOLNOTA_WEB_NEW_VISITORS_PER_HOUR": "0",
                 "WSPOLNOTA_LOG_LEVEL": "WARNING",
             }
             command = [sys.executable, "-m", "bot", "run"]

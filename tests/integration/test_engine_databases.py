@@ -115,3 +115,50 @@ async def test_upgrading_a_database_with_answers_keeps_every_answer(database_url
             assert (await connection.execute(text("SELECT assisted FROM submission"))).scalar() in (False, 0)
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_a_0005_database_with_answers_keeps_them_and_flags_nothing(database_url: str) -> None:
+    """0006 adds the flag columns and the kiosk table with plain ADD COLUMN / CREATE TABLE: no rebuild, no cascade."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    from storage.db import create_engine, upgrade
+
+    def sql(statement: str) -> object:
+        return text(statement).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0005")
+        now = datetime(2026, 5, 30, 10, tzinfo=UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                sql("INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES (1, 'web', 'p', :now)"),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
+                    " event_known, assisted, language, status, step, editing, started_at, updated_at)"
+                    " VALUES (1, 1, 'wizja-i-wartosci', 1, 'web', false, true, 'pl', 'completed', 'done', false,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+            for code in ("helps", "district"):
+                await connection.execute(
+                    sql(
+                        "INSERT INTO answer (submission_id, question_code, text, skipped, answered_at)"
+                        f" VALUES (1, '{code}', 'Sąsiedzi', false, :now)"
+                    ),
+                    {"now": now},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT count(*) FROM answer"))).scalar() == 2
+            row = (await connection.execute(text("SELECT assisted, flag, client FROM submission"))).one()
+            assert (bool(row[0]), row[1], row[2]) == (True, None, None)
+            assert (await connection.execute(text("SELECT count(*) FROM kiosk"))).scalar() == 0
+    finally:
+        await engine.dispose()

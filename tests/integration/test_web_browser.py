@@ -30,6 +30,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent.parent
 ARTEFACTS = REPOSITORY / "test-artifacts"
 EVENT = "dzien-sasiada-targowek-2026-05-31"
 KIOSK_IDLE = 6  # seconds
+KIOSK_TOKEN = "stoisko-targowek-" + "t" * 16  # a stand's tablet link: `?kiosk=<token>`
 
 
 @dataclass
@@ -62,7 +63,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """`wspolnota run` as a newcomer starts it: embedded defaults, only the web chat."""
     data = tmp_path_factory.mktemp("web") / "data"
     port = free_port()
-    process = start_service(data, port, WSPOLNOTA_WEB_KIOSK_IDLE=str(KIOSK_IDLE), WSPOLNOTA_WEB_RATE_LIMIT="0")
+    process = start_service(
+        data,
+        port,
+        WSPOLNOTA_WEB_KIOSK_IDLE=str(KIOSK_IDLE),
+        WSPOLNOTA_WEB_RATE_LIMIT="0",
+        WSPOLNOTA_WEB_KIOSK_TOKENS=f"zoliborz-1={KIOSK_TOKEN}",
+    )
     try:
         yield Running(f"http://127.0.0.1:{port}", data / "wspolnota.db")
     finally:
@@ -252,7 +259,7 @@ async def test_a_phone_resumes_after_a_reload_and_switches_language(server: Runn
 
 
 async def test_the_kiosk_clears_itself_between_people(server: Running, page: Page) -> None:
-    await page.goto(f"{server.url}/?event={EVENT}&kiosk=1&lang=pl")
+    await page.goto(f"{server.url}/?event={EVENT}&kiosk={KIOSK_TOKEN}&lang=pl")
     await page.get_by_role("button", name="Zgadzam się, zaczynam").click()
     await page.get_by_role("button", name="Wola").click()
     await page.wait_for_function("() => document.title.startsWith('Pytanie 2')")
@@ -294,7 +301,7 @@ async def test_pages_have_no_serious_accessibility_violations(server: Running, p
         serious = [v for v in results.response["violations"] if v["impact"] in {"serious", "critical"}]
         seen[name] = [f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)" for v in serious]
 
-    await page.goto(f"{server.url}/?lang=en&kiosk=1")
+    await page.goto(f"{server.url}/?lang=en&kiosk={KIOSK_TOKEN}")
     await check("privacy notice, kiosk")
     await page.get_by_role("button", name="I agree, let's start").click()
     await page.wait_for_function("() => document.title.startsWith('Question 1')")

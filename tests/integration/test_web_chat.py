@@ -21,6 +21,7 @@ from storage.repository import SubmissionFilter
 from tests.conftest import FakeClock, make_settings
 
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
+KIOSK_TOKEN = "stoisko-zoliborz-" + "k" * 16  # a stand's tablet link: `?kiosk=<token>`
 
 
 class Visitor:
@@ -100,7 +101,12 @@ class Visitor:
 
 @pytest.fixture
 async def web_service(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Service]:
-    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url, WSPOLNOTA_WEB_RATE_LIMIT="0")
+    settings = make_settings(
+        tmp_path / "data",
+        WSPOLNOTA_DATABASE_URL=database_url,
+        WSPOLNOTA_WEB_RATE_LIMIT="0",
+        WSPOLNOTA_WEB_KIOSK_TOKENS=f"zoliborz-1={KIOSK_TOKEN}",
+    )
     async with open_service(settings, clock=clock) as service:
         yield service
 
@@ -218,7 +224,7 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
     client: TestClient[Any, Any], web_service: Service
 ) -> None:
     visitor = Visitor(client)
-    await visitor.open(f"/?event={EVENT}&kiosk=1&lang=pl")
+    await visitor.open(f"/?event={EVENT}&kiosk={KIOSK_TOKEN}&lang=pl")
     assert visitor.page.body is not None and "kiosk" in visitor.page.body.get("class", [])
     await visitor.press("Wypełniane z pomocą wolontariusza")
     await visitor.press("Zgadzam się, zaczynam")
