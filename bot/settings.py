@@ -49,6 +49,7 @@ class Settings(BaseModel):
     imap_ca_file: Path | None = None  # a private CA to trust (self-hosted servers, tests)
     imap_folder: str = "INBOX"
     imap_processed_folder: str | None = "Processed"  # read mail is moved here (never deleted)
+    imap_unreadable_folder: str = "Unreadable"  # mail we cannot read or store is set aside here for staff
     imap_timeout: float = Field(default=30, gt=0)  # seconds for any one IMAP exchange
     smtp_host: str | None = None
     smtp_port: int | None = None  # default 465 for ssl, 587 for starttls, 25 for plain
@@ -80,6 +81,11 @@ class Settings(BaseModel):
     web_completions_per_hour: int = Field(default=10, ge=0)  # 0 = never flag
     web_kiosk_completions_per_hour: int = Field(default=60, ge=0)
     web_trusted_proxy: bool = False  # behind our own reverse proxy: the client is its X-Forwarded-For entry
+    # Connections open at once (also kept under the file descriptor limit); when full, the oldest one
+    # still waiting for its request makes room (a stalled client, not a visitor being answered).
+    web_max_connections: int = Field(default=256, ge=8)
+    web_read_timeout: float = Field(default=15, gt=0)  # seconds for a request's headers, and for its form
+    web_idle_timeout: float = Field(default=60, gt=0)  # seconds an idle keep-alive connection is kept open
 
     @field_validator("telegram_staff_ids", "web_kiosk_tokens", mode="before")
     @classmethod

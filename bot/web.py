@@ -18,13 +18,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.service import Service
 from bot.supervision import ChannelFailed
+from bot.web_server import SERVER_NAME, CannotListen, Limits, Throttled, serve
 from handlers.answers import MAX_INPUT
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
 from handlers.kiosks import KioskRegistry
@@ -48,6 +51,8 @@ COOKIE = "wspolnota_visit"
 MAX_BODY = 1024 * 1024  # a form bigger than this is refused before it is read
 VISITORS_KEPT = 10_000  # visitors remembered in memory (last replies, rate-limit buckets)
 FAREWELL_IDLE = 20  # seconds a kiosk shows "thank you" before it clears itself
+MAX_PATH = 200  # bytes of a decoded path; ours are short, a longer one is a probe (and too long for a file name)
+RESENT_FIELDS = ("turn", "question", "text", "button")  # what a page keeps of a post the database did not take
 _ASSETS = "web_assets"
 _SECURITY_HEADERS = {
     # No inline script or style anywhere: our one script and stylesheet come from this server.
@@ -60,6 +65,7 @@ _SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Server": SERVER_NAME,  # not aiohttp's name and version
 }
 
 
@@ -117,6 +123,9 @@ class WebChat:
         self.catalog = service.config.catalog
         self.signer = URLSafeTimedSerializer(service.key, salt="wspolnota-web-visit")
         self.csrf_key = hmac.new(service.key, b"wspolnota-web-csrf", hashlib.sha256).digest()
+        self.storage_down = Throttled(
+            logging.WARNING, "Web chat: the database did not answer (%s); visitors are asked to try again", log=logger
+        )
         self.limiter = RateLimiter(self.settings.web_rate_limit)
         # Ballot stuffing: new visitors and finished submissions per place and hour, on the engine's
         # clock (tests move it); the stands' kiosk tokens.
@@ -147,7 +156,7 @@ class WebChat:
         )
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers, self._kiosks_known])
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers, self._sane, self._kiosks_known])
         app.router.add_get("/", self.page)
         app.router.add_post("/say", self.say)
         app.router.add_post("/reset", self.reset)
@@ -210,7 +219,6 @@ class WebChat:
             content_type="text/html",
             headers={"Retry-After": str(self.guard.retry_after(who)), "Cache-Control": "no-store"},
         )
-
 
     def _remember(self, response: web.StreamResponse, visit: Visit) -> None:
         response.set_cookie(
@@ -295,8 +303,16 @@ class WebChat:
         return self._render(request, visit, replies, farewell=farewell)
 
     def _render(
-        self, request: web.Request, visit: Visit, replies: list[Reply], *, farewell: bool = False, status: int = 200
+        self,
+        request: web.Request,
+        visit: Visit,
+        replies: list[Reply],
+        *,
+        farewell: bool = False,
+        status: int = 200,
+        resend: Mapping[str, str] | None = None,
     ) -> web.Response:
+        """The chat page; `resend` is a post to offer again as it was (the database did not take it)."""
         language: Language = replies[-1].language if replies else self._language(request, visit) or DEFAULT_LANGUAGE
         views = [view(reply) for reply in replies]
         html = self.templates.get_template("chat.html").render(
@@ -310,6 +326,7 @@ class WebChat:
             idle=FAREWELL_IDLE if farewell else int(self.settings.web_kiosk_idle) if visit.kiosk else 0,
             farewell=farewell,
             languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
+            resend=resend,
         )
         response = web.Response(text=html, content_type="text/html", status=status)
         response.headers["Cache-Control"] = "no-store"  # never shown again from the cache to the next person
@@ -319,29 +336,54 @@ class WebChat:
     # -- posts ---------------------------------------------------------------------------------
 
     async def _checked_form(self, request: web.Request, visit: Visit) -> dict[str, str] | web.StreamResponse:
-        """The posted fields, or the page to show instead (too many posts, a stale form, too big)."""
+        """The posted fields, or the page to show instead (too many posts, a stale form, too big, too slow,
+        not text)."""
         if not self.limiter.allow(visit.token):
             response = await self._refuse(request, visit, 429, "web_too_many")
             response.headers["Retry-After"] = "10"
             return response
         try:
-            form = await request.post()
+            async with asyncio.timeout(self.settings.web_read_timeout):
+                form = await request.post()
         except web.HTTPRequestEntityTooLarge:
             length = request.content_length or MAX_BODY
-            return await self._refuse(request, visit, 413, "error_too_long", length=length, limit=MAX_INPUT)
+            replies = await self._current(request, visit)
+            # The question's own limit (as its page says), not the engine's outer bound.
+            limit = next((reply.max_length for reply in reversed(replies) if reply.max_length), MAX_INPUT)
+            return await self._refuse(request, visit, 413, "error_too_long", replies, length=length, limit=limit)
+        except TimeoutError:
+            response = await self._refuse(request, visit, 408, "web_too_slow")
+            response.force_close()  # the rest of the body may still come: no lingering for it
+            return response
+        except (ValueError, LookupError, web.RequestPayloadError):
+            # Not UTF-8 (UnicodeDecodeError), an unknown charset, a broken multipart or chunked body.
+            return await self._refuse(request, visit, 400, "web_bad_request")
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
+        if any("\x00" in key or "\x00" in value for key, value in fields.items()):
+            return await self._refuse(request, visit, 400, "web_bad_request")  # PostgreSQL text cannot hold NUL
         if not hmac.compare_digest(fields.get("csrf", ""), self._csrf(visit)):
             # A form from another site, or from before the cookie changed (a kiosk reset).
             return await self._refuse(request, visit, 403, "web_expired")
         return fields
 
-    async def _refuse(self, request: web.Request, visit: Visit, status: int, key: str, **values: Any) -> web.Response:
-        """The page as it was (without its notes), under a problem saying why the post was not taken."""
+    async def _current(self, request: web.Request, visit: Visit) -> list[Reply]:
+        """The page as the visitor last saw it, without its notes (or where they are, from the database)."""
         kept = self.shown.get(visit.token)
         if kept is not None and not kept[1]:
-            replies = [r for r in kept[0] if r.kind not in {ReplyKind.PROBLEM, ReplyKind.INFO}] or kept[0]
-        else:
-            replies = await self._show(request, visit)
+            return [r for r in kept[0] if r.kind not in {ReplyKind.PROBLEM, ReplyKind.INFO}] or kept[0]
+        return await self._show(request, visit)
+
+    async def _refuse(
+        self,
+        request: web.Request,
+        visit: Visit,
+        status: int,
+        key: str,
+        replies: list[Reply] | None = None,
+        **values: Any,
+    ) -> web.Response:
+        """The page as it was (without its notes), under a problem saying why the post was not taken."""
+        replies = replies or await self._current(request, visit)
         problem = self.service.conversation.present.problem(key, replies[-1].language, **values)
         return self._render(request, visit, [problem, *replies], status=status)
 
@@ -396,6 +438,46 @@ class WebChat:
             return web.Response(text="ok\n")
         return web.json_response({"ok": False, "channels": health.report()}, status=503)
 
+    async def _unavailable(self, request: web.Request, error: Exception) -> web.Response:
+        """The page saying we could not save this just now, with what the visitor sent kept in its form."""
+        self.storage_down(type(error).__name__)  # not the error's text: SQLAlchemy's quotes the statement's values
+        visit, _ = self._visit(request)
+        resend: dict[str, str] = {}
+        if request.method == "POST" and request.path == "/say":
+            try:
+                async with asyncio.timeout(self.settings.web_read_timeout):
+                    form = await request.post()  # already read, as a rule: then this is the parsed copy
+            except (ValueError, LookupError, OSError, web.HTTPException, web.RequestPayloadError):
+                pass
+            else:
+                resend = {name: value for name in RESENT_FIELDS if isinstance(value := form.get(name), str)}
+        kept = self.shown.get(visit.token)
+        replies = [] if kept is None or kept[1] else [r for r in kept[0] if r.kind is not ReplyKind.PROBLEM]
+        language = replies[-1].language if replies else self._language(request, visit) or DEFAULT_LANGUAGE
+        key = "web_unavailable" if resend else "web_unavailable_page"
+        problem = self.service.conversation.present.problem(key, language)
+        response = self._render(request, visit, [problem, *replies], status=503, resend=resend or None)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @web.middleware
+    async def _sane(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Absurd requests, posts from other sites and a database that does not answer get a chat page in
+        the visitor's language, never a 500."""
+        try:
+            if _absurd(request):
+                return await self._refuse(request, self._visit(request)[0], 400, "web_bad_request")
+            if request.method == "POST" and not _same_origin(request):
+                return await self._refuse(request, self._visit(request)[0], 403, "web_other_site")
+            return await handler(request)
+        except (SQLAlchemyError, OSError) as err:
+            # OSError: asyncpg's refused connection or a timeout are not wrapped by SQLAlchemy.
+            if request.transport is None or request.transport.is_closing():
+                raise  # the visitor hung up (a reset while their form was read): nobody to answer
+            return await self._unavailable(request, err)
+
     @web.middleware
     async def _kiosks_known(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -417,6 +499,33 @@ class WebChat:
         return response
 
 
+def _absurd(request: web.Request) -> bool:
+    """A path no page of ours has: too long to be a file name, or with a NUL in it or its query."""
+    path = request.path
+    return (
+        len(path.encode(errors="replace")) > MAX_PATH
+        or "\x00" in path
+        or any("\x00" in key or "\x00" in value for key, value in request.query.items())
+    )
+
+
+def _same_origin(request: web.Request) -> bool:
+    """Whether a post's Origin, when the browser names one, is this site (the CSRF token is checked too).
+
+    "null" is let through: with `Referrer-Policy: no-referrer` a browser sends it for our own forms.
+    Behind a proxy the site's name may come in X-Forwarded-Host; a form on another site cannot set it.
+    """
+    origin = request.headers.get("Origin")
+    if origin is None or origin == "null":
+        return True
+    forwarded = request.headers.get("X-Forwarded-Host", "")
+    hosts = {request.host.lower(), *(host.strip().lower() for host in forwarded.split(",") if host.strip())}
+    try:
+        return urlsplit(origin).netloc.lower() in hosts
+    except ValueError:  # not even a URL
+        return False
+
+
 class WebChannel:
     """Serves the web chat until `stop` is set."""
 
@@ -427,20 +536,14 @@ class WebChannel:
 
     async def run(self, stop: asyncio.Event) -> None:
         settings = self.service.settings
-        runner = web.AppRunner(self.chat.app(), access_log=None)  # no visitor addresses in the logs
-        await runner.setup()
+        limits = Limits(settings.web_max_connections, settings.web_read_timeout, settings.web_idle_timeout)
         try:
-            site = web.TCPSite(runner, settings.web_host, settings.web_port)
-            try:
-                await site.start()
-            except OSError as err:
-                raise ChannelFailed(
-                    f"the web chat cannot listen on {settings.web_host}:{settings.web_port} ({err.strerror}); "
-                    "set WSPOLNOTA_WEB_PORT to a free port, or WSPOLNOTA_WEB_ENABLED=false"
-                ) from err
-            address = runner.addresses[0]
-            self.port = int(address[1])
-            logger.info("Web chat on http://%s:%d/", settings.web_host, self.port)
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+            async with serve(self.chat.app(), settings.web_host, settings.web_port, limits) as port:
+                self.port = port
+                logger.info("Web chat on http://%s:%d/", settings.web_host, self.port)
+                await stop.wait()
+        except CannotListen as err:
+            raise ChannelFailed(
+                f"the web chat cannot listen on {settings.web_host}:{settings.web_port} ({err.reason}); "
+                "set WSPOLNOTA_WEB_PORT to a free port, or WSPOLNOTA_WEB_ENABLED=false"
+            ) from err

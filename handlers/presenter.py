@@ -108,6 +108,12 @@ MESSAGES: dict[str, set[str]] = {
     "web_too_many": set(),
     "web_too_many_visitors": set(),
     "web_expired": set(),
+    "web_bad_request": set(),
+    "web_too_slow": set(),
+    "web_other_site": set(),
+    "web_unavailable": set(),
+    "web_unavailable_page": set(),
+    "web_send_again": set(),
 }
 
 

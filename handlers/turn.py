@@ -72,7 +72,10 @@ class Turn:
         action, argument, text = inbound.action, inbound.argument, None
         if inbound.text is not None:
             if len(inbound.text) > MAX_INPUT:
-                return [self._problem("error_too_long", length=len(inbound.text), limit=MAX_INPUT), *self._show()]
+                shown = self._show()
+                # Quote the question's own limit (as its page says); MAX_INPUT only bounds the work done.
+                limit = next((reply.max_length for reply in reversed(shown) if reply.max_length), MAX_INPUT)
+                return [self._problem("error_too_long", length=len(inbound.text), limit=limit), *shown]
             text = clean_text(inbound.text)
             command = parse_command(text)
             if command is not None and action is None:
