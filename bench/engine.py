@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.service import Service, open_service
 from bot.settings import load_settings
-from handlers.messages import Action, Inbound, ReplyKind
-from handlers.questionnaire import QuestionType
+from handlers.definitions.questionnaire import QuestionType
+from handlers.engine.messages import Action, Inbound, ReplyKind
 
 TYPED = {
     QuestionType.TEXT: "Sąsiedzi, którzy się znają i pomagają sobie nawzajem.",

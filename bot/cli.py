@@ -20,15 +20,16 @@ from typing import IO, Any, NoReturn, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import app
 from bot import service as service_module
-from bot.mailbox import MailboxUnavailable
 from bot.settings import Settings, load_settings
-from handlers import terminal_ui
-from handlers.config_files import ConfigError, Problem
-from handlers.i18n import LANGUAGES, as_language
-from handlers.messages import Action, Inbound, Reply
-from handlers.presenter import WARSAW
-from handlers.questionnaire import Questionnaire
+from bot.transports.mailbox import MailboxUnavailable
+from handlers.definitions.config_files import ConfigError, Problem
+from handlers.definitions.i18n import LANGUAGES, as_language
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.engine.messages import Action, Inbound, Reply
+from handlers.engine.presenter import WARSAW
+from handlers.terminal import ui as terminal_ui
 from reports.export import EMAIL_COLUMNS, email_rows, export_records, write_jsonl
 from storage.db import (
     DatabaseDamaged,
@@ -283,7 +284,7 @@ def run() -> None:
         damage = quick_check(database)
         if damage:
             _fail(_damaged(database, "; ".join(damage[:3])))
-    sys.exit(_run(lambda: service_module.run(settings)))
+    sys.exit(_run(lambda: app.run(settings)))
 
 
 @main.command()
@@ -502,8 +503,8 @@ def mail(once: bool) -> None:
         _fail(ConfigError([Problem("environment", "WSPOLNOTA_IMAP_HOST", "not set: there is no mailbox to read")]))
 
     async def go() -> tuple[int, int]:
-        from bot.mailbox import MailboxReader, build_mailroom
-        from bot.mailer import Mailer
+        from bot.transports.mailbox import MailboxReader, build_mailroom
+        from bot.transports.mailer import Mailer
 
         async with service_module.open_service(settings) as service:
             read = await MailboxReader(settings, build_mailroom(service), service.store).once()
@@ -597,8 +598,8 @@ def kiosk_add(name: str, event_source: str | None, web_url: str) -> None:
     import secrets
     from urllib.parse import urlencode
 
-    from handlers.web_guard import token_digest, valid_kiosk_name
-    from handlers.web_ui import clean_source
+    from handlers.web.guard import token_digest, valid_kiosk_name
+    from handlers.web.ui import clean_source
     from reports.privacy import audit
     from storage.kiosks import KioskExists, add_kiosk
 
@@ -627,7 +628,7 @@ def kiosk_add(name: str, event_source: str | None, web_url: str) -> None:
 @kiosk.command("list")
 def kiosk_list() -> None:
     """List the stands' kiosks: the ones added here and the ones in WSPOLNOTA_WEB_KIOSK_TOKENS."""
-    from handlers.web_guard import kiosk_tokens
+    from handlers.web.guard import kiosk_tokens
     from storage.kiosks import list_kiosks
 
     settings = _settings()

@@ -11,8 +11,8 @@ from typing import Any, Literal
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from handlers.config_files import ConfigError, Problem
-from handlers.web_guard import kiosk_tokens
+from handlers.definitions.config_files import ConfigError, Problem
+from handlers.web.guard import kiosk_tokens
 from storage.db import DatabaseUnavailable, database_url
 
 PREFIX = "WSPOLNOTA_"

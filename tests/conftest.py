@@ -11,7 +11,7 @@ import pytest
 
 from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
-from handlers.messages import Action, Inbound, Reply, ReplyKind, RespondentRef
+from handlers.engine.messages import Action, Inbound, Reply, ReplyKind, RespondentRef
 
 pytest_plugins = ["tests.pg", "tests.dovecot", "tests.smtp"]
 

@@ -20,9 +20,9 @@ sys.path.insert(0, str(ROOT))
 
 import aioimaplib  # noqa: E402
 
-from bot.mailbox import MailboxReader, build_mailroom  # noqa: E402
 from bot.service import open_service  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.transports.mailbox import MailboxReader, build_mailroom  # noqa: E402
 from tests.dovecot import DovecotServer, require_dovecot  # noqa: E402
 
 CORPUS = ROOT / "tests" / "emails"

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 
 from bot.service import Service, open_service
-from handlers.messages import Action, ReplyKind
+from handlers.engine.messages import Action, ReplyKind
 from storage.models import Answer, Base, Status, Submission
 from tests.conftest import FakeClock, Person, make_settings
 from tests.unit.test_conversation import answer_everything

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.mailbox import MailboxReader, MailboxUnavailable, build_mailroom
-from bot.mailer import Mailer
 from bot.service import Service, open_service
 from bot.settings import Settings
+from bot.transports.mailbox import MailboxReader, MailboxUnavailable, build_mailroom
+from bot.transports.mailer import Mailer
 from storage.models import Answer, Email, OutboxMessage
 from tests.conftest import FakeClock, make_settings
 from tests.dovecot import DovecotServer

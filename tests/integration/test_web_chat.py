@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup, Tag
 from sqlalchemy import func, select
 
 from bot.service import Service, open_service
-from bot.web import COOKIE, WebChat
+from bot.transports.web import COOKIE, WebChat
 from reports.export import export_records
 from storage.models import Answer, InboxItem, Submission
 from storage.repository import SubmissionFilter

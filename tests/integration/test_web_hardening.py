@@ -1,7 +1,7 @@
 """The web chat against slow, malformed and hostile clients, and a database that stops answering.
 
 In-process tests drive `WebChat` through aiohttp's test server, or through our own server
-(`bot.web_server.serve`) where connections matter; the end-to-end ones run `python -m bot run`
+(`bot.transports.web_server.serve`) where connections matter; the end-to-end ones run `python -m bot run`
 in a subprocess, with a small file descriptor limit, and read its log.
 """
 
@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.service import Service, open_service
-from bot.web import WebChat
-from bot.web_server import Limits, serve
+from bot.transports.web import WebChat
+from bot.transports.web_server import Limits, serve
 from storage.models import Answer, Submission
 from tests.conftest import FakeClock, make_settings
 from tests.integration.test_web_chat import Visitor
@@ -469,7 +469,7 @@ async def test_no_visitor_address_or_traceback_in_the_log_of_an_end_to_end_run(t
     log = (tmp_path / "run.log").read_text()
     # The one line naming 127.0.0.1 is where the service says it listens; no visitor's address anywhere.
     mentions = [line for line in log.splitlines() if "127.0.0.1" in line]
-    assert mentions == [f"{mentions[0][:23]} INFO bot.web: Web chat on http://127.0.0.1:{port}/"], mentions
+    assert mentions == [f"{mentions[0][:23]} INFO bot.transports.web: Web chat on http://127.0.0.1:{port}/"], mentions
     assert "Traceback" not in log, log
 
 

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
 from bot.service import Service, open_service
-from bot.web import COOKIE, WebChat
-from handlers.web_guard import BURST, token_digest
+from bot.transports.web import COOKIE, WebChat
+from handlers.web.guard import BURST, token_digest
 from reports.export import export_records
 from reports.report import gather, render_report
 from storage.kiosks import add_kiosk, remove_kiosk

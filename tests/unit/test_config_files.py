@@ -9,8 +9,8 @@ import pytest
 
 from bot.service import Config, load_config
 from bot.settings import load_settings
-from handlers.config_files import ConfigError
-from handlers.questionnaire import (
+from handlers.definitions.config_files import ConfigError
+from handlers.definitions.questionnaire import (
     Condition,
     QuestionType,
     condition_holds,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.service import Service, open_service
-from handlers.messages import Action, InputKind, ReplyKind
+from handlers.engine.messages import Action, InputKind, ReplyKind
 from storage.models import Answer, Contact, Respondent, Status, Submission
 from tests.conftest import FakeClock, Person
 
@@ -447,7 +447,7 @@ async def test_stickers_and_edits_get_a_note_and_store_nothing(person: Person, s
 
 
 async def test_a_delivery_is_applied_once(person: Person, service: Service) -> None:
-    from handlers.messages import Delivery
+    from handlers.engine.messages import Delivery
 
     await person.begin()
     update = Delivery("telegram", "1001", "501", {"update_id": 1001, "message": {"text": "Wola"}})

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.service import Service, open_service
-from handlers.messages import Action, Inbound, ReplyKind
-from handlers.questionnaire import Questionnaire, QuestionType, visible_questions
+from handlers.definitions.questionnaire import Questionnaire, QuestionType, visible_questions
+from handlers.engine.messages import Action, Inbound, ReplyKind
 from storage.models import Answer, Respondent, Status, Submission
 from tests.conftest import FakeClock, make_settings
 

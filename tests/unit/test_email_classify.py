@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.email_classify import MailKind, classify
+from handlers.email.classify import MailKind, classify
 
 OWN = frozenset({"wspolnota@um.warszawa.pl"})
 

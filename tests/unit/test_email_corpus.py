@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from handlers.email_classify import classify
-from handlers.email_parse import parse_email
+from handlers.email.classify import classify
+from handlers.email.parse import parse_email
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -58,7 +58,7 @@ FORM_REPLIES = sorted(name for name, entry in EXPECTED.items() if entry["kind"] 
 
 @pytest.mark.parametrize("name", FORM_REPLIES)
 def test_form_replies_are_read_question_by_question(name: str, shipped_config: Any) -> None:
-    from handlers.email_form import read_form_reply
+    from handlers.email.form import read_form_reply
 
     questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
     number_of = {question.code: n for n, question in enumerate(questionnaire.questions, start=1)}

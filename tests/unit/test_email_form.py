@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.service import Config
-from handlers.email_form import read_form_reply, render_form
+from handlers.email.form import read_form_reply, render_form
 
 
 def test_form_numbers_questions_and_letters_choices(shipped_config: Config) -> None:

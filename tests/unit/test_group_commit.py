@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from handlers.group_commit import GroupCommit
+from handlers.engine.group_commit import GroupCommit
 
 
 async def test_concurrent_items_share_batches_and_keep_their_results() -> None:

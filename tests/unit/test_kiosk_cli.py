@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from bot.cli import main
 from bot.service import open_service
-from handlers.kiosks import KioskRegistry
+from handlers.web.kiosks import KioskRegistry
 from storage.models import Respondent, Submission
 from tests.conftest import make_settings
 

@@ -8,10 +8,10 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot.mailbox import build_mailroom
 from bot.service import Service
 from bot.settings import Settings
-from handlers.mailroom import Mailroom
+from bot.transports.mailbox import build_mailroom
+from handlers.email.mailroom import Mailroom
 from storage.models import Answer, Contact, Email, OutboxMessage
 from tests.conftest import FakeClock, make_settings
 

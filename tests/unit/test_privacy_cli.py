@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.cli import main
-from bot.mailbox import build_mailroom
 from bot.service import open_service
 from bot.settings import load_settings
+from bot.transports.mailbox import build_mailroom
 from storage.models import AuditEntry, Contact, Email, OutboxMessage, Respondent, Submission
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"

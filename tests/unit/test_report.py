@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.service import Service
-from handlers.messages import Action
+from handlers.engine.messages import Action
 from reports.report import gather, render_report
 from reports.themes import find_themes, mask
 from storage.repository import SubmissionFilter

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.service import Service
-from handlers.messages import Action
+from handlers.engine.messages import Action
 from reports.stats import collect_stats, describe_stats
 from tests.conftest import FakeClock, Person
 from tests.unit.test_conversation import answer_everything

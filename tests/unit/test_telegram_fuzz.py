@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram import Bot, Update
 
-from handlers import telegram_ui
-from handlers.messages import RespondentRef
-from handlers.telegram_ui import IntakeKind
+from handlers.engine.messages import RespondentRef
+from handlers.telegram import ui as telegram_ui
+from handlers.telegram.ui import IntakeKind
 
 BOT = Bot("123:abc")
 USER = {"id": 501, "is_bot": False, "first_name": "Ola", "language_code": "pl"}

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from telegram import CallbackQuery as TgCallbackQuery
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
 
-from handlers import telegram_ui
-from handlers.messages import Action, Choice, Reply, ReplyKind, RespondentRef
-from handlers.telegram_ui import IntakeKind
+from handlers.engine.messages import Action, Choice, Reply, ReplyKind, RespondentRef
+from handlers.telegram import ui as telegram_ui
+from handlers.telegram.ui import IntakeKind
 
 WHEN = datetime(2026, 5, 30, 12, tzinfo=UTC)
 OLA = User(id=501, first_name="Ola", is_bot=False, language_code="uk")

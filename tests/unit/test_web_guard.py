@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.config_files import ConfigError
-from handlers.web_guard import (
+from handlers.definitions.config_files import ConfigError
+from handlers.web.guard import (
     BURST,
     KIOSK_BURST,
     UNKNOWN,

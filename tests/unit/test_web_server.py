@@ -7,7 +7,7 @@ import resource
 
 import pytest
 
-from bot.web_server import FD_RESERVE, Throttled, connection_cap
+from bot.transports.web_server import FD_RESERVE, Throttled, connection_cap
 
 
 def test_a_recurring_condition_is_logged_once_per_interval_with_a_count(caplog: pytest.LogCaptureFixture) -> None:

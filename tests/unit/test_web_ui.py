@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.service import Service
-from bot.web import RateLimiter
-from handlers.messages import Action, Choice, Reply, ReplyKind, RespondentRef
-from handlers.web_ui import clean_source, inbound_from_form, preferred_language, view
+from bot.transports.web import RateLimiter
+from handlers.engine.messages import Action, Choice, Reply, ReplyKind, RespondentRef
+from handlers.web.ui import clean_source, inbound_from_form, preferred_language, view
 from tests.conftest import Person
 
 WHO = RespondentRef("web", "p")

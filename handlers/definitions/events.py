@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -10,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
-from handlers.i18n import Text
+from handlers.definitions.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
+from handlers.definitions.i18n import Text
 
 # Telegram deep-link payloads allow A-Za-z0-9_- and at most 64 characters.
 SLUG_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -110,3 +111,11 @@ def load_events(path: Path) -> dict[str, Event]:
 def upcoming_events(events: Mapping[str, Event], now: datetime) -> list[Event]:
     """Lists events that have not ended yet, soonest first."""
     return sorted((e for e in events.values() if e.ends >= now), key=lambda e: e.starts)
+
+
+def parse_source(source: str | None) -> tuple[str | None, str | None]:
+    """Splits a deep-link payload `event-slug__stand` into event and stand (both optional)."""
+    if not source or not re.match(SLUG_PATTERN, source):
+        return None, None
+    event, _, stand = source.partition("__")
+    return event or None, stand or None

@@ -32,10 +32,10 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.service import Service
 from bot.supervision import ChannelFailed, Health, State, pause
-from handlers import telegram_ui
-from handlers.i18n import LANGUAGES, Language, as_language
-from handlers.messages import Delivery, Inbound, Reply, RespondentRef
-from handlers.telegram_ui import Intake, IntakeKind
+from handlers.definitions.i18n import LANGUAGES, Language, as_language
+from handlers.engine.messages import Delivery, Inbound, Reply, RespondentRef
+from handlers.telegram import ui as telegram_ui
+from handlers.telegram.ui import Intake, IntakeKind
 from reports.export import export_records
 from reports.privacy import audit
 from reports.stats import collect_stats, describe_stats

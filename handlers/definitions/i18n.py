@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
+from handlers.definitions.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
 
 Language = Literal["pl", "en", "uk"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from handlers.i18n import Language
+from handlers.definitions.i18n import Language
 
 
 class Action(StrEnum):

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import filters
 
-from handlers.messages import (
+from handlers.engine.messages import (
     BUTTON_SEPARATOR,
     Choice,
     Inbound,

@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from handlers.answers import describe_answer
-from handlers.email_classify import MailKind, Verdict, classify
-from handlers.email_form import read_form_reply, render_form
-from handlers.email_parse import ParsedEmail, parse_email
-from handlers.i18n import Catalog
-from handlers.messages import RespondentRef
-from handlers.questionnaire import Questionnaire
+from handlers.definitions.i18n import Catalog
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.email.classify import MailKind, Verdict, classify
+from handlers.email.form import read_form_reply, render_form
+from handlers.email.parse import ParsedEmail, parse_email
+from handlers.engine.answers import describe_answer
+from handlers.engine.messages import RespondentRef
 from storage.models import Email, OutboxMessage, Status, Step, Submission
 from storage.repository import AnswerValue, Store, Unit
 

@@ -6,10 +6,10 @@ import re
 import string
 from dataclasses import dataclass, field
 
-from handlers.answers import clean_text, parse_answer
-from handlers.email_quotes import starts_signature
-from handlers.i18n import Catalog, Language
-from handlers.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.i18n import Catalog, Language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from handlers.email.quotes import starts_signature
+from handlers.engine.answers import clean_text, parse_answer
 from storage.repository import AnswerValue
 
 LETTERS = string.ascii_lowercase

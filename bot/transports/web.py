@@ -27,12 +27,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.service import Service
 from bot.supervision import ChannelFailed
-from bot.web_server import SERVER_NAME, CannotListen, Limits, Throttled, serve
-from handlers.answers import MAX_INPUT
-from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
-from handlers.kiosks import KioskRegistry
-from handlers.messages import Delivery, Inbound, Reply, ReplyKind
-from handlers.web_guard import (
+from bot.transports.web_server import SERVER_NAME, CannotListen, Limits, Throttled, serve
+from handlers.definitions.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
+from handlers.engine.answers import MAX_INPUT
+from handlers.engine.messages import Delivery, Inbound, Reply, ReplyKind
+from handlers.web.guard import (
     SERVER_KIOSK,
     Allowance,
     Guard,
@@ -42,7 +41,8 @@ from handlers.web_guard import (
     client_tag,
     kiosk_tokens,
 )
-from handlers.web_ui import FAREWELLS, clean_source, inbound_from_form, preferred_language, view
+from handlers.web.kiosks import KioskRegistry
+from handlers.web.ui import FAREWELLS, clean_source, inbound_from_form, preferred_language, view
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class WebChat:
         # (replies, farewell). After a restart a page shows the respondent's state instead.
         self.shown: OrderedDict[str, tuple[list[Reply], bool]] = OrderedDict()
         self.templates = jinja2.Environment(
-            loader=jinja2.PackageLoader("bot", f"{_ASSETS}/templates"),
+            loader=jinja2.PackageLoader("bot.transports", f"{_ASSETS}/templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

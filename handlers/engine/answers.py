@@ -10,8 +10,8 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from handlers.i18n import LANGUAGES, Catalog, Language
-from handlers.questionnaire import Question, QuestionType
+from handlers.definitions.i18n import LANGUAGES, Catalog, Language
+from handlers.definitions.questionnaire import Question, QuestionType
 from storage.repository import AnswerValue
 
 MAX_INPUT = 20_000  # anything longer is refused before it is looked at

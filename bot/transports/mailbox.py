@@ -14,7 +14,7 @@ import aioimaplib
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
-from handlers.mailroom import Mailroom
+from handlers.email.mailroom import Mailroom
 from storage.db import is_transient
 from storage.models import MailboxState
 from storage.repository import Store, Unit
@@ -309,7 +309,7 @@ class MailChannel:
     """The mailbox reader and the outbox sender, run side by side in the service."""
 
     def __init__(self, service: Any) -> None:
-        from bot.mailer import Mailer  # the sender needs SMTP settings only when it runs
+        from bot.transports.mailer import Mailer  # the sender needs SMTP settings only when it runs
 
         settings: Settings = service.settings
         self.health = service.health
@@ -334,7 +334,7 @@ def build_mailroom(service: Any) -> Mailroom:
     """The mailroom for the service's default questionnaire and settings."""
     from datetime import timedelta
 
-    from handlers.mailroom import MailPolicy
+    from handlers.email.mailroom import MailPolicy
 
     settings: Settings = service.settings
     conversation = service.conversation

@@ -8,12 +8,12 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from handlers.events import Event
-from handlers.group_commit import GroupCommit
-from handlers.messages import Inbound, Reply
-from handlers.presenter import Presenter
-from handlers.questionnaire import Questionnaire
-from handlers.turn import Turn, parse_source
+from handlers.definitions.events import Event, parse_source
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.engine.group_commit import GroupCommit
+from handlers.engine.messages import Inbound, Reply
+from handlers.engine.presenter import Presenter
+from handlers.engine.turn import Turn
 from storage.models import InboxItem
 from storage.repository import Received, Store, Unit
 
@@ -80,9 +80,19 @@ class Conversation:
     async def show(self, inbound: Inbound) -> list[Reply]:
         """Shows where a respondent is, changing nothing (a page opened again, a resumed visit)."""
         async with self.store.unit(write=False) as unit:
-            step = Turn(self, unit, inbound)
+            step = self._turn(unit, inbound)
             found = await unit.latest_submissions([step.key])
             return step.replay(found.get(step.key))
+
+    def _turn(self, unit: Unit, inbound: Inbound) -> Turn:
+        return Turn(
+            unit,
+            inbound,
+            questionnaire=self.questionnaire_for(inbound),
+            present=self.present,
+            events=self.events,
+            now=self.clock(),
+        )
 
     async def _run_batch(self, inbounds: list[Inbound]) -> list[list[Reply]]:
         """Applies steps of different respondents in one transaction; replies only after it commits.
@@ -91,7 +101,7 @@ class Conversation:
         shown where the respondent is (a redelivery after a crash changes nothing).
         """
         async with self.store.unit() as unit:
-            steps = [Turn(self, unit, inbound) for inbound in inbounds]
+            steps = [self._turn(unit, inbound) for inbound in inbounds]
             found = await unit.latest_submissions([step.key for step in steps])
             seen = await self._deliveries_seen(unit, inbounds)
             results: list[list[Reply]] = []

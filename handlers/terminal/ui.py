@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.messages import Choice, Inbound, Reply, RespondentRef
+from handlers.engine.messages import Choice, Inbound, Reply, RespondentRef
 
 
 def _command(choice: Choice) -> str:

@@ -14,8 +14,8 @@ from email.utils import getaddresses, parsedate_to_datetime
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 
-from handlers.email_quotes import own_words
-from handlers.i18n import Language
+from handlers.definitions.i18n import Language
+from handlers.email.quotes import own_words
 
 DEFAULT_MAX_BYTES = 256 * 1024
 _SINGLE_BYTE = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}

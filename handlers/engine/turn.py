@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
-from handlers.answers import (
+from handlers.definitions.events import Event, parse_source
+from handlers.definitions.i18n import DEFAULT_LANGUAGE, Language, as_language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType, visible_questions
+from handlers.engine.answers import (
     MAX_INPUT,
     Rejection,
     answer_for_choice,
@@ -15,56 +19,53 @@ from handlers.answers import (
     parse_answer,
     valid_options,
 )
-from handlers.events import SLUG_PATTERN
-from handlers.i18n import DEFAULT_LANGUAGE, Language, as_language
-from handlers.messages import Action, Inbound, Reply, parse_command
-from handlers.questionnaire import Question, QuestionType, visible_questions
+from handlers.engine.messages import Action, Inbound, Reply, parse_command
+from handlers.engine.presenter import Presenter
 from storage.models import Status, Step, Submission
 from storage.repository import AnswerValue, Unit
-
-if TYPE_CHECKING:
-    from handlers.conversation import Conversation
-
-
-def parse_source(source: str | None) -> tuple[str | None, str | None]:
-    """Splits a deep-link payload `event-slug__stand` into event and stand (both optional)."""
-    if not source or not re.match(SLUG_PATTERN, source):
-        return None, None
-    event, _, stand = source.partition("__")
-    return event or None, stand or None
 
 
 class Turn:
     """One input applied to one submission, inside one transaction."""
 
-    def __init__(self, conversation: Conversation, unit: Unit, inbound: Inbound) -> None:
-        self.c = conversation
+    def __init__(
+        self,
+        unit: Unit,
+        inbound: Inbound,
+        *,
+        questionnaire: Questionnaire,
+        present: Presenter,
+        events: Mapping[str, Event],
+        now: datetime,
+    ) -> None:
         self.unit = unit
         self.inbound = inbound
-        self.q = conversation.questionnaire_for(inbound)
-        self.now = conversation.clock()
+        self.questionnaire = questionnaire
+        self.present = present
+        self.events = events
+        self.now = now
         self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
-        self.sub: Submission | None = None
+        self.submission: Submission | None = None
         self._visible_cache: list[Question] | None = None
         self.forgotten = False  # the respondent asked to erase everything in this step
-        self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, self.q.id)
+        self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, questionnaire.id)
 
     # -- entry ---------------------------------------------------------------------------------
 
     def replay(self, submission: Submission | None) -> list[Reply]:
         """Shows where the respondent is, without applying the input again."""
-        self.sub = submission
-        if self.sub is not None:
-            self.language = self.sub.language  # type: ignore[assignment]
+        self.submission = submission
+        if self.submission is not None:
+            self.language = self.submission.language  # type: ignore[assignment]
         return self._show()
 
     async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
-        if not self.q.is_open(self.now):
-            return [self.c.present.closed(self.q, self.language, self.now)]
-        self.sub = submission
-        if self.sub is not None:
-            self.language = self.sub.language  # type: ignore[assignment]
+        if not self.questionnaire.is_open(self.now):
+            return [self.present.closed(self.questionnaire, self.language, self.now)]
+        self.submission = submission
+        if self.submission is not None:
+            self.language = self.submission.language  # type: ignore[assignment]
             self._mark()
         if inbound.unsupported is not None:
             key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
@@ -86,26 +87,26 @@ class Turn:
         if action is Action.LANGUAGE:
             return await self._change_language(argument)
         if action is Action.HELP:
-            return [self.c.present.help(self.language), *self._show()]
+            return [self.present.help(self.language), *self._show()]
         if action is Action.FORGET:
             return await self._forget(argument)
         if action in (Action.PRIVACY, Action.EVENTS, Action.MYDATA):
             return [*self._information(action), *self._show()]
-        if self.sub is None or self.sub.status == Status.CONSENT:
+        if self.submission is None or self.submission.status == Status.CONSENT:
             return await self._consent(action, argument)
-        self.sub.questionnaire_version = self.q.version
-        self.sub.updated_at = self.now
+        self.submission.questionnaire_version = self.questionnaire.version
+        self.submission.updated_at = self.now
         if action is Action.START:
             return self._welcome_back()
         if action is Action.CANCEL:
             return self._cancel()
         if inbound.question is not None and (
-            self.sub.step not in (Step.QUESTION, Step.OTHER) or inbound.question != self.sub.current
+            self.submission.step not in (Step.QUESTION, Step.OTHER) or inbound.question != self.submission.current
         ):
             return [self._problem("error_stale"), *self._show()]
-        if self.sub.step == Step.QUESTION:
+        if self.submission.step == Step.QUESTION:
             return self._on_question(action, argument, text, inbound.choice)
-        if self.sub.step == Step.OTHER:
+        if self.submission.step == Step.OTHER:
             return self._on_other(action, text, inbound.choice)
         return self._on_summary(action, argument)
 
@@ -116,35 +117,36 @@ class Turn:
         source = argument if action is Action.START and argument else self.inbound.source
         event, stand = parse_source(source)
         if action is Action.DECLINE:
-            if self.sub is not None:
-                await self.unit.delete_submission(self.sub)
-            return [self.c.present.goodbye("declined", self.language)]
-        if self.sub is None:
+            if self.submission is not None:
+                await self.unit.delete_submission(self.submission)
+            return [self.present.goodbye("declined", self.language)]
+        if self.submission is None:
             await self._open_pending()
-        assert self.sub is not None
+        assert self.submission is not None
         if event is not None:
-            self.sub.event, self.sub.stand, self.sub.event_known = event, stand, event in self.c.events
+            submission = self.submission
+            submission.event, submission.stand, submission.event_known = event, stand, event in self.events
         if action is not Action.ACCEPT:
-            return [self.c.present.privacy(self.q, self.language)]
-        self.sub.status = Status.ACTIVE
-        self.sub.privacy_version = self.q.privacy.version
-        self.sub.started_at = self.sub.updated_at = self.now
+            return [self.present.privacy(self.questionnaire, self.language)]
+        self.submission.status = Status.ACTIVE
+        self.submission.privacy_version = self.questionnaire.privacy.version
+        self.submission.started_at = self.submission.updated_at = self.now
         if ref.address:
             await self.unit.flush()
-            await self.unit.set_contact(self.sub.respondent_id, ref.address, self.now)
+            await self.unit.set_contact(self.submission.respondent_id, ref.address, self.now)
         visible = self._visible()
         self._go_to(visible[0].code)
-        intro = self.c.present.intro(self.q, self.language)
+        intro = self.present.intro(self.questionnaire, self.language)
         return [*([intro] if intro else []), *self._show()]
 
     async def _open_pending(self) -> None:
         """Starts a submission waiting for consent; declining deletes it with everything else."""
         ref = self.inbound.respondent
         respondent = await self.unit.ensure_respondent(ref.channel, ref.pseudonym, self.now)
-        self.sub = Submission(
+        self.submission = Submission(
             respondent_id=respondent.id,
-            questionnaire_id=self.q.id,
-            questionnaire_version=self.q.version,
+            questionnaire_id=self.questionnaire.id,
+            questionnaire_version=self.questionnaire.version,
             channel=ref.channel,
             language=self.language,
             status=Status.CONSENT,
@@ -157,14 +159,14 @@ class Turn:
             answers={},
         )
         self._mark()
-        self.unit.add(self.sub)
+        self.unit.add(self.submission)
 
     def _mark(self) -> None:
         """Keeps what the channel says about this step: a volunteer's help, a reason to doubt it.
 
         Both stay once set; a flag no longer lands on a submission already confirmed.
         """
-        sub, inbound = self.sub, self.inbound
+        sub, inbound = self.submission, self.inbound
         assert sub is not None
         sub.assisted = sub.assisted or inbound.assisted
         if inbound.flag and not sub.flag and sub.status != Status.COMPLETED:
@@ -175,9 +177,9 @@ class Turn:
     def _on_question(
         self, action: Action | None, argument: str | None, text: str | None, choice: str | None
     ) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None and sub.current is not None
-        question = self.q.question(sub.current)
+        question = self.questionnaire.question(sub.current)
         if question is None or question.code not in {q.code for q in self._visible()}:
             return self._advance(None)  # the questionnaire changed under this submission
         if action is Action.BACK:
@@ -201,7 +203,7 @@ class Turn:
         return self._show()
 
     def _toggle(self, question: Question, choice: str) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         picks = list(sub.draft if sub.draft is not None else self._stored_options(question))
         if choice in picks:
@@ -214,7 +216,7 @@ class Turn:
         return self._show()
 
     def _accept(self, question: Question, parsed: AnswerValue | Rejection) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         if isinstance(parsed, Rejection):
             return [self._problem(parsed.key, **parsed.values), *self._show()]
@@ -227,9 +229,9 @@ class Turn:
         return self._advance(question.code)
 
     def _on_other(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None and sub.current is not None
-        question = self.q.question(sub.current)
+        question = self.questionnaire.question(sub.current)
         if question is None:
             return self._advance(None)
         if action is Action.BACK or choice is not None:
@@ -248,7 +250,7 @@ class Turn:
         return self._save_other(question, text)
 
     def _save_other(self, question: Question, text: str | None) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         value = AnswerValue(options=list(sub.draft or []), text=text)
         sub.draft = None
@@ -260,7 +262,7 @@ class Turn:
         visible = [q.code for q in self._visible()]
         position = visible.index(question.code)
         if position == 0:
-            return [self.c.present.note("note_first_question", self.language), *self._show()]
+            return [self.present.note("note_first_question", self.language), *self._show()]
         self._go_to(visible[position - 1])
         return self._show()
 
@@ -268,7 +270,7 @@ class Turn:
 
     def _advance(self, answered: str | None) -> list[Reply]:
         """Goes to the next question to ask, or to the summary when none is left."""
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         visible = self._visible()
         if sub.editing or sub.status == Status.COMPLETED or answered is None:
@@ -277,7 +279,7 @@ class Turn:
                 self._go_to(pending[0])
                 return self._show()
             return self._to_summary()
-        order = [q.code for q in self.q.questions]
+        order = [q.code for q in self.questionnaire.questions]
         after = order.index(answered)
         following = [q.code for q in visible if order.index(q.code) > after]
         if following:
@@ -286,18 +288,18 @@ class Turn:
         return self._to_summary()
 
     def _go_to(self, code: str) -> None:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         sub.step, sub.current, sub.draft = Step.QUESTION, code, None
 
     def _to_summary(self) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         sub.step, sub.current, sub.draft, sub.editing = Step.SUMMARY, None, None, False
         return self._show()
 
     def _on_summary(self, action: Action | None, argument: str | None) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         visible = self._visible()
         if action is Action.EDIT and argument in {q.code for q in visible}:
@@ -311,11 +313,11 @@ class Turn:
             return self._confirm(visible)
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
             sub.step = Step.SUMMARY
-            return [self.c.present.note("note_already_done", self.language), *self._show()]
+            return [self.present.note("note_already_done", self.language), *self._show()]
         return self._show()
 
     def _confirm(self, visible: list[Question]) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         missing = [q for q in visible if q.required and self._value(q) is None]
         if missing:
@@ -324,103 +326,105 @@ class Turn:
             return [self._problem("error_required"), *self._show()]
         shown = {q.code for q in visible}
         # Answers to questions the respondent's own changes have hidden are no longer theirs to give.
-        self._drop([code for code in sub.answers if self.q.question(code) and code not in shown])
+        self._drop([code for code in sub.answers if self.questionnaire.question(code) and code not in shown])
         sub.status, sub.step = Status.COMPLETED, Step.DONE
         sub.finished_at = sub.finished_at or self.now
-        return [self.c.present.thanks(self.q, self.language)]
+        return [self.present.thanks(self.questionnaire, self.language)]
 
     def _welcome_back(self) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         if sub.status == Status.COMPLETED:
             sub.step, sub.current, sub.draft, sub.editing = Step.SUMMARY, None, None, False
-            return [self.c.present.note("note_already_done", self.language), *self._show()]
-        return [self.c.present.note("note_welcome_back", self.language), *self._show()]
+            return [self.present.note("note_already_done", self.language), *self._show()]
+        return [self.present.note("note_welcome_back", self.language), *self._show()]
 
     def _cancel(self) -> list[Reply]:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         if sub.status == Status.COMPLETED:
             sub.step, sub.current, sub.draft, sub.editing = Step.DONE, None, None, False
-            return [self.c.present.goodbye("note_kept", self.language)]
+            return [self.present.goodbye("note_kept", self.language)]
         self._drop(list(sub.answers))
         sub.status, sub.finished_at = Status.CANCELLED, self.now
-        return [self.c.present.goodbye("cancelled", self.language)]
+        return [self.present.goodbye("cancelled", self.language)]
 
     def _information(self, action: Action) -> list[Reply]:
         """What /privacy, /events and /mydata show before the current question."""
-        sub = self.sub
+        sub = self.submission
         if action is Action.EVENTS:
-            return [self.c.present.events(list(self.c.events.values()), self.language, self.now)]
+            return [self.present.events(list(self.events.values()), self.language, self.now)]
         if action is Action.PRIVACY:
             consenting = sub is None or sub.status == Status.CONSENT
-            return [] if consenting else [self.c.present.privacy_notice(self.q, self.language)]
-        answers = [] if sub is None else [(q, self._stored(q)) for q in self.q.questions if q.code in sub.answers]
-        return [self.c.present.my_data(self.language, answers)]
+            return [] if consenting else [self.present.privacy_notice(self.questionnaire, self.language)]
+        questions = self.questionnaire.questions
+        answers = [] if sub is None else [(q, self._stored(q)) for q in questions if q.code in sub.answers]
+        return [self.present.my_data(self.language, answers)]
 
     async def _forget(self, argument: str | None) -> list[Reply]:
         ref = self.inbound.respondent
         if argument == "yes":
-            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.sub, ref.address)
-            self.sub, self.forgotten = None, True
-            return [self.c.present.goodbye("forgotten", self.language)]
+            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.submission, ref.address)
+            self.submission, self.forgotten = None, True
+            return [self.present.goodbye("forgotten", self.language)]
         if argument == "no":
-            return [self.c.present.note("note_kept", self.language), *self._show()]
-        return [self.c.present.forget_question(self.language)]
+            return [self.present.note("note_kept", self.language), *self._show()]
+        return [self.present.forget_question(self.language)]
 
     async def _change_language(self, argument: str | None) -> list[Reply]:
         language = as_language(argument)
         if language is None:
-            return [self.c.present.languages(self.language)]
+            return [self.present.languages(self.language)]
         self.language = language
-        if self.sub is None:
+        if self.submission is None:
             await self._open_pending()  # so the choice outlives this message
-        assert self.sub is not None
-        self.sub.language = language
-        self.sub.updated_at = self.now
-        return [self.c.present.note("note_language", language), *self._show()]
+        assert self.submission is not None
+        self.submission.language = language
+        self.submission.updated_at = self.now
+        return [self.present.note("note_language", language), *self._show()]
 
     # -- reading state -------------------------------------------------------------------------
 
     def _show(self) -> list[Reply]:
         """Renders where the respondent is now."""
-        sub = self.sub
+        sub = self.submission
         if sub is None or sub.status == Status.CONSENT:
-            return [self.c.present.privacy(self.q, self.language)]
+            return [self.present.privacy(self.questionnaire, self.language)]
         visible = self._visible()
         if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
-            question = self.q.question(sub.current)
+            question = self.questionnaire.question(sub.current)
             codes = [q.code for q in visible]
             if question is not None and question.code in codes:
                 position = (codes.index(question.code) + 1, len(visible))
                 stored = self._stored(question)
                 if sub.step == Step.OTHER:
-                    return [self.c.present.other(question, self.language)]
-                return [self.c.present.question(question, self.language, position, stored, sub.draft)]
+                    return [self.present.other(question, self.language)]
+                return [self.present.question(question, self.language, position, stored, sub.draft)]
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
-            return [self.c.present.thanks(self.q, self.language)]
+            return [self.present.thanks(self.questionnaire, self.language)]
         answers = [(q, self._stored(q)) for q in visible]
-        return [self.c.present.summary(self.q, self.language, answers, completed=sub.status == Status.COMPLETED)]
+        completed = sub.status == Status.COMPLETED
+        return [self.present.summary(self.questionnaire, self.language, answers, completed=completed)]
 
     def _save(self, code: str, value: AnswerValue) -> None:
-        assert self.sub is not None
-        self.unit.save_answer(self.sub, code, value, self.now)
+        assert self.submission is not None
+        self.unit.save_answer(self.submission, code, value, self.now)
         self._visible_cache = None
 
     def _drop(self, codes: list[str]) -> None:
-        assert self.sub is not None
-        self.unit.drop_answers(self.sub, codes)
+        assert self.submission is not None
+        self.unit.drop_answers(self.submission, codes)
         self._visible_cache = None
 
     def _visible(self) -> list[Question]:
         """The questions shown given the answers so far (computed once per change)."""
         if self._visible_cache is None:
-            values = {q.code: self._value(q) for q in self.q.questions}
-            self._visible_cache = visible_questions(self.q, values)
+            values = {q.code: self._value(q) for q in self.questionnaire.questions}
+            self._visible_cache = visible_questions(self.questionnaire, values)
         return self._visible_cache
 
     def _stored(self, question: Question) -> AnswerValue | None:
-        sub = self.sub
+        sub = self.submission
         assert sub is not None
         row = sub.answers.get(question.code)
         if row is None:
@@ -449,4 +453,4 @@ class Turn:
         return stored.options or None if question.type is not QuestionType.MULTIPLE_CHOICE else stored.options
 
     def _problem(self, key: str, **values: Any) -> Reply:
-        return self.c.present.problem(key, self.language, **values)
+        return self.present.problem(key, self.language, **values)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from handlers.web_guard import SERVER_KIOSK, token_digest
+from handlers.web.guard import SERVER_KIOSK, token_digest
 from storage.kiosks import kiosk_digests
 from storage.repository import Store
 

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from handlers.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
-from handlers.i18n import Text
+from handlers.definitions.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
+from handlers.definitions.i18n import Text
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"  # fits Telegram callback_data with room to spare
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]

@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.answers import describe_answer
-from handlers.events import Event, upcoming_events
-from handlers.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
-from handlers.messages import Action, Choice, InputKind, Reply, ReplyKind
-from handlers.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.events import Event, upcoming_events
+from handlers.definitions.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from handlers.engine.answers import describe_answer
+from handlers.engine.messages import Action, Choice, InputKind, Reply, ReplyKind
 from storage.repository import AnswerValue
 
 WARSAW = ZoneInfo("Europe/Warsaw")

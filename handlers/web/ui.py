@@ -6,8 +6,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from handlers.i18n import LANGUAGES, Language
-from handlers.messages import (
+from handlers.definitions.i18n import LANGUAGES, Language
+from handlers.engine.messages import (
     Choice,
     Delivery,
     Inbound,

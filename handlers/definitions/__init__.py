@@ -1,0 +1,1 @@
+"""What staff edit, loaded and validated: questionnaires, events and the message catalog."""

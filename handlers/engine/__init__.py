@@ -1,0 +1,1 @@
+"""The conversation engine: one respondent's input in, committed answers and channel-free replies out."""

@@ -1,0 +1,1 @@
+"""The Telegram adapter: updates into Inbounds, Replies into messages with inline keyboards."""
