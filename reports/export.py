@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
 
-from handlers.questionnaire import Questionnaire, QuestionType
+from handlers.definitions.questionnaire import Questionnaire, QuestionType
 from storage.repository import Store, SubmissionFilter, stream_submission_rows
 
 METADATA = (

@@ -12,7 +12,7 @@ import segno
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from handlers.events import Event
+from handlers.definitions.events import Event
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 A4 = (8.27, 11.69)  # inches

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
 
-from handlers.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import export_records
 from reports.themes import ThemeCounter
 from storage.repository import Store, SubmissionFilter, count_flagged

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import IO, Any
 
-from handlers.i18n import Language
-from handlers.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.i18n import Language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import FORMULA_START, METADATA, OTHER_SUFFIX, neutralise
 
 LONG_COLUMNS = [
