@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from typing import IO, Any
 
 from handlers.definitions.questionnaire import Questionnaire, QuestionType
-from storage.repository import Store, SubmissionFilter, stream_submission_rows
+from storage.exports import SubmissionFilter, stream_emails, stream_submission_rows
+from storage.repository import Store
 
 METADATA = (
     "submission",
@@ -112,33 +113,21 @@ async def email_rows(
     store: Store, filters: SubmissionFilter, *, include_contact: bool = False
 ) -> AsyncIterator[dict[str, Any]]:
     """Streams the stored emails: the writer's own words and the whole text, how each was classified."""
-    from sqlalchemy import select
-
-    from storage.models import Contact, Email
-
-    query = select(Email, Contact.address).outerjoin(Contact, Contact.respondent_id == Email.respondent_id)
-    if filters.since:
-        query = query.where(Email.received_at >= filters.since)
-    if filters.until:
-        query = query.where(Email.received_at < filters.until)
-    query = query.order_by(Email.id).execution_options(yield_per=500)
-    async with store.unit(write=False) as unit:
-        result = await unit.session.stream(query)
-        async for email, address in result:
-            row = {
-                "email": email.id,
-                "received_at": email.received_at.isoformat(),
-                "kind": email.kind,
-                "reason": email.reason,
-                "language": email.language,
-                "subject": email.subject,
-                "own_text": email.own_text,
-                "text": email.text,
-                "attachments": len(email.attachments or []),
-                "truncated": email.truncated,
-                "submission": email.submission_id,
-                "respondent": (email.from_hash or "")[:16] or None,
-            }
-            if include_contact:
-                row["address"] = address
-            yield row
+    async for email, address in stream_emails(store, filters):
+        row = {
+            "email": email.id,
+            "received_at": email.received_at.isoformat(),
+            "kind": email.kind,
+            "reason": email.reason,
+            "language": email.language,
+            "subject": email.subject,
+            "own_text": email.own_text,
+            "text": email.text,
+            "attachments": len(email.attachments or []),
+            "truncated": email.truncated,
+            "submission": email.submission_id,
+            "respondent": (email.from_hash or "")[:16] or None,
+        }
+        if include_contact:
+            row["address"] = address
+        yield row

@@ -17,7 +17,8 @@ from matplotlib.figure import Figure
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import export_records
 from reports.themes import ThemeCounter
-from storage.repository import Store, SubmissionFilter, count_flagged
+from storage.exports import SubmissionFilter, count_flagged
+from storage.repository import Store
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting

@@ -6,10 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.models import Answer, Status, Submission
+from storage.counts import count_submissions
 from storage.repository import Store
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -35,38 +32,11 @@ async def collect_stats(store: Store, now: datetime, questionnaire_id: str | Non
     """Counts submissions and answers (completed ones, unless said otherwise)."""
     midnight = now.astimezone(WARSAW).replace(hour=0, minute=0, second=0, microsecond=0)
     since = midnight.astimezone(now.tzinfo) if now.tzinfo else midnight
-    scope: list[ColumnElement[bool]] = [Submission.status.in_([Status.ACTIVE, Status.COMPLETED])]
-    if questionnaire_id:
-        scope.append(Submission.questionnaire_id == questionnaire_id)
-    done = Submission.status == Status.COMPLETED
-    async with store.unit(write=False) as unit:
-        s = unit.session
-        started = await s.scalar(select(func.count()).select_from(Submission).where(*scope)) or 0
-        total = await s.scalar(select(func.count()).select_from(Submission).where(*scope, done)) or 0
-        today = (
-            await s.scalar(
-                select(func.count()).select_from(Submission).where(*scope, done, Submission.finished_at >= since)
-            )
-            or 0
-        )
-        by_event = await _counts(
-            s, select(Submission.event, func.count()).where(*scope, done).group_by(Submission.event)
-        )
-        by_channel = await _counts(
-            s, select(Submission.channel, func.count()).where(*scope, done).group_by(Submission.channel)
-        )
-        per_question = await _counts(
-            s,
-            select(Answer.question_code, func.count())
-            .join(Submission, Submission.id == Answer.submission_id)
-            .where(*scope, Answer.skipped.is_(False))
-            .group_by(Answer.question_code),
-        )
-    return Stats(int(total), int(today), int(started), by_event, by_channel, per_question)
-
-
-async def _counts(session: AsyncSession, query: Executable) -> dict[str, int]:
-    return {(key or "—"): int(n) for key, n in await session.execute(query)}
+    counts = await count_submissions(store, since=since, questionnaire_id=questionnaire_id)
+    by_event = {(event or "—"): n for event, n in counts.by_event.items()}
+    return Stats(
+        counts.completed, counts.completed_since, counts.started, by_event, counts.by_channel, counts.per_question
+    )
 
 
 def describe_stats(stats: Stats, question_order: list[str]) -> str:

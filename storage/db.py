@@ -29,6 +29,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BEGIN = "sqlite_begin"  # execution option: DEFERRED (default) or IMMEDIATE
 
 
+# What the composition root holds and the channels catch, named here so that only storage imports SQLAlchemy.
+Engine = AsyncEngine
+StorageError = SQLAlchemyError  # any fault the database or its driver reports (see is_transient)
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be reached or set up."""
 
@@ -41,6 +46,12 @@ def is_transient(err: BaseException) -> bool:
     if isinstance(err, OperationalError | InterfaceError):
         return "malformed" not in str(err)  # a damaged SQLite file does not mend itself
     return isinstance(err, DBAPIError) and err.connection_invalidated
+
+
+def is_database_fault(err: BaseException) -> bool:
+    """Any fault of the database or its connection, passing or not (a damaged file, a refused
+    statement): what a channel answers with "not saved just now" rather than a server error."""
+    return isinstance(err, SQLAlchemyError | OSError)
 
 
 class DatabaseDamaged(DatabaseUnavailable):

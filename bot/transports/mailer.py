@@ -4,24 +4,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy import select
 
 from bot.settings import Settings
-from storage.models import OutboxMessage
-from storage.repository import Store
 
 logger = logging.getLogger(__name__)
 BATCH = 20
-MAX_DELAY = timedelta(hours=1)
 
 
-def build_message(row: OutboxMessage, sender: str, sent_at: datetime) -> EmailMessage:
+class Outgoing(Protocol):
+    """A queued reply, as the sender reads it."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def to_address(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def in_reply_to(self) -> str | None: ...
+    @property
+    def references(self) -> str | None: ...
+
+
+class Outbox(Protocol):
+    """Where replies wait (storage's `Outbox`, handed over by the composition root)."""
+
+    async def due(self, now: datetime, limit: int) -> Sequence[Outgoing]:
+        """The replies whose next attempt is due, oldest first."""
+        ...
+
+    async def record_attempt(self, message_id: int, error: str | None, now: datetime) -> bool:
+        """Records a try (sent when `error` is None); tells whether the reply was still there."""
+        ...
+
+
+def build_message(row: Outgoing, sender: str, sent_at: datetime) -> EmailMessage:
     """An automatic reply as RFC 3834 asks: Auto-Submitted, threading headers, UTF-8 text."""
     message = EmailMessage()
     message["From"] = f"Program Wspólnota <{sender}>"
@@ -43,10 +71,10 @@ def build_message(row: OutboxMessage, sender: str, sent_at: datetime) -> EmailMe
 class Mailer:
     """Sends what the outbox holds, oldest first; a failure waits longer each time and is tried again."""
 
-    def __init__(self, settings: Settings, store: Store, clock: Callable[[], datetime]) -> None:
+    def __init__(self, settings: Settings, outbox: Outbox, clock: Callable[[], datetime]) -> None:
         assert settings.smtp_host is not None
         self.settings = settings
-        self.store = store
+        self.outbox = outbox
         self.clock = clock
         self.wake = asyncio.Event()
 
@@ -63,32 +91,15 @@ class Mailer:
     async def send_due(self) -> int:
         """Sends every message that is due; returns how many went out."""
         now = self.clock()
-        async with self.store.unit(write=False) as unit:
-            rows = list(
-                await unit.session.scalars(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
-                    .order_by(OutboxMessage.id)
-                    .limit(BATCH)
-                )
-            )
         sent = 0
-        for row in rows:
+        for row in await self.outbox.due(now, BATCH):
             error = await self._send(row, now)
-            async with self.store.unit() as unit:
-                stored = await unit.session.get(OutboxMessage, row.id)
-                if stored is None:
-                    continue  # erased meanwhile (a resident's request)
-                stored.attempts += 1
-                if error is None:
-                    stored.sent_at, stored.last_error = now, None
-                    sent += 1
-                else:
-                    delay = min(timedelta(seconds=30 * 2 ** min(stored.attempts, 10)), MAX_DELAY)
-                    stored.next_attempt_at, stored.last_error = now + delay, error
+            # False: erased meanwhile (a resident's request)
+            if await self.outbox.record_attempt(row.id, error, now) and error is None:
+                sent += 1
         return sent
 
-    async def _send(self, row: OutboxMessage, now: datetime) -> str | None:
+    async def _send(self, row: Outgoing, now: datetime) -> str | None:
         s = self.settings
         security = s.smtp_security
         port = s.smtp_port or {"ssl": 465, "starttls": 587, "plain": 25}[security]

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from handlers.engine.faults import StorageError
 from handlers.web.guard import SERVER_KIOSK, token_digest
-from storage.kiosks import kiosk_digests
-from storage.repository import Store
 
 logger = logging.getLogger(__name__)
 
@@ -22,13 +19,13 @@ class KioskRegistry:
 
     def __init__(
         self,
-        store: Store,
+        read_added: Callable[[], Awaitable[Mapping[str, str]]],
         configured: Mapping[str, str],
         clock: Callable[[], float],
         *,
         server: bool = False,
     ) -> None:
-        self.store = store
+        self.read_added = read_added  # the kiosks `wspolnota kiosk add` set up: names by token digest
         self.configured = {token_digest(token): name for token, name in configured.items()}
         self.clock = clock
         self.server = server  # the whole server is a stand's tablet (WSPOLNOTA_WEB_KIOSK=true)
@@ -42,8 +39,8 @@ class KioskRegistry:
             return
         self._read_at = now
         try:
-            self.added = await kiosk_digests(self.store)
-        except (SQLAlchemyError, OSError) as err:
+            self.added = dict(await self.read_added())
+        except (StorageError, OSError) as err:
             logger.warning("Could not read the kiosks staff set up (%s); keeping the last known", type(err).__name__)
 
     def name_of(self, token: str) -> str | None:

@@ -1,0 +1,20 @@
+"""The audit log: who exported, erased or set up what, when, with which filters — never the data itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from storage.models import AuditEntry
+from storage.repository import Store, Unit
+
+
+async def audit(store: Store, actor: str, action: str, details: dict[str, Any], now: datetime) -> None:
+    """Writes who did what with which filters, in a transaction of its own."""
+    async with store.unit() as unit:
+        audit_in(unit, actor, action, details, now)
+
+
+def audit_in(unit: Unit, actor: str, action: str, details: dict[str, Any], now: datetime) -> None:
+    """Writes who did what in the caller's transaction: the entry stands or falls with the act."""
+    unit.add(AuditEntry(at=now, actor=actor, action=action, details=details))

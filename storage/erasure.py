@@ -1,0 +1,114 @@
+"""Erasing personal data: one person everywhere (staff's `forget`, a resident's own request on any
+channel), or everything older than a retention period; each written to the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from storage.audit import audit_in
+from storage.inbox import erase_chat
+from storage.models import Email, InboxItem, OutboxMessage, Respondent, Submission
+from storage.repository import Store, Unit
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    """How much was erased (counts only: the data is gone)."""
+
+    respondents: int = 0
+    emails: int = 0
+    outbox: int = 0
+    inbox: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return any((self.respondents, self.emails, self.outbox, self.inbox))
+
+
+def resident(channel: str) -> str:
+    """The audit log's actor for a resident erasing their own data: the channel, never who they are."""
+    return f"resident:{channel}"
+
+
+async def forget(
+    store: Store, *, channel: str, pseudonym: str, address: str | None, actor: str, now: datetime
+) -> Erased:
+    """Erases a person everywhere, in a transaction of its own (see `erase_person`)."""
+    async with store.unit() as unit:
+        return await erase_person(unit, channel=channel, pseudonym=pseudonym, address=address, actor=actor, now=now)
+
+
+async def erase_person(
+    unit: Unit,
+    *,
+    channel: str,
+    pseudonym: str,
+    address: str | None,
+    actor: str,
+    now: datetime,
+    loaded: Submission | None = None,
+) -> Erased:
+    """Erases a person everywhere, in the caller's transaction, and writes who asked to the audit log.
+
+    Goes: the respondent with their contact data, submissions and answers (and the emails and
+    replies linked to them), emails from their address with the raw source, replies queued or sent
+    to it, and what their chat's messages held in the inbox. `pseudonym` is the keyed hash of their
+    channel id; `address` the raw address (email or chat) where the data holds it directly.
+    `loaded` is a submission of theirs this transaction holds, so the session forgets it too.
+    """
+    if loaded is not None:
+        await unit.session.delete(loaded)
+    emails = outbox = inbox = 0
+    if channel == "email":
+        emails = _count(await unit.session.execute(delete(Email).where(Email.from_hash == pseudonym)))
+        if address is not None:
+            outbox = _count(
+                await unit.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == address))
+            )
+    if address is not None:
+        inbox = await erase_chat(unit, channel, address)
+    # Contact, submissions, answers, linked emails and queued replies go with the respondent (cascades).
+    respondents = _count(
+        await unit.session.execute(
+            delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
+        )
+    )
+    erased = Erased(respondents, emails, outbox, inbox)
+    audit_in(unit, actor, "forget", {"channel": channel, **asdict(erased)}, now)
+    return erased
+
+
+async def purge(store: Store, *, before: datetime, actor: str, now: datetime) -> dict[str, int]:
+    """Applies a retention period: erases submissions, emails and received messages from before a date."""
+    async with store.unit() as unit:
+        session = unit.session
+        submissions = _count(await session.execute(delete(Submission).where(Submission.started_at < before)))
+        emails = _count(await session.execute(delete(Email).where(Email.received_at < before)))
+        outbox = _count(
+            await session.execute(
+                delete(OutboxMessage).where(OutboxMessage.created_at < before, OutboxMessage.sent_at.is_not(None))
+            )
+        )
+        inbox = _count(await session.execute(delete(InboxItem).where(InboxItem.received_at < before)))
+        # People with nothing left are erased too, with their contact data.
+        kept = select(Submission.respondent_id).union(
+            select(Email.respondent_id).where(Email.respondent_id.is_not(None))
+        )
+        respondents = _count(await session.execute(delete(Respondent).where(Respondent.id.not_in(kept))))
+        counts = {
+            "submissions": submissions,
+            "emails": emails,
+            "outbox": outbox,
+            "inbox": inbox,
+            "respondents": respondents,
+        }
+        audit_in(unit, actor, "purge", {"before": before.isoformat(), **counts}, now)
+    return counts
+
+
+def _count(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
