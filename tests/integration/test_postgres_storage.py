@@ -15,8 +15,9 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import MIGRATIONS, create_engine, create_sessions, current_revision, upgrade
+from storage.exports import SubmissionFilter, stream_submission_rows
 from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
-from storage.repository import AnswerValue, Store, SubmissionFilter, Unit, VersionConflict, stream_submission_rows
+from storage.repository import AnswerValue, Store, Unit, VersionConflict
 
 NOW = datetime(2026, 5, 30, 12, 0, tzinfo=UTC)
 TABLES = {"respondent", "contact", "questionnaire_version", "submission", "answer"}
