@@ -285,7 +285,8 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(120))  # "cli:root", "telegram:<staff user id>"
+    # "cli:root", "telegram:<staff user id>", or "resident:<channel>" for a resident's own erasure (never who)
+    actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(40))  # export, forget, purge
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
 
