@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import IO, Any, NoReturn, TypeVar
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot import app
 from bot import service as service_module
@@ -30,10 +29,11 @@ from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.messages import Action, Inbound, Reply
 from handlers.engine.presenter import WARSAW
 from handlers.terminal import ui as terminal_ui
-from reports.export import EMAIL_COLUMNS, email_rows, export_records, write_jsonl
+from reports.export import write_jsonl
 from storage.db import (
     DatabaseDamaged,
     DatabaseUnavailable,
+    StorageError,
     create_engine,
     current_revision,
     is_damaged,
@@ -41,7 +41,8 @@ from storage.db import (
     sqlite_file,
     upgrade,
 )
-from storage.repository import SubmissionFilter, VersionConflict
+from storage.exports import SubmissionFilter
+from storage.repository import VersionConflict
 
 T = TypeVar("T")
 Row = dict[str, Any]
@@ -101,9 +102,9 @@ def _explain(err: Exception) -> StaffError | None:
     """Turns an error a command can meet on a bad file, path or database into one line staff can act on."""
     if isinstance(err, DatabaseDamaged):
         return _damaged(err.path, err.reason)
-    if isinstance(err, SQLAlchemyError) and is_damaged(err):
+    if isinstance(err, StorageError) and is_damaged(err):
         return _damaged(None, str(getattr(err, "orig", None) or err))
-    if isinstance(err, SQLAlchemyError):
+    if isinstance(err, StorageError):
         return StaffError(f"database: {getattr(err, 'orig', None) or err}")
     if isinstance(err, OSError) and err.filename is not None:
         return StaffError(f"{err.filename}: {err.strerror or err}")
@@ -335,7 +336,6 @@ async def _chat(
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-CHANNELS = ["telegram", "email", "web", "terminal"]
 
 
 def _filter_options(command: F) -> F:
@@ -420,12 +420,11 @@ def stats(questionnaire: str | None) -> None:
     settings = _settings()
 
     async def go() -> str:
-        from reports.stats import collect_stats, describe_stats
+        from reports.staff import describe_live_stats
 
         async with service_module.open_service(settings) as service:
             chosen = _chosen(service, questionnaire)
-            figures = await collect_stats(service.store, service.conversation.clock(), chosen.id)
-            return describe_stats(figures, [q.code for q in chosen.questions])
+            return await describe_live_stats(service.store, chosen, service.conversation.clock())
 
     click.echo(_run(go))
 
@@ -445,7 +444,7 @@ def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> Non
         click.confirm(f"Erase everything about this {channel} user? This cannot be undone", abort=True)
 
     async def go() -> str:
-        from reports.privacy import forget as erase
+        from storage.erasure import forget as erase
 
         async with service_module.open_service(settings) as service:
             ref = service.respondent(channel, identifier, identifier)
@@ -484,7 +483,7 @@ def purge(older_than: str, yes: bool) -> None:
         click.confirm(f"Erase everything older than {days} days? This cannot be undone", abort=True)
 
     async def go() -> dict[str, int]:
-        from reports.privacy import purge as apply
+        from storage.erasure import purge as apply
 
         async with service_module.open_service(settings) as service:
             now = service.conversation.clock()
@@ -503,14 +502,15 @@ def mail(once: bool) -> None:
         _fail(ConfigError([Problem("environment", "WSPOLNOTA_IMAP_HOST", "not set: there is no mailbox to read")]))
 
     async def go() -> tuple[int, int]:
-        from bot.transports.mailbox import MailboxReader, build_mailroom
+        from bot.mailroom import build_mailroom
+        from bot.transports.mailbox import MailboxReader
         from bot.transports.mailer import Mailer
 
         async with service_module.open_service(settings) as service:
-            read = await MailboxReader(settings, build_mailroom(service), service.store).once()
+            read = await MailboxReader(settings, build_mailroom(service), service.mailbox_positions).once()
             sent = 0
             if settings.smtp_host:
-                sent = await Mailer(settings, service.store, service.conversation.clock).send_due()
+                sent = await Mailer(settings, service.outbox, service.conversation.clock).send_due()
             return read, sent
 
     read, sent = _run(go)
@@ -600,7 +600,7 @@ def kiosk_add(name: str, event_source: str | None, web_url: str) -> None:
 
     from handlers.web.guard import token_digest, valid_kiosk_name
     from handlers.web.ui import clean_source
-    from reports.privacy import audit
+    from storage.audit import audit
     from storage.kiosks import KioskExists, add_kiosk
 
     if not valid_kiosk_name(name):
@@ -649,7 +649,7 @@ def kiosk_list() -> None:
 @click.argument("name")
 def kiosk_remove(name: str) -> None:
     """Withdraw a kiosk's link: its tablets become ordinary browsers (within half a minute)."""
-    from reports.privacy import audit
+    from storage.audit import audit
     from storage.kiosks import remove_kiosk
 
     settings = _settings()
@@ -730,43 +730,31 @@ def export(
     language = as_language(labels)
 
     async def go() -> int:
-        from reports.privacy import audit
-        from reports.tables import LONG_COLUMNS, long_rows, wide_columns, wide_row, write_csv_rows, write_xlsx_rows
+        from reports.staff import CSV_ENCODING, ExportChoice, start_export
+        from reports.tables import write_csv_rows, write_xlsx_rows
 
         async with service_module.open_service(settings) as service:
             chosen = _chosen(service, questionnaire)
             filters = SubmissionFilter(
                 chosen.id, completed_only, event, channel, _day(since), _day(until), exclude_flagged
             )
-            details = {"what": what, "format": fmt, "layout": layout, "filters": repr(filters)}
-            await audit(
+            choice = ExportChoice(what, fmt, layout, language, include_contact)
+            started = await start_export(
                 service.store,
-                _actor(),
-                "export",
-                details | {"include_contact": include_contact},
-                service.conversation.clock(),
+                service.config.questionnaires,
+                chosen,
+                filters,
+                choice,
+                actor=_actor(),
+                now=service.conversation.clock(),
             )
-            if include_contact:
-                logger.warning("Export includes contact data (filters: %s)", filters)
-            records = export_records(
-                service.store, service.config.questionnaires, filters, include_contact=include_contact
-            )
-            if what == "emails":
-                rows = email_rows(service.store, filters, include_contact=include_contact)
-                columns = EMAIL_COLUMNS + (["address"] if include_contact else [])
-            elif layout == "long":
-                rows = _flatten(records, lambda r: long_rows(r, chosen, language))
-                columns = LONG_COLUMNS
-            else:
-                rows = _flatten(records, lambda r: [wide_row(r, chosen, language)])
-                columns = wide_columns(chosen, include_contact=include_contact)
+            rows, columns, records = started.rows, started.columns, started.records
             try:
                 with _progress(out is not None) as tick:
                     if fmt == "xlsx":
                         assert out is not None
                         return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
-                    # CSV gets a BOM so Excel reads Polish letters as UTF-8.
-                    encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+                    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
                     with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
                         if fmt == "jsonl":
                             source = records if what == "submissions" and layout == "wide" else rows
@@ -795,14 +783,6 @@ async def _close_streams(err: BaseException, *streams: AsyncIterator[Any]) -> No
     closing = asyncio.all_tasks() - {asyncio.current_task()}
     if closing:
         await asyncio.wait(closing, timeout=5)
-
-
-async def _flatten(
-    records: AsyncIterator[dict[str, Any]], rows_of: Callable[[dict[str, Any]], list[dict[str, Any]]]
-) -> AsyncIterator[dict[str, Any]]:
-    async for record in records:
-        for row in rows_of(record):
-            yield row
 
 
 async def _ticking(rows: AsyncIterator[Row], tick: Callable[[], None]) -> AsyncIterator[Row]:

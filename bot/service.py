@@ -7,9 +7,8 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.settings import Settings
+from bot.staff import Staff
 from bot.supervision import Health
 from handlers.definitions.config_files import ConfigError, Problem
 from handlers.definitions.events import Event, load_events
@@ -17,9 +16,13 @@ from handlers.definitions.i18n import Catalog, load_catalog
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
 from handlers.engine.conversation import Clock, Conversation, utc_now
 from handlers.engine.identity import pseudonymize
+from handlers.engine.inbox import Inbox
 from handlers.engine.messages import RespondentRef
 from handlers.engine.presenter import MESSAGES, Presenter
-from storage.db import create_engine, create_sessions, upgrade
+from storage.db import Engine, create_engine, create_sessions, upgrade
+from storage.kiosks import kiosk_digests
+from storage.mailbox_state import MailboxPositions
+from storage.outbox import Outbox
 from storage.repository import Store
 
 logger = logging.getLogger(__name__)
@@ -81,7 +84,7 @@ class Service:
 
     settings: Settings
     config: Config
-    engine: AsyncEngine
+    engine: Engine
     store: Store
     conversation: Conversation
     key: bytes
@@ -90,6 +93,29 @@ class Service:
     def respondent(self, channel: str, channel_id: str, address: str | None = None) -> RespondentRef:
         """Names a respondent by the pseudonym of their channel id."""
         return RespondentRef(channel, pseudonymize(self.key, channel, channel_id), address)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The replies waiting for the mail sender."""
+        return Outbox(self.store)
+
+    @property
+    def mailbox_positions(self) -> MailboxPositions:
+        """How far the mail reader has read each folder."""
+        return MailboxPositions(self.store)
+
+    async def read_kiosks(self) -> dict[str, str]:
+        """The stands' kiosks staff added (`wspolnota kiosk add`): names by their token's digest."""
+        return await kiosk_digests(self.store)
+
+    def inbox(self, channel: str) -> Inbox:
+        """A channel's durable inbox (what it received, until answered), on the engine's clock."""
+        return Inbox(self.store, channel, self.conversation.clock)
+
+    @property
+    def staff(self) -> Staff:
+        """Staff's live counts and export, for a channel that may not read the database."""
+        return Staff(self.store, self.config.questionnaires, self.conversation)
 
 
 @asynccontextmanager

@@ -23,20 +23,20 @@ from urllib.parse import urlsplit
 import jinja2
 from aiohttp import web
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.service import Service
 from bot.supervision import ChannelFailed
 from bot.transports.web_server import SERVER_NAME, CannotListen, Limits, Throttled, serve
 from handlers.definitions.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
 from handlers.engine.answers import MAX_INPUT
+from handlers.engine.faults import is_database_fault
 from handlers.engine.messages import Delivery, Inbound, Reply, ReplyKind
+from handlers.limits import TokenBucket, WindowCounts
 from handlers.web.guard import (
     SERVER_KIOSK,
     Allowance,
     Guard,
     Who,
-    WindowCounts,
     client_address,
     client_tag,
     kiosk_tokens,
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "web"
 COOKIE = "wspolnota_visit"
 MAX_BODY = 1024 * 1024  # a form bigger than this is refused before it is read
-VISITORS_KEPT = 10_000  # visitors remembered in memory (last replies, rate-limit buckets)
+VISITORS_KEPT = 10_000  # visitors whose last replies are remembered in memory
 FAREWELL_IDLE = 20  # seconds a kiosk shows "thank you" before it clears itself
 MAX_PATH = 200  # bytes of a decoded path; ours are short, a longer one is a probe (and too long for a file name)
 RESENT_FIELDS = ("turn", "question", "text", "button")  # what a page keeps of a post the database did not take
@@ -88,32 +88,6 @@ def _token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class RateLimiter:
-    """A token bucket per visitor: `per_minute` posts, in bursts of up to a quarter of that.
-
-    Hand-written (a few lines) because aiohttp has none built in and the libraries that do
-    (aiolimiter) make callers wait instead of telling them no.
-    """
-
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60
-        self.burst = max(5.0, per_minute / 4)
-        self.clock = clock
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-
-    def allow(self, key: str) -> bool:
-        if self.rate <= 0:
-            return True
-        now = self.clock()
-        tokens, then = self.buckets.pop(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - then) * self.rate)
-        allowed = tokens >= 1
-        self.buckets[key] = (tokens - 1 if allowed else tokens, now)
-        while len(self.buckets) > VISITORS_KEPT:
-            self.buckets.popitem(last=False)
-        return allowed
-
-
 class WebChat:
     """The aiohttp application: the page, the posts it makes, and the kiosk's reset."""
 
@@ -126,7 +100,7 @@ class WebChat:
         self.storage_down = Throttled(
             logging.WARNING, "Web chat: the database did not answer (%s); visitors are asked to try again", log=logger
         )
-        self.limiter = RateLimiter(self.settings.web_rate_limit)
+        self.limiter = TokenBucket(self.settings.web_rate_limit)  # posts per visitor and minute
         # Ballot stuffing: new visitors and finished submissions per place and hour, on the engine's
         # clock (tests move it); the stands' kiosk tokens.
         self.clock = lambda: service.conversation.clock().timestamp()
@@ -142,7 +116,7 @@ class WebChat:
         )
         self.refusals_logged = WindowCounts(self.clock)
         self.kiosks = KioskRegistry(
-            service.store, kiosk_tokens(settings.web_kiosk_tokens), self.clock, server=settings.web_kiosk
+            service.read_kiosks, kiosk_tokens(settings.web_kiosk_tokens), self.clock, server=settings.web_kiosk
         )
         # The replies a post produced, shown by the page the browser is sent to next;
         # (replies, farewell). After a restart a page shows the respondent's state instead.
@@ -472,8 +446,11 @@ class WebChat:
             if request.method == "POST" and not _same_origin(request):
                 return await self._refuse(request, self._visit(request)[0], 403, "web_other_site")
             return await handler(request)
-        except (SQLAlchemyError, OSError) as err:
-            # OSError: asyncpg's refused connection or a timeout are not wrapped by SQLAlchemy.
+        except Exception as err:
+            # A database fault, passing or not (asyncpg's refused connection or a timeout are OSErrors),
+            # gets the "not saved just now" page; anything else is not ours to dress up.
+            if not is_database_fault(err):
+                raise
             if request.transport is None or request.transport.is_closing():
                 raise  # the visitor hung up (a reset while their form was read): nobody to answer
             return await self._unavailable(request, err)

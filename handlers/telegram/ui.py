@@ -11,6 +11,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import filters
 
+from handlers.definitions.i18n import Catalog
 from handlers.engine.messages import (
     BUTTON_SEPARATOR,
     Choice,
@@ -140,6 +141,13 @@ def unreadable(raw: Mapping[str, Any]) -> Intake:
                 language=language if isinstance(language, str) else None,
             )
     return Intake(IntakeKind.IGNORE)
+
+
+def group_invitation(catalog: Catalog, bot_username: str) -> Outgoing:
+    """What the bot says once in a group: answers are given in private, with a button that opens that chat."""
+    link = f"https://t.me/{bot_username}?start=group"
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(catalog("btn_open_private", "pl"), url=link)]])
+    return Outgoing(catalog("group_private", "pl"), keyboard)
 
 
 def _rows(reply: Reply) -> list[list[InlineKeyboardButton]]:

@@ -11,13 +11,13 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-WINDOW = 3600.0  # seconds: the limits are per hour
-KEYS_KEPT = 10_000  # places remembered; the least recently seen is forgotten first
+from handlers.limits import HOUR, WindowCounts
+
+WINDOW = HOUR  # the limits are per hour
 UNKNOWN = "unknown"  # a request whose address cannot be read (a Unix socket, a garbled proxy header)
 BURST = "burst"  # the flag: its address finished more submissions in an hour than allowed unflagged
 KIOSK_BURST = "kiosk-burst"  # the same for one stand's kiosk token
@@ -25,46 +25,6 @@ SERVER_KIOSK = "server"  # the kiosk name of a server that is itself a stand's t
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 MIN_TOKEN = 16
-
-
-class WindowCounts:
-    """How often each key did something in the last `window` seconds.
-
-    A sliding-window counter: this fixed window's count plus the previous window's, weighted by how
-    much of it the last `window` seconds still cover. Constant memory per key, unlike a log of
-    timestamps. Hand-written (about twenty lines) rather than the `limits` package: its in-memory
-    store reads `time.time()` itself, so tests could not move a clock, and expires keys on a timer
-    thread; here the clock is injected and old keys simply fall out of a bounded LRU.
-    """
-
-    def __init__(self, clock: Callable[[], float], window: float = WINDOW, keep: int = KEYS_KEPT) -> None:
-        self.clock = clock
-        self.window = window
-        self.keep = keep
-        self._counts: OrderedDict[str, tuple[int, int, int]] = OrderedDict()  # key → (window, count, previous)
-
-    def _load(self, key: str) -> tuple[int, int, int, float]:
-        position = self.clock() / self.window
-        index = int(position)
-        at, current, previous = self._counts.get(key, (index, 0, 0))
-        if at != index:
-            current, previous = 0, current if at == index - 1 else 0
-        return index, current, previous, current + previous * (1 - (position - index))
-
-    def count(self, key: str) -> float:
-        """About how many times `key` did it in the last window."""
-        return self._load(key)[3]
-
-    def take(self, key: str, limit: int | None = None) -> bool:
-        """Counts one more for `key`, unless it already reached `limit`; tells whether it was counted."""
-        index, current, previous, estimate = self._load(key)
-        if limit is not None and estimate >= limit:
-            return False
-        self._counts.pop(key, None)
-        self._counts[key] = (index, current + 1, previous)
-        while len(self._counts) > self.keep:
-            self._counts.popitem(last=False)
-        return True
 
 
 @dataclass(frozen=True, slots=True)

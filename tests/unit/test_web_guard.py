@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handlers.definitions.config_files import ConfigError
+from handlers.limits import WindowCounts
 from handlers.web.guard import (
     BURST,
     KIOSK_BURST,
@@ -15,12 +16,11 @@ from handlers.web.guard import (
     Allowance,
     Guard,
     Who,
-    WindowCounts,
     client_address,
     client_tag,
     kiosk_tokens,
 )
-from tests.conftest import make_settings
+from tests.support import make_settings
 
 
 class Seconds:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.service import Service
-from bot.transports.web import RateLimiter
 from handlers.engine.messages import Action, Choice, Reply, ReplyKind, RespondentRef
 from handlers.web.ui import clean_source, inbound_from_form, preferred_language, view
-from tests.conftest import Person
+from tests.support import QUESTIONNAIRE, Person
 
 WHO = RespondentRef("web", "p")
 
@@ -67,20 +66,10 @@ def test_a_summary_shows_one_row_per_answer_with_its_change_button() -> None:
     assert shown.value(changes[1]) == "a:edit:b:"
 
 
-def test_the_rate_limit_refills_with_time() -> None:
-    now = [0.0]
-    limiter = RateLimiter(60, clock=lambda: now[0])
-    assert all(limiter.allow("a") for _ in range(15)) and not limiter.allow("a")
-    assert limiter.allow("b")  # per visitor
-    now[0] += 2
-    assert limiter.allow("a") and limiter.allow("a") and not limiter.allow("a")
-    assert all(RateLimiter(0).allow("a") for _ in range(1000))
-
-
 async def test_an_assisted_step_marks_the_submission(service: Service) -> None:
     person = Person(service, "kiosk-1", channel="web", language="en")
     await person.act(Action.ACCEPT)
     await person.send("Wola", assisted=True)
     async with service.store.unit(write=False) as unit:
-        found = await unit.latest_submissions([(person.ref.channel, person.ref.pseudonym, "wizja-i-wartosci")])
+        found = await unit.latest_submissions([(person.ref.channel, person.ref.pseudonym, QUESTIONNAIRE)])
     assert next(iter(found.values())).assisted

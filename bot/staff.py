@@ -1,0 +1,45 @@
+"""What staff may ask of the running service from a chat: live counts and the CSV export, through
+the same `reports.staff` code as `wspolnota stats` and `wspolnota export`."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.engine.conversation import Conversation
+from reports.staff import CSV_ENCODING, describe_live_stats, export_csv
+from storage.repository import Store
+
+
+@dataclass(frozen=True, slots=True)
+class CsvFile:
+    """An export as a file to send: its name and its bytes (UTF-8 with a BOM)."""
+
+    name: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """Staff's requests over the default questionnaire, for a transport that may not read the database."""
+
+    store: Store
+    questionnaires: Mapping[str, Questionnaire]
+    conversation: Conversation
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return self.questionnaires[self.conversation.default_questionnaire]
+
+    async def stats(self) -> str:
+        """Live counts as text."""
+        return await describe_live_stats(self.store, self.questionnaire, self.conversation.clock())
+
+    async def export_csv(self, actor: str, via: str) -> CsvFile:
+        """Every submission as CSV without contact data, after an audit entry naming `actor`."""
+        now = self.conversation.clock()
+        buffer = io.StringIO()
+        await export_csv(self.store, self.questionnaires, self.questionnaire, buffer, actor=actor, now=now, via=via)
+        return CsvFile(f"wspolnota-{now:%Y%m%d-%H%M}.csv", buffer.getvalue().encode(CSV_ENCODING))
