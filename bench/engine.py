@@ -2,7 +2,7 @@
 
 Prints answers/s, p50/p99 per step, and the per-answer cost with 1,000 vs 1,000,000 answers
 already stored, measured side by side in one run (rounds alternate between the two databases,
-so machine noise hits both alike). Usage: `python bench/engine.py [--respondents N] [--rounds R]`.
+so machine noise hits both alike). Usage: `python -m bench.engine [--respondents N] [--rounds R]`.
 """
 
 from __future__ import annotations
@@ -11,13 +11,10 @@ import argparse
 import asyncio
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.service import Service, open_service
 from bot.settings import load_settings

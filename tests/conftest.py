@@ -1,45 +1,46 @@
-"""Fixtures shared by every test: settings on a temp data dir, the service, a scripted respondent."""
+"""Fixtures shared by every test: settings on a temp data dir and the tests' questionnaire, the service,
+a scripted respondent. Their building blocks live in `tests.support`."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
-from handlers.engine.messages import Action, Inbound, Reply, ReplyKind, RespondentRef
+from tests.support import SHIPPED_CONFIG, FakeClock, Person, make_settings
 
-pytest_plugins = ["tests.pg", "tests.dovecot", "tests.smtp"]
+pytest_plugins = ["tests.support.postgres", "tests.support.dovecot", "tests.support.smtp"]
 
-REPOSITORY = Path(__file__).resolve().parent.parent
-CONFIG = REPOSITORY / "config"
+# The old names, for tests written before `tests.support` (delete once no test imports them from here).
+REPOSITORY = SHIPPED_CONFIG.parent
+CONFIG = SHIPPED_CONFIG
+__all__ = ["CONFIG", "REPOSITORY", "FakeClock", "Person", "make_settings"]
 
 
-class FakeClock:
-    """A clock tests move by hand."""
+SERVER_FIXTURES = frozenset({"postgres_server", "postgres_url", "dovecot", "smtp_server"})
 
-    def __init__(self, now: datetime) -> None:
-        self.now = now
 
-    def __call__(self) -> datetime:
-        return self.now
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "integration: starts servers or the service process (the fast loop: -m 'not integration')"
+    )
 
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks `integration` every test under tests/integration and every test that starts a server."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if "integration" in item.path.parts or fixtures & SERVER_FIXTURES or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime(2026, 5, 30, 12, 0, tzinfo=UTC))
-
-
-def make_settings(data_dir: Path, **extra: str) -> Settings:
-    env = {"WSPOLNOTA_DATA_DIR": str(data_dir), "WSPOLNOTA_SECRET_KEY": "test-secret-" + "x" * 32, **extra}
-    return load_settings(env, env_file=None)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -53,57 +54,26 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    """Settings on a temp data dir and the tests' configuration (tests/support/config)."""
     return make_settings(tmp_path / "data")
 
 
 @pytest.fixture(scope="session")
 def shipped_config() -> Config:
-    return load_config(load_settings({"WSPOLNOTA_CONFIG_DIR": str(CONFIG)}, env_file=None))
+    """The programme's own configuration (config/): only the tests of the shipped files use it."""
+    return load_config(load_settings({"WSPOLNOTA_CONFIG_DIR": str(SHIPPED_CONFIG)}, env_file=None))
+
+
+@pytest.fixture
+def config(settings: Settings) -> Config:
+    """The tests' configuration (tests/support/config): their questionnaire, events and the shipped messages."""
+    return load_config(settings)
 
 
 @pytest.fixture
 async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[Service]:
     async with open_service(settings, clock=clock) as running:
         yield running
-
-
-class Person:
-    """A respondent scripted by a test: says things, taps buttons, remembers the last replies."""
-
-    def __init__(self, service: Service, channel_id: str = "anna", channel: str = "terminal", **defaults: Any) -> None:
-        self.service = service
-        self.ref: RespondentRef = service.respondent(channel, channel_id, f"{channel}:{channel_id}")
-        self.defaults = defaults
-        self.replies: list[Reply] = []
-
-    async def send(self, text: str | None = None, **fields: Any) -> list[Reply]:
-        inbound = Inbound(self.ref, text=text, **{**self.defaults, **fields})
-        self.replies = await self.service.conversation.handle(inbound)
-        assert self.replies, "the engine must always answer"
-        return self.replies
-
-    async def act(self, action: Action, argument: str | None = None) -> list[Reply]:
-        return await self.send(action=action, argument=argument)
-
-    async def tap(self, code: str) -> list[Reply]:
-        """Taps an option button of the current question."""
-        return await self.send(choice=code, question=self.last.question)
-
-    async def start(self, source: str | None = None, language: str | None = None) -> list[Reply]:
-        return await self.send(action=Action.START, source=source, language=language)
-
-    async def begin(self, source: str | None = None, language: str | None = None) -> list[Reply]:
-        await self.start(source, language)
-        assert self.last.kind is ReplyKind.PRIVACY
-        return await self.act(Action.ACCEPT)
-
-    @property
-    def last(self) -> Reply:
-        return self.replies[-1]
-
-    @property
-    def kinds(self) -> list[ReplyKind]:
-        return [reply.kind for reply in self.replies]
 
 
 @pytest.fixture

@@ -1,13 +1,4 @@
-"""A free TCP port on 127.0.0.1 for a server a test (or a benchmark) starts."""
+"""Moved to `tests.support.ports`; this re-export stays only until no test imports the old path."""
 
-from __future__ import annotations
-
-import socket
-
-
-def free_port() -> int:
-    """Asks the kernel for a port nobody listens on now (the server binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.support.ports import *  # noqa: F403
+from tests.support.ports import free_port  # noqa: F401

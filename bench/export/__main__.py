@@ -3,7 +3,7 @@
 Seeds 1,000,000 answers (and a 100,000-answer database, and 100,000 submissions for the report), then
 measures in one run: CSV export vs `sqlite3 -csv` of the same rows (time ratio), peak memory of the
 export at both sizes (flat?), XLSX time, and the report.
-Usage: `python bench/export [--answers 1000000] [--report-submissions 100000]`.
+Usage: `python -m bench.export [--answers 1000000] [--report-submissions 100000]`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bot.service import open_service  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
+from bot.service import open_service
+from bot.settings import load_settings
+from tests.support import REPOSITORY as ROOT
 
 DISTRICTS = ["wola", "mokotow", "ursynow", "bielany", "praga_poludnie"]
 TEXT = "Sąsiedzi, którzy się znają i pomagają sobie nawzajem na podwórku."

@@ -1,7 +1,7 @@
 """Benchmark: 2,000 emails appended to a real Dovecot, ingested by the service; beside it, a bare
 aioimaplib fetch of the same messages as the floor. Prints messages/s for both and the ratio.
 
-Usage: `python bench/mail [--messages 2000]` (needs Debian's dovecot-imapd).
+Usage: `python -m bench.mail [--messages 2000]` (needs Debian's dovecot-imapd).
 """
 
 from __future__ import annotations
@@ -9,21 +9,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
+import aioimaplib
 
-import aioimaplib  # noqa: E402
-
-from bot.service import open_service  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.transports.mailbox import MailboxReader, build_mailroom  # noqa: E402
-from tests.dovecot import DovecotServer, require_dovecot  # noqa: E402
+from bot.mailroom import build_mailroom
+from bot.service import open_service
+from bot.settings import load_settings
+from bot.transports.mailbox import MailboxReader
+from tests.support import REPOSITORY as ROOT
+from tests.support.dovecot import DovecotServer, require_dovecot
 
 CORPUS = ROOT / "tests" / "emails"
 
@@ -83,7 +81,7 @@ async def main() -> None:
             env_file=None,
         )
         async with open_service(settings, clock=lambda: datetime.now(UTC)) as service:
-            reader = MailboxReader(settings, build_mailroom(service), service.store)
+            reader = MailboxReader(settings, build_mailroom(service), service.mailbox_positions)
             started = time.perf_counter()
             read = await reader.once()
             ours = time.perf_counter() - started

@@ -5,7 +5,7 @@ Two loads, both bots measured in the same run:
       of the bot process, and the ratio service/echo;
   (b) a street event — residents each answering every ~5 s (200 residents ≈ 40 updates/s):
       p50/p99 update→reply latency.
-Usage: `python bench/telegram [--residents 20] [--steps 50] [--crowd 200] [--seconds 30]`.
+Usage: `python -m bench.telegram [--residents 20] [--steps 50] [--crowd 200] [--seconds 30]`.
 """
 
 from __future__ import annotations
@@ -15,25 +15,15 @@ import asyncio
 import os
 import random
 import signal
-import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.telegram_emulator import BotApiEmulator, Call  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+from bench.measure import cpu_seconds, pct
+from tests.support import REPOSITORY, ServiceProcess
+from tests.support.telegram_emulator import BotApiEmulator, Call
 
 
 class Replies:
@@ -54,42 +44,40 @@ class Replies:
 
 
 class Bot:
-    """A bot process: our service (`python -m bot run`) or the echo bot."""
+    """A bot process: our service (`python -m bot run`, started as the tests start it) or the echo bot."""
 
-    def __init__(self, name: str, command: list[str], api: BotApiEmulator, data_dir: Path) -> None:
-        self.name, self.command, self.api = name, command, api
-        self.env = {
-            **os.environ,
-            "WSPOLNOTA_DATA_DIR": str(data_dir),
-            "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
-            "WSPOLNOTA_WEB_ENABLED": "false",
-            "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
-            "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,
-            "WSPOLNOTA_TELEGRAM_POLL_TIMEOUT": "5",
-            "WSPOLNOTA_LOG_LEVEL": "WARNING",
+    def __init__(self, name: str, api: BotApiEmulator, data_dir: Path) -> None:
+        self.name, self.api = name, api
+        self.service = ServiceProcess(
+            data_dir,
+            api,
+            profile=os.environ.get("BENCH_PROFILE"),  # a cProfile of the service
+            WSPOLNOTA_LOG_LEVEL="WARNING",
             # Simulated residents answer faster than people can: no flood control in the way.
-            "WSPOLNOTA_TELEGRAM_FLOOD_LIMIT": "0",
-        }
-        self.process: asyncio.subprocess.Process | None = None
+            WSPOLNOTA_TELEGRAM_FLOOD_LIMIT="0",
+        )
+        self.echo: asyncio.subprocess.Process | None = None
 
     async def __aenter__(self) -> Bot:
+        if self.name == "service":
+            await self.service.start()
+            return self
         polls = len(self.api.calls("getUpdates"))
-        command = self.command
-        if os.environ.get("BENCH_PROFILE") and self.name == "service":  # a cProfile of the service
-            command = [command[0], "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], *command[1:]]
-        self.process = await asyncio.create_subprocess_exec(*command, cwd=ROOT, env=self.env)
+        echo_bot = [sys.executable, str(Path(__file__).with_name("echo_bot.py"))]
+        self.echo = await asyncio.create_subprocess_exec(*echo_bot, cwd=REPOSITORY, env=self.service.env)
         await self.api.wait_for(lambda: len(self.api.calls("getUpdates")) > polls, 60, f"{self.name} polling")
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(self.process.wait(), 30)
+        if self.echo is None:
+            await self.service.stop()
+            return
+        self.echo.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(self.echo.wait(), 30)
 
     @property
     def cpu(self) -> float:
-        assert self.process is not None
-        return cpu_seconds(self.process.pid)
+        return cpu_seconds(self.echo.pid if self.echo is not None else self.service.pid)
 
 
 async def prepare_service_resident(api: BotApiEmulator, replies: Replies, user_id: int) -> None:
@@ -151,10 +139,6 @@ async def street_event(
     return latencies
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=20, help="saturation: residents answering at once")
@@ -163,15 +147,11 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=30, help="street event: duration")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="wspolnota-bench-tg-"))
-    bots = {
-        "echo": [sys.executable, str(Path(__file__).with_name("echo_bot.py"))],
-        "service": [sys.executable, "-m", "bot", "run"],
-    }
     results: dict[str, dict[str, float]] = {}
-    for name, command in bots.items():
+    for name in ("echo", "service"):
         async with BotApiEmulator() as api:
             replies = Replies(api)
-            async with Bot(name, command, api, root / name) as bot:
+            async with Bot(name, api, root / name) as bot:
                 users = list(range(1000, 1000 + max(args.residents, args.crowd)))
                 if name == "service":
                     for chunk in range(0, len(users), 50):

@@ -5,14 +5,13 @@ Visitors alternate between answering the first question and going back, so every
   (a) saturation — visitors step as soon as the page arrives: steps/s and server CPU per step,
       and the ratio service / bare aiohttp;
   (b) a busy stand area — visitors each stepping every ~2 s: p50/p99 step latency.
-Usage: `python bench/web [--visitors 20] [--steps 40] [--crowd 40] [--seconds 20]`.
+Usage: `python -m bench.web [--visitors 20] [--steps 40] [--crowd 40] [--seconds 20]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import re
 import subprocess
@@ -20,22 +19,22 @@ import sys
 import tempfile
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 from aiohttp import ClientSession, CookieJar
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.telegram.__main__ import cpu_seconds, pct  # noqa: E402
-from tests.ports import free_port  # noqa: E402
+from bench.measure import cpu_seconds, pct
+from tests.support import REPOSITORY, ServiceProcess, free_port
 
 _FIELD = re.compile(r'name="(csrf|turn)" value="([^"]*)"')
 _BUTTON = re.compile(r'name="button" value="([^"]*)"')
 
 
-def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_floor(port: int) -> subprocess.Popen[bytes]:
+    """The bare aiohttp app the service is measured against; returns once it answers."""
+    command = [sys.executable, str(Path(__file__).with_name("floor.py")), str(port)]
+    process = subprocess.Popen(command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1):
@@ -44,6 +43,11 @@ def start(command: list[str], port: int, env: dict[str, str]) -> subprocess.Pope
             time.sleep(0.1)
     process.kill()
     raise SystemExit(f"{command} did not start")
+
+
+def stop_floor(floor: subprocess.Popen[bytes]) -> None:
+    floor.terminate()
+    floor.wait(timeout=30)
 
 
 class Visitor:
@@ -121,27 +125,25 @@ async def main() -> None:
     for name in ("service", "aiohttp"):
         port = free_port()
         if name == "service":
-            env = {
-                **os.environ,
-                "WSPOLNOTA_DATA_DIR": str(data),
-                "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
-                "WSPOLNOTA_WEB_PORT": str(port),
-                "WSPOLNOTA_WEB_RATE_LIMIT": "0",
+            service = ServiceProcess(
+                data,
+                WSPOLNOTA_WEB_PORT=str(port),
+                WSPOLNOTA_WEB_RATE_LIMIT="0",
                 # Every visitor of the bench comes from 127.0.0.1: no hourly cap on new ones.
-                "WSPOLNOTA_WEB_NEW_VISITORS_PER_HOUR": "0",
-                "WSPOLNOTA_LOG_LEVEL": "WARNING",
-            }
-            command = [sys.executable, "-m", "bot", "run"]
+                WSPOLNOTA_WEB_NEW_VISITORS_PER_HOUR="0",
+                WSPOLNOTA_LOG_LEVEL="WARNING",
+            )
+            service.start_blocking(timeout=30)
+            pid, stop = service.pid, service.stop_blocking
         else:
-            env, command = dict(os.environ), [sys.executable, str(Path(__file__).with_name("floor.py")), str(port)]
-        process = start(command, port, env)
+            floor = start_floor(port)
+            pid, stop = floor.pid, partial(stop_floor, floor)
         try:
             url = f"http://127.0.0.1:{port}"
-            rate, cpu = await saturate(url, process.pid, args.visitors, args.steps)
+            rate, cpu = await saturate(url, pid, args.visitors, args.steps)
             latencies = await busy_stand(url, args.crowd, args.seconds)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop()
         offered = len(latencies) / args.seconds
         results[name] = (rate, cpu * 1000, offered, pct(latencies, 50), pct(latencies, 99))
     print(f"\n{'':>8} {'steps/s':>8} {'CPU ms/step':>12} {'offered/s':>10} {'p50 ms':>8} {'p99 ms':>8}")

@@ -7,17 +7,15 @@ import contextlib
 import logging
 import re
 import ssl
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 import aioimaplib
-from sqlalchemy.exc import SQLAlchemyError
 
+from bot.mailroom import Mailroom, build_mailroom
 from bot.settings import Settings
-from handlers.email.mailroom import Mailroom
-from storage.db import is_transient
-from storage.models import MailboxState
-from storage.repository import Store, Unit
+from handlers.engine.faults import StorageError, is_transient
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -29,14 +27,30 @@ class MailboxUnavailable(Exception):
     """The IMAP server cannot be reached, refused us, or went away."""
 
 
+class ReadPositions(Protocol):
+    """How far each folder has been read (storage's `MailboxPositions`, handed over by the composition root)."""
+
+    async def last_uid(self, folder: str, uidvalidity: int) -> int:
+        """The last UID read, or 0 when the folder must be read from the start."""
+        ...
+
+    async def advance(self, folder: str, uidvalidity: int, uid: int, now: datetime) -> None:
+        """Moves the position past `uid` on its own."""
+        ...
+
+    def advancing(self, folder: str, uidvalidity: int, uid: int, now: datetime) -> Callable[[Any], Awaitable[None]]:
+        """The same move as a step the mailroom runs in the transaction storing the emails read."""
+        ...
+
+
 class MailboxReader:
     """Fetches new mail by UID with BODY.PEEK[]; a message is moved only after its effects are committed."""
 
-    def __init__(self, settings: Settings, mailroom: Mailroom, store: Store) -> None:
+    def __init__(self, settings: Settings, mailroom: Mailroom, positions: ReadPositions) -> None:
         assert settings.imap_host is not None
         self.settings = settings
         self.mailroom = mailroom
-        self.store = store
+        self.positions = positions
         self.folder = settings.imap_folder
         self.timeout = settings.imap_timeout
         self.wake = asyncio.Event()  # set by tests or the CLI to check the mailbox now
@@ -57,7 +71,7 @@ class MailboxReader:
                 logger.warning("Mailbox: %s; reconnecting in %.0f s", err or type(err).__name__, delay)
                 await _pause(stop, delay)
                 delay = min(delay * 2, 60.0)
-            except SQLAlchemyError as err:
+            except StorageError as err:
                 logger.warning("Mailbox: database error (%s); retrying in %.0f s", type(err).__name__, delay)
                 await _pause(stop, delay)
                 delay = min(delay * 2, 60.0)
@@ -146,7 +160,7 @@ class MailboxReader:
 
     async def _read_new(self, client: aioimaplib.IMAP4) -> int:
         uidvalidity = await self._select(client)
-        last = await self._last_uid(uidvalidity)
+        last = await self.positions.last_uid(self.folder, uidvalidity)
         # No CHARSET (some servers reject it). ALL rather than UID n:* (which also returns the
         # last UID when it is below n): what is at or below our position was committed before a
         # crash cut the move short, and only needs filing away.
@@ -176,12 +190,11 @@ class MailboxReader:
         Returns the UIDs set aside.
 
         Raises:
-            SQLAlchemyError, OSError: the database is unavailable; the reader tries again later.
+            StorageError, OSError: the database is unavailable; the reader tries again later.
         """
 
-        async def remember(unit: Unit) -> None:
-            await self._set_last_uid(unit, uidvalidity, top)
-
+        # How far we have read commits with the emails: a crash before leaves the batch to be read again.
+        remember = self.positions.advancing(self.folder, uidvalidity, top, self.mailroom.clock())
         try:
             outcomes = await self.mailroom.receive_many(
                 items, folder=self.folder, uidvalidity=uidvalidity, then=remember
@@ -216,8 +229,7 @@ class MailboxReader:
                 await self._expect_ok(client.uid("move", str(uid), folder), "MOVE")
         else:
             await self._expect_ok(client.uid("store", str(uid), "+FLAGS", "(\\Flagged)"), "STORE")
-        async with self.store.unit() as unit:
-            await self._set_last_uid(unit, uidvalidity, uid)
+        await self.positions.advance(self.folder, uidvalidity, uid, self.mailroom.clock())
 
     async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
         response = await self._expect_ok(client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"FETCH {uid}")
@@ -264,27 +276,6 @@ class MailboxReader:
         if not idle.done():
             raise MailboxUnavailable("IDLE did not end")
 
-    # -- where we are -------------------------------------------------------------------------
-
-    async def _last_uid(self, uidvalidity: int) -> int:
-        async with self.store.unit() as unit:
-            state = await unit.session.get(MailboxState, self.folder)
-            if state is None or state.uidvalidity != uidvalidity:
-                # UIDs are only stable while UIDVALIDITY is unchanged (RFC 3501 2.3.1.1): read it all
-                # again; the mailroom recognises what it has seen.
-                return 0
-            return state.last_uid
-
-    async def _set_last_uid(self, unit: Unit, uidvalidity: int, uid: int) -> None:
-        now = self.mailroom.clock()
-        state = await unit.session.get(MailboxState, self.folder)
-        if state is None:
-            unit.add(MailboxState(folder=self.folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=now))
-        else:
-            same = state.uidvalidity == uidvalidity
-            state.last_uid = max(uid, state.last_uid) if same else uid
-            state.uidvalidity, state.updated_at = uidvalidity, now
-
 
 def _text(lines: list[Any]) -> str:
     return " ".join(bytes(line).decode("utf-8", "replace") for line in lines)
@@ -313,8 +304,8 @@ class MailChannel:
 
         settings: Settings = service.settings
         self.health = service.health
-        self.reader = MailboxReader(settings, build_mailroom(service), service.store)
-        self.mailer = Mailer(settings, service.store, service.conversation.clock) if settings.smtp_host else None
+        self.reader = MailboxReader(settings, build_mailroom(service), service.mailbox_positions)
+        self.mailer = Mailer(settings, service.outbox, service.conversation.clock) if settings.smtp_host else None
         if self.mailer is None:
             logger.warning("WSPOLNOTA_SMTP_HOST is not set: replies wait in the outbox")
 
@@ -328,27 +319,3 @@ class MailChannel:
             if self.mailer is not None:
                 mailer = self.mailer
                 group.create_task(supervise("mail sender", lambda: mailer, stop, health))
-
-
-def build_mailroom(service: Any) -> Mailroom:
-    """The mailroom for the service's default questionnaire and settings."""
-    from datetime import timedelta
-
-    from handlers.email.mailroom import MailPolicy
-
-    settings: Settings = service.settings
-    conversation = service.conversation
-    policy = MailPolicy(
-        address=settings.mail_from,
-        domain=settings.mail_domain,
-        reply_window=timedelta(days=settings.mail_reply_window_days),
-        max_bytes=settings.mail_max_bytes,
-    )
-    return Mailroom(
-        service.store,
-        conversation.questionnaires[conversation.default_questionnaire],
-        service.config.catalog,
-        policy,
-        lambda address: service.respondent("email", address.lower(), address),
-        conversation.clock,
-    )

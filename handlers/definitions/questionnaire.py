@@ -120,6 +120,8 @@ class Questionnaire(_Strict):
     closes: datetime | None = None
     privacy: Privacy
     questions: tuple[Question, ...] = Field(min_length=1)
+    # The open question a plain email (an opinion, not a reply to our form) answers; default: the first text one.
+    email_opinion: str | None = None
 
     @cached_property
     def _by_code(self) -> dict[str, Question]:
@@ -145,6 +147,13 @@ class Questionnaire(_Strict):
             for q in self.questions
         ]
         return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def opinion_question(self) -> Question | None:
+        """The question a written opinion (an email) is recorded under."""
+        if self.email_opinion is not None:
+            return self.question(self.email_opinion)
+        return next((q for q in self.questions if q.type is QuestionType.TEXT), None)
 
     def is_open(self, now: datetime) -> bool:
         """Tells whether residents may answer at this moment."""
@@ -187,6 +196,10 @@ def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
         value = getattr(q, when)
         if value is not None and value.tzinfo is None:
             problem(when, "needs a time zone, e.g. 2026-05-15T00:00:00+02:00")
+    if q.email_opinion is not None:
+        target = q.question(q.email_opinion)
+        if target is None or target.type is not QuestionType.TEXT:
+            problem("email_opinion", f"'{q.email_opinion}' is not the code of a text question")
     seen: dict[str, int] = {}
     for index, question in enumerate(q.questions):
         key = f"questions[{question.code}]"

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from handlers.definitions.i18n import Catalog, Language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from handlers.email.quotes import starts_signature
-from handlers.engine.answers import clean_text, parse_answer
-from storage.repository import AnswerValue
+from handlers.engine.answers import AnswerValue, clean_text, parse_answer
 
 LETTERS = string.ascii_lowercase
 _NUMBERED = re.compile(r"^\s*(?:pyt(?:anie)?\.?\s*)?(\d{1,2})\s*(?:[.):]|\s[-–])\s*(.*)$", re.IGNORECASE)

@@ -12,7 +12,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from handlers.definitions.i18n import LANGUAGES, Catalog, Language
 from handlers.definitions.questionnaire import Question, QuestionType
-from storage.repository import AnswerValue
+from storage.repository import AnswerValue as AnswerValue  # the value type adapters use too
 
 MAX_INPUT = 20_000  # anything longer is refused before it is looked at
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
@@ -118,6 +118,35 @@ def check_picks(question: Question, picks: list[str]) -> AnswerValue | Rejection
         return Rejection("error_too_many", {"max": question.pick_limit})
     ordered = [code for code in question.option_codes if code in picks]
     return AnswerValue(options=ordered)
+
+
+def check_value(question: Question, value: AnswerValue) -> AnswerValue | Rejection:
+    """Checks an answer given whole (a line of an emailed form) by the rules typed answers follow."""
+    kind = question.type
+    if value.skipped:
+        return Rejection("error_required") if question.required else AnswerValue(skipped=True)
+    if kind in (QuestionType.TEXT, QuestionType.EMAIL):
+        text = clean_text(value.text or "")
+        if not text:
+            return Rejection("error_empty")
+        return parse_answer(question, text)
+    if kind is QuestionType.SCALE:
+        if value.number is None or not question.min <= value.number <= question.max:
+            return Rejection("error_number", {"min": question.min, "max": question.max})
+        return AnswerValue(number=value.number)
+    picks = [code for code in dict.fromkeys(value.options or ())]
+    if any(code not in question.option_codes for code in picks):
+        return Rejection("error_choice")
+    if kind is QuestionType.MULTIPLE_CHOICE:
+        checked = check_picks(question, picks)
+    elif len(picks) != 1:
+        return Rejection("error_choice")
+    else:
+        checked = AnswerValue(options=picks)
+    if isinstance(checked, Rejection):
+        return checked
+    other = value.text if any((o := question.option(c)) is not None and o.other for c in picks) else None
+    return AnswerValue(options=checked.options, text=clean_text(other)[: question.max_length] if other else None)
 
 
 def needs_other_text(question: Question, value: AnswerValue) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from handlers.definitions.events import Event, parse_source
@@ -14,8 +14,9 @@ from handlers.engine.group_commit import GroupCommit
 from handlers.engine.messages import Inbound, Reply
 from handlers.engine.presenter import Presenter
 from handlers.engine.turn import Turn
+from storage.inbox import InboxEntry, find_deliveries, record_handled
 from storage.models import InboxItem
-from storage.repository import Received, Store, Unit
+from storage.repository import Store, Unit
 
 Clock = Callable[[], datetime]
 
@@ -101,38 +102,66 @@ class Conversation:
         shown where the respondent is (a redelivery after a crash changes nothing).
         """
         async with self.store.unit() as unit:
-            steps = [self._turn(unit, inbound) for inbound in inbounds]
-            found = await unit.latest_submissions([step.key for step in steps])
-            seen = await self._deliveries_seen(unit, inbounds)
-            results: list[list[Reply]] = []
-            fresh: dict[str, list[Received]] = defaultdict(list)
-            for step in steps:
-                delivery = step.inbound.delivery
-                item = seen.get((delivery.channel, delivery.external_id)) if delivery else None
-                # Handled before, or "already stored" but gone (erased by /forget): apply nothing.
-                handled = item.handled_at is not None if item else delivery is not None and delivery.payload is None
-                if handled:
-                    results.append(step.replay(found.get(step.key)))
-                    continue
-                results.append(await step.run(found.get(step.key)))
-                if item is not None:
-                    item.handled_at = step.now
-                elif delivery is not None:
-                    # Kept until the reply is sent (a crash re-sends it); never after /forget.
-                    payload = None if step.forgotten else delivery.payload
-                    fresh[delivery.channel].append(Received(delivery.external_id, delivery.chat, payload))
-            for channel, items in fresh.items():
-                await unit.record_handled(channel, items, self.clock())
-            return results
+            return await self._apply(unit, inbounds)
+
+    async def handle_within(self, unit: Unit, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+        """Applies inputs inside a transaction the caller holds, so what it stores beside them (the
+        mailbox: the emails and our replies to them) commits with their effect, or not at all.
+
+        One respondent's inputs are applied in order, each seeing the one before.
+        """
+        results: list[list[Reply]] = [[] for _ in inbounds]
+        pending = list(enumerate(inbounds))
+        while pending:
+            batch: dict[tuple[str, str], tuple[int, Inbound]] = {}
+            later: list[tuple[int, Inbound]] = []
+            for index, inbound in pending:
+                key = (inbound.respondent.channel, inbound.respondent.pseudonym)
+                if key in batch:
+                    later.append((index, inbound))
+                else:
+                    batch[key] = (index, inbound)
+            replies = await self._apply(unit, [inbound for _, inbound in batch.values()])
+            for (index, _), shown in zip(batch.values(), replies, strict=True):
+                results[index] = shown
+            pending = later
+            await unit.flush()  # so the next round finds what this one added
+        return results
+
+    async def _apply(self, unit: Unit, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
+        """Applies steps of different respondents within one unit."""
+        steps = [self._turn(unit, inbound) for inbound in inbounds]
+        found = await unit.latest_submissions([step.key for step in steps])
+        seen = await self._deliveries_seen(unit, inbounds)
+        results: list[list[Reply]] = []
+        fresh: dict[str, list[InboxEntry]] = defaultdict(list)
+        for step in steps:
+            delivery = step.inbound.delivery
+            item = seen.get((delivery.channel, delivery.external_id)) if delivery else None
+            # Handled before, or "already stored" but gone (erased by /forget): apply nothing.
+            handled = item.handled_at is not None if item else delivery is not None and delivery.payload is None
+            if handled:
+                results.append(step.replay(found.get(step.key)))
+                continue
+            results.append(await step.run(found.get(step.key)))
+            if item is not None:
+                item.handled_at = step.now
+            elif delivery is not None:
+                # Kept until the reply is sent (a crash re-sends it); after /forget, neither it nor whose chat it was.
+                payload, chat = (None, None) if step.forgotten else (delivery.payload, delivery.chat)
+                fresh[delivery.channel].append(InboxEntry(delivery.external_id, chat, payload))
+        for channel, items in fresh.items():
+            await record_handled(unit, channel, items, self.clock())
+        return results
 
     @staticmethod
-    async def _deliveries_seen(unit: Unit, inbounds: list[Inbound]) -> dict[tuple[str, str], InboxItem]:
+    async def _deliveries_seen(unit: Unit, inbounds: Sequence[Inbound]) -> dict[tuple[str, str], InboxItem]:
         wanted: dict[str, list[str]] = defaultdict(list)
         for inbound in inbounds:
             if inbound.delivery is not None:
                 wanted[inbound.delivery.channel].append(inbound.delivery.external_id)
         seen = {}
         for channel, external_ids in wanted.items():
-            for external_id, item in (await unit.find_deliveries(channel, external_ids)).items():
+            for external_id, item in (await find_deliveries(unit, channel, external_ids)).items():
                 seen[(channel, external_id)] = item
         return seen

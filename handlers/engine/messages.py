@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from handlers.definitions.i18n import Language
+from storage.repository import AnswerValue
 
 
 class Action(StrEnum):
@@ -40,6 +41,7 @@ class ReplyKind(StrEnum):
     GOODBYE = "goodbye"  # declined or cancelled: nothing more to ask
     LANGUAGES = "languages"
     FORGET = "forget"  # asks to confirm erasing everything
+    RECORDED = "recorded"  # a written contribution (an email) taken in one go: what was recorded
 
 
 class InputKind(StrEnum):
@@ -98,6 +100,10 @@ class Inbound:
     # keyed, daily tag of that place; kept on the submission for staff, never an address.
     flag: str | None = None
     client: str | None = None
+    # A written contribution taken in one go (an email): an opinion in the resident's own words, and/or
+    # answers to several questions at once (question code → value), each checked as if given one by one.
+    opinion: str | None = None
+    form: tuple[tuple[str, AnswerValue], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

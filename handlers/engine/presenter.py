@@ -67,6 +67,7 @@ MESSAGES: dict[str, set[str]] = {
     "error_edited": set(),
     "error_flood": set(),
     "error_internal": set(),
+    "error_not_asked": set(),
     "forget_question": set(),
     "forgotten": set(),
     "btn_forget_yes": set(),
@@ -310,6 +311,22 @@ class Presenter:
             navigation=tuple(navigation),
             answers=tuple(rows),
         )
+
+    def recorded(
+        self,
+        q: Questionnaire,
+        language: Language,
+        answers: Sequence[tuple[Question, AnswerValue]],
+    ) -> Reply:
+        """What a written contribution (an email) recorded, numbered as in the questionnaire."""
+        c = self.catalog
+        numbers = {question.code: n for n, question in enumerate(q.questions, start=1)}
+        rows = tuple(
+            (f"{numbers[question.code]}. {question.label(language)}", describe_answer(question, value, c, language))
+            for question, value in answers
+        )
+        text = "\n\n".join([c("mail_recorded", language), *(f"{label}\n   → {shown}" for label, shown in rows)])
+        return Reply(ReplyKind.RECORDED, text, language, answers=rows)
 
     def thanks(self, q: Questionnaire, language: Language) -> Reply:
         """The closing thanks after confirming."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from handlers.engine.answers import (
     Rejection,
     answer_for_choice,
     check_picks,
+    check_value,
     clean_text,
     needs_other_text,
     parse_answer,
@@ -21,6 +23,7 @@ from handlers.engine.answers import (
 )
 from handlers.engine.messages import Action, Inbound, Reply, parse_command
 from handlers.engine.presenter import Presenter
+from storage.erasure import erase_person, resident
 from storage.models import Status, Step, Submission
 from storage.repository import AnswerValue, Unit
 
@@ -70,6 +73,8 @@ class Turn:
         if inbound.unsupported is not None:
             key = "error_edited" if inbound.unsupported == "edited" else "error_not_text"
             return [self._problem(key), *self._show()]
+        if inbound.opinion is not None or inbound.form:
+            return await self._on_written()
         action, argument, text = inbound.action, inbound.argument, None
         if inbound.text is not None:
             if len(inbound.text) > MAX_INPUT:
@@ -171,6 +176,76 @@ class Turn:
         sub.assisted = sub.assisted or inbound.assisted
         if inbound.flag and not sub.flag and sub.status != Status.COMPLETED:
             sub.flag, sub.client = inbound.flag[:16], (inbound.client or "")[:40] or None
+
+    # -- a contribution written in one go (an email) --------------------------------------------
+
+    async def _on_written(self) -> list[Reply]:
+        """An opinion and/or several answers at once, each by the rules of one answer at a time.
+
+        Writing to us is taking part: our reply carries the privacy notice. The contribution is
+        complete once it holds an opinion, or every required question shown is answered; a later
+        one corrects the same submission, never starts a second.
+        """
+        inbound, questionnaire = self.inbound, self.questionnaire
+        if self.submission is None:
+            await self._open_pending()
+        submission = self.submission
+        assert submission is not None
+        if submission.status == Status.CONSENT:
+            submission.status, submission.started_at = Status.ACTIVE, self.now
+            if inbound.respondent.address:
+                await self.unit.flush()
+                await self.unit.set_contact(submission.respondent_id, inbound.respondent.address, self.now)
+        submission.privacy_version = submission.privacy_version or questionnaire.privacy.version
+        submission.questionnaire_version, submission.updated_at = questionnaire.version, self.now
+        problems: list[Reply] = []
+        recorded: list[Question] = []
+
+        def refuse(question: Question, key: str, **values: Any) -> None:
+            problems.append(replace(self._problem(key, **values), question=question.code))
+
+        opinion = questionnaire.opinion_question
+        if inbound.opinion is not None and opinion is not None:
+            text = clean_text(inbound.opinion)
+            earlier = self._stored(opinion)
+            if earlier is not None and earlier.text and text and text not in earlier.text:
+                text = f"{earlier.text}\n\n{text}"  # a second email adds to the first
+            if not text:
+                pass
+            elif opinion not in self._visible():
+                refuse(opinion, "error_not_asked")
+            else:
+                if len(text) > opinion.max_length:  # the whole email stays in the mailbox archive
+                    refuse(opinion, "error_too_long", length=len(text), limit=opinion.max_length)
+                    text = text[: opinion.max_length - 1] + "…"
+                self._save(opinion.code, AnswerValue(text=text))
+                recorded.append(opinion)
+        order = {question.code: n for n, question in enumerate(questionnaire.questions)}
+        for code, value in sorted(inbound.form, key=lambda item: order.get(item[0], len(order))):
+            question = questionnaire.question(code)
+            if question is None:
+                continue
+            if question not in self._visible():  # its show_if, given the answers before it
+                refuse(question, "error_not_asked")
+                continue
+            checked = check_value(question, value)
+            if isinstance(checked, Rejection):
+                refuse(question, checked.key, **checked.values)
+                continue
+            self._save(code, checked)
+            recorded.append(question)
+        visible = self._visible()
+        missing = [q for q in visible if q.required and self._value(q) is None]
+        if submission.status != Status.COMPLETED and (opinion in recorded or not missing):
+            shown = {q.code for q in visible}
+            self._drop([code for code in submission.answers if questionnaire.question(code) and code not in shown])
+            submission.status, submission.step, submission.current = Status.COMPLETED, Step.DONE, None
+            submission.finished_at = submission.finished_at or self.now
+        elif submission.status != Status.COMPLETED:
+            for question in missing:
+                refuse(question, "error_required")
+        answers = [(question, stored) for question in recorded if (stored := self._stored(question)) is not None]
+        return [*problems, self.present.recorded(questionnaire, self.language, answers)]
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -364,7 +439,15 @@ class Turn:
     async def _forget(self, argument: str | None) -> list[Reply]:
         ref = self.inbound.respondent
         if argument == "yes":
-            await self.unit.forget_respondent(ref.channel, ref.pseudonym, self.submission, ref.address)
+            await erase_person(
+                self.unit,
+                channel=ref.channel,
+                pseudonym=ref.pseudonym,
+                address=ref.address,
+                actor=resident(ref.channel),
+                now=self.now,
+                loaded=self.submission,
+            )
             self.submission, self.forgotten = None, True
             return [self.present.goodbye("forgotten", self.language)]
         if argument == "no":

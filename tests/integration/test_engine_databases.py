@@ -12,8 +12,7 @@ from sqlalchemy import Connection, func, select
 from bot.service import Service, open_service
 from handlers.engine.messages import Action, ReplyKind
 from storage.models import Answer, Base, Status, Submission
-from tests.conftest import FakeClock, Person, make_settings
-from tests.unit.test_conversation import answer_everything
+from tests.support import FakeClock, Person, answer_everything, make_settings
 
 
 async def test_migrations_match_the_models(database_url: str, tmp_path: Path, clock: FakeClock) -> None:
@@ -98,7 +97,7 @@ async def test_upgrading_a_database_with_answers_keeps_every_answer(database_url
                 sql(
                     "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
                     " event_known, language, status, step, editing, started_at, updated_at)"
-                    " VALUES (1, 1, 'wizja-i-wartosci', 1, 'web', false, 'pl', 'active', 'question', false, :now, :now)"
+                    " VALUES (1, 1, 'sasiedztwo', 1, 'web', false, 'pl', 'active', 'question', false, :now, :now)"
                 ),
                 {"now": now},
             )
@@ -141,7 +140,7 @@ async def test_upgrading_a_0005_database_with_answers_keeps_them_and_flags_nothi
                 sql(
                     "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
                     " event_known, assisted, language, status, step, editing, started_at, updated_at)"
-                    " VALUES (1, 1, 'wizja-i-wartosci', 1, 'web', false, true, 'pl', 'completed', 'done', false,"
+                    " VALUES (1, 1, 'sasiedztwo', 1, 'web', false, true, 'pl', 'completed', 'done', false,"
                     " :now, :now)"
                 ),
                 {"now": now},
@@ -160,5 +159,94 @@ async def test_upgrading_a_0005_database_with_answers_keeps_them_and_flags_nothi
             row = (await connection.execute(text("SELECT assisted, flag, client FROM submission"))).one()
             assert (bool(row[0]), row[1], row[2]) == (True, None, None)
             assert (await connection.execute(text("SELECT count(*) FROM kiosk"))).scalar() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrading_a_0006_database_completes_email_submissions_with_their_opinion(database_url: str) -> None:
+    """0007: email submissions (left `active` before email went through the engine) complete; a plain
+    email's own words become the opinion answer where there is none; every answer already given stays."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import JSON, DateTime, bindparam, text
+
+    from storage.db import create_engine, upgrade
+
+    now = datetime(2026, 5, 30, 10, tzinfo=UTC)
+
+    def sql(statement: str) -> object:
+        return text(statement).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+    definition = {
+        "id": "q",
+        "questions": [
+            {"code": "district", "type": "single_choice"},
+            {"code": "meaning", "type": "text", "max_length": 2000},
+            {"code": "helps", "type": "text"},
+        ],
+    }
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0006")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text("INSERT INTO questionnaire_version VALUES ('q', 1, 'abc', :definition, :now)").bindparams(
+                    bindparam("definition", type_=JSON), bindparam("now", type_=DateTime(timezone=True))
+                ),
+                {"now": now, "definition": definition},
+            )
+            for n in (1, 2, 3):
+                await connection.execute(
+                    sql(f"INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES ({n}, 'email', 'p{n}', :now)"),
+                    {"now": now},
+                )
+                channel = "email" if n < 3 else "web"
+                await connection.execute(
+                    sql(
+                        "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
+                        " event_known, assisted, language, status, step, editing, started_at, updated_at)"
+                        f" VALUES ({n}, {n}, 'q', 1, '{channel}', false, false, 'pl', 'active', 'summary', false,"
+                        " :now, :now)"
+                    ),
+                    {"now": now},
+                )
+            # 1: two plain emails, no answers; 2: a form reply with answers, the opinion already given.
+            for email_id, submission, kind, words in (
+                (1, 1, "person", "Sąsiedzi, którzy się znają."),
+                (2, 1, "person", "I wspólne podwórko."),
+                (3, 2, "form_reply", "1. b"),
+            ):
+                await connection.execute(
+                    sql(
+                        "INSERT INTO email (id, message_id, digest, raw, size, truncated, subject, language, kind,"
+                        " text, own_text, respondent_id, submission_id, received_at)"
+                        f" VALUES ({email_id}, '<m{email_id}@x>', 'd{email_id}', :raw, 3, false, '', 'pl', '{kind}',"
+                        f" '{words}', '{words}', {submission}, {submission}, :now)"
+                    ).bindparams(raw=b"raw"),
+                    {"now": now},
+                )
+            for code, value in (("district", "wola"), ("meaning", "Już odpowiedziane.")):
+                await connection.execute(
+                    sql(
+                        "INSERT INTO answer (submission_id, question_code, text, skipped, answered_at)"
+                        f" VALUES (2, '{code}', '{value}', false, :now)"
+                    ),
+                    {"now": now},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, status, step, finished_at FROM submission ORDER BY id"))).all()
+            assert [(r[0], r[1], r[2]) for r in rows] == [(1, "completed", "done"), (2, "completed", "done"), (3, "active", "summary")]
+            assert rows[0][3] is not None
+            answers = (
+                await connection.execute(text("SELECT submission_id, question_code, text FROM answer ORDER BY submission_id, question_code"))
+            ).all()
+            assert [tuple(a) for a in answers] == [
+                (1, "meaning", "Sąsiedzi, którzy się znają.\n\nI wspólne podwórko."),
+                (2, "district", "wola"),
+                (2, "meaning", "Już odpowiedziane."),
+            ]
+            options = (await connection.execute(text("SELECT options FROM answer WHERE submission_id = 1"))).scalar()
+            assert options is None  # SQL NULL, not the JSON text 'null'
     finally:
         await engine.dispose()

@@ -8,17 +8,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.mailroom import build_mailroom
 from bot.service import Service, open_service
 from bot.settings import Settings
-from bot.transports.mailbox import MailboxReader, MailboxUnavailable, build_mailroom
+from bot.transports.mailbox import MailboxReader, MailboxUnavailable
 from bot.transports.mailer import Mailer
 from storage.models import Answer, Email, OutboxMessage
-from tests.conftest import FakeClock, make_settings
-from tests.dovecot import DovecotServer
-from tests.smtp import RecordingSMTPServer
+from tests.support import FakeClock, ServiceProcess, count, make_settings
+from tests.support.dovecot import DovecotServer
+from tests.support.smtp import RecordingSMTPServer
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 
@@ -46,10 +47,6 @@ async def service(
         yield running
 
 
-async def count(service: Service, model: type) -> int:
-    async with service.store.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
 
 async def test_once_reads_moves_and_answers_once(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
@@ -62,13 +59,13 @@ async def test_once_reads_moves_and_answers_once(
         "17-windows-1250-8bit-windows-live-mail.eml",
     ):
         dovecot.append((CORPUS / name).read_bytes())
-    reader = MailboxReader(service.settings, build_mailroom(service), service.store)
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
     assert await reader.once() == 5
-    assert await count(service, Email) == 4  # the copy of 44 is the same message
+    assert await count(service.store, Email) == 4  # the copy of 44 is the same message
     assert dovecot.messages("INBOX") == []  # filed away, never deleted
     assert len(dovecot.messages("Processed")) == 5
     assert await reader.once() == 0  # nothing new the second time
-    mailer = Mailer(service.settings, service.store, service.conversation.clock)
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
     assert await mailer.send_due() == 3  # 01, 17 and 44: people; the auto-reply gets nothing
     sent = await smtp_server.wait_for(3)
     assert await mailer.send_due() == 0  # and never twice
@@ -83,8 +80,8 @@ async def test_a_reply_to_the_form_becomes_answers(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
 ) -> None:
     dovecot.append((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
-    reader = MailboxReader(service.settings, build_mailroom(service), service.store)
-    mailer = Mailer(service.settings, service.store, service.conversation.clock)
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
     await reader.once()
     await mailer.send_due()
     [form] = await smtp_server.wait_for(1)
@@ -111,8 +108,8 @@ async def test_smtp_refusing_for_a_while_then_each_reply_once(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer, clock: FakeClock
 ) -> None:
     dovecot.append((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
-    await MailboxReader(service.settings, build_mailroom(service), service.store).once()
-    mailer = Mailer(service.settings, service.store, service.conversation.clock)
+    await MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions).once()
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
     smtp_server.refuse(2)
     assert await mailer.send_due() == 0
     assert await mailer.send_due() == 0  # not due yet: it waits before trying again
@@ -131,7 +128,7 @@ async def test_smtp_refusing_for_a_while_then_each_reply_once(
 async def test_idle_picks_up_new_mail_and_survives_a_dovecot_restart(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
 ) -> None:
-    reader = MailboxReader(service.settings, build_mailroom(service), service.store)
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
     stop = asyncio.Event()
     task = asyncio.create_task(reader.run(stop))
     try:
@@ -149,7 +146,7 @@ async def test_idle_picks_up_new_mail_and_survives_a_dovecot_restart(
 async def _until(reader: MailboxReader, service: Service, expected: int, timeout: float = 10) -> None:  # noqa: ASYNC109
     """Waits until `expected` emails are stored, re-checking each time the reader handles one."""
     async with asyncio.timeout(timeout):
-        while await count(service, Email) != expected:
+        while await count(service.store, Email) != expected:
             await reader.progressed.wait()
             reader.progressed.clear()
 
@@ -158,8 +155,8 @@ async def test_two_services_answering_each_other_do_not_loop(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer, tmp_path: Path, clock: FakeClock
 ) -> None:
     dovecot.append((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
-    await MailboxReader(service.settings, build_mailroom(service), service.store).once()
-    await Mailer(service.settings, service.store, service.conversation.clock).send_due()
+    await MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions).once()
+    await Mailer(service.settings, service.outbox, service.conversation.clock).send_due()
     [ours] = await smtp_server.wait_for(1)
     # Another copy of the service (another city office) receives our reply in its own mailbox …
     other_settings = make_settings(tmp_path / "other", WSPOLNOTA_MAIL_FROM="sasiedzi@um.example.pl")
@@ -172,13 +169,9 @@ async def test_two_services_answering_each_other_do_not_loop(
 
 
 async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: DovecotServer) -> None:
-    import os
-    import signal
-    import sys
 
     from storage.db import create_engine, create_sessions
     from storage.repository import Store
-    from tests.conftest import REPOSITORY
 
     total = 300
     for n in range(total):
@@ -188,37 +181,22 @@ async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: D
             f"Content-Type: text/plain; charset=utf-8\r\n\r\nWięcej ławek, opinia numer {n}.\r\n".encode()
         )
     data = tmp_path / "data"
-    env = {
-        **os.environ,
-        "WSPOLNOTA_DATA_DIR": str(data),
-        "WSPOLNOTA_SECRET_KEY": "kill-" + "x" * 32,
-        "WSPOLNOTA_WEB_ENABLED": "false",
-        "WSPOLNOTA_IMAP_HOST": dovecot.host,
-        "WSPOLNOTA_IMAP_PORT": str(dovecot.port),
-        "WSPOLNOTA_IMAP_USER": dovecot.user,
-        "WSPOLNOTA_IMAP_PASSWORD": dovecot.password,
-        "WSPOLNOTA_IMAP_SECURITY": "plain",
-    }
-
-    async def start() -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=REPOSITORY,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+    process = ServiceProcess(
+        data,
+        WSPOLNOTA_WEB_ENABLED="false",
+        WSPOLNOTA_IMAP_HOST=dovecot.host,
+        WSPOLNOTA_IMAP_PORT=str(dovecot.port),
+        WSPOLNOTA_IMAP_USER=dovecot.user,
+        WSPOLNOTA_IMAP_PASSWORD=dovecot.password,
+        WSPOLNOTA_IMAP_SECURITY="plain",
+    )
 
     engine = create_engine(f"sqlite+aiosqlite:///{data / 'wspolnota.db'}")
     store = Store(create_sessions(engine))
 
     async def stored() -> int:
         try:
-            async with store.sessions() as session:
-                return int(await session.scalar(select(func.count()).select_from(Email)) or 0)
+            return await count(store, Email)
         except SQLAlchemyError:  # the first process has not created the tables yet
             return 0
 
@@ -229,19 +207,17 @@ async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: D
                 await asyncio.sleep(0.02)
 
     try:
-        first = await start()
+        await process.start()
         await until(lambda: _at_least(stored, 1))
-        first.send_signal(signal.SIGKILL)  # mid-ingestion: some batches committed, some not
-        await first.wait()
+        await process.kill()  # mid-ingestion: some batches committed, some not
         assert await stored() < total
-        second = await start()
+        await process.start()
         await until(lambda: _equals(stored, total))
         await until(lambda: _true(lambda: _inbox_empty(dovecot)))
-        second.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(second.wait(), 30) == 0
+        await process.stop()
         async with store.sessions() as session:
             ids = (await session.scalars(select(Email.message_id))).all()
-            replies = int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
+        replies = await count(store, OutboxMessage)
         assert len(ids) == len(set(ids)) == total  # each once
         assert replies == total  # one reply queued per sender, none twice
         assert len(dovecot.messages("Processed")) == total
@@ -270,10 +246,10 @@ async def test_starttls_encrypts_before_login(
     base = mail_settings(tmp_path, dovecot, smtp_server)
     settings = base.model_copy(update={"imap_security": "starttls", "imap_ca_file": ca})
     async with open_service(settings, clock=clock) as running:
-        assert await MailboxReader(settings, build_mailroom(running), running.store).once() == 1
+        assert await MailboxReader(settings, build_mailroom(running), running.mailbox_positions).once() == 1
         untrusted = base.model_copy(update={"imap_security": "starttls", "imap_ca_file": None})
         with pytest.raises(MailboxUnavailable, match="TLS"):
-            await MailboxReader(untrusted, build_mailroom(running), running.store).once()
+            await MailboxReader(untrusted, build_mailroom(running), running.mailbox_positions).once()
 
 
 def _inbox_empty(dovecot: DovecotServer) -> bool:
@@ -301,11 +277,71 @@ async def test_an_email_that_cannot_be_stored_is_set_aside_and_the_rest_read(
     dovecot.append(good)
     dovecot.append(poison)
     dovecot.append((CORPUS / "17-windows-1250-8bit-windows-live-mail.eml").read_bytes())
-    reader = MailboxReader(service.settings, mailroom, service.store)
+    reader = MailboxReader(service.settings, mailroom, service.mailbox_positions)
     assert await reader.once() == 3
-    assert await count(service, Email) == 2  # the good ones, stored
+    assert await count(service.store, Email) == 2  # the good ones, stored
     assert dovecot.messages("INBOX") == []
     assert len(dovecot.messages("Processed")) == 2
     [aside] = dovecot.messages("Unreadable")  # kept for staff, with its raw source
     assert b"POISON" in aside
     assert await reader.once() == 0  # and it does not come back
+
+
+async def test_emailed_opinions_and_form_replies_are_completed_contributions_in_export_and_report(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer, tmp_path: Path
+) -> None:
+    import csv
+    import io
+
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    def plain(sender: str, message_id: str, body: str) -> bytes:
+        return (
+            f"From: {sender}\r\nTo: wspolnota@um.warszawa.pl\r\nSubject: Opinia\r\nMessage-ID: <{message_id}>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
+        ).encode()
+
+    dovecot.append(plain("Anna <anna@example.pl>", "a-1@example.pl", "Wspólnota to sąsiedzi, którzy sobie pomagają.\r\n"))
+    dovecot.append(plain("Jan <jan@example.pl>", "j-1@example.pl", "Brakuje miejsc spotkań na osiedlu.\r\n"))
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
+    await reader.once()
+    await mailer.send_due()
+    forms = {sent.rcpt_tos[0]: sent for sent in await smtp_server.wait_for(2)}
+    form = forms["jan@example.pl"]
+    dovecot.append(
+        (
+            f"From: Jan <jan@example.pl>\r\nTo: wspolnota@um.warszawa.pl\r\nSubject: Re: {form.message['Subject']}\r\n"
+            f"Message-ID: <j-2@example.pl>\r\nIn-Reply-To: {form.message['Message-ID']}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            "1. q\r\n3: a, c\r\n4. 5\r\n"
+        ).encode()
+    )
+    await reader.once()
+    await mailer.send_due()
+    summary = (await smtp_server.wait_for(3))[2]
+    assert "Tak zapisaliśmy Twoje odpowiedzi" in summary.message.get_content()
+
+    env = {
+        "WSPOLNOTA_DATA_DIR": str(service.settings.data_dir),
+        "WSPOLNOTA_SECRET_KEY": service.settings.secret_key.get_secret_value() if service.settings.secret_key else "",
+        "WSPOLNOTA_DATABASE_URL": service.settings.database,
+        "WSPOLNOTA_CONFIG_DIR": str(service.settings.config_dir),
+    }
+    # Staff commands run their own event loop: in a thread here, as from a shell beside the service.
+    exported = await asyncio.to_thread(CliRunner().invoke, main, ["export", "--completed-only", "--format", "csv"], env=env)
+    assert exported.exit_code == 0, exported.output
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff"))))
+    assert len(rows) == 2 and {row["channel"] for row in rows} == {"email"}
+    by_words = {row["community_meaning"]: row for row in rows}
+    assert "Wspólnota to sąsiedzi, którzy sobie pomagają." in by_words
+    jan = by_words["Brakuje miejsc spotkań na osiedlu."]
+    assert jan["district"] == "wola" and jan["connection"] == "5"
+
+    report = tmp_path / "report.html"
+    made = await asyncio.to_thread(CliRunner().invoke, main, ["report", "--completed-only", "--out", str(report)], env=env)
+    assert made.exit_code == 0, made.output
+    html = report.read_text()
+    assert "zakończone: <b>2</b>" in html and "e-mail" in html

@@ -13,9 +13,9 @@ import aiosmtplib
 import pytest
 from aioimaplib import IMAP4, Response
 
-from tests import dovecot as dovecot_plugin
-from tests.dovecot import DovecotServer
-from tests.smtp import RecordingSMTPServer
+from tests.support import dovecot as dovecot_plugin
+from tests.support.dovecot import DovecotServer
+from tests.support.smtp import RecordingSMTPServer
 
 TIMEOUT = 5.0
 

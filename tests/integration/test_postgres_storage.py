@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +18,7 @@ from storage.db import MIGRATIONS, create_engine, create_sessions, current_revis
 from storage.exports import SubmissionFilter, stream_submission_rows
 from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
 from storage.repository import AnswerValue, Store, Unit, VersionConflict
+from tests.support import count
 
 NOW = datetime(2026, 5, 30, 12, 0, tzinfo=UTC)
 TABLES = {"respondent", "contact", "questionnaire_version", "submission", "answer"}
@@ -36,12 +37,6 @@ async def store(blank_engine: AsyncEngine) -> Store:
     """The storage API over the migrated database."""
     await upgrade(blank_engine)
     return Store(create_sessions(blank_engine))
-
-
-async def count(store: Store, model: type[Any], *where: Any) -> int:
-    """Counts the stored rows of a table, in a session of its own."""
-    async with store.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 async def start_submission(

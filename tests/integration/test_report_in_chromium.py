@@ -8,29 +8,17 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from bot.service import Service
 from reports.report import gather, render_report
-from storage.repository import SubmissionFilter
-from tests.conftest import FakeClock
-from tests.pg import servers_required
-from tests.unit.test_report import seed
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if servers_required():
-            pytest.fail("chromium is not installed (apt-get install chromium)", pytrace=False)
-        pytest.skip("apt-get install chromium")
-    return found
+from storage.exports import SubmissionFilter
+from tests.support import QUESTIONNAIRE, REPOSITORY, FakeClock, seed
+from tests.support.chromium import chromium
 
 
 async def test_report_opens_in_chromium(service: Service, clock: FakeClock, tmp_path: Path) -> None:
     browser = chromium()
     await seed(service)
-    questionnaire = service.config.questionnaires["wizja-i-wartosci"]
+    questionnaire = service.config.questionnaires[QUESTIONNAIRE]
     filters = SubmissionFilter(questionnaire.id)
     html = render_report(questionnaire, await gather(service.store, questionnaire, filters), filters, clock(), 2)
     page = tmp_path / "report.html"
@@ -67,7 +55,7 @@ def browse(browser: str, page: Path, tmp_path: Path) -> tuple[str, str, bytes]:
         timeout=120,
         check=True,
     )
-    artefacts = Path(__file__).resolve().parent.parent.parent / "test-artifacts"
+    artefacts = REPOSITORY / "test-artifacts"
     artefacts.mkdir(exist_ok=True)
     shutil.copy(shot, artefacts / "report.png")
     return dom.stdout, dom.stderr, shot.read_bytes()

@@ -24,7 +24,7 @@ from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, Networ
 from telegram.ext import Application, CommandHandler, ContextTypes
 from telegram.request import HTTPXRequest
 
-from tests.telegram_emulator import BotApiEmulator, Fault
+from tests.support.telegram_emulator import BotApiEmulator, Fault
 
 TOKEN = "123456789:ABCdefGHIjklMNOpqrSTUvwxYZ"
 OLA = 1001

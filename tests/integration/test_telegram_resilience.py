@@ -14,9 +14,8 @@ import pytest
 
 from storage.models import InboxItem
 from storage.repository import Store
-from tests.integration.test_telegram_service import Resident, ServiceProcess, count
-from tests.ports import free_port
-from tests.telegram_emulator import BOT_USERNAME, BotApiEmulator, Fault
+from tests.support import Resident, ServiceProcess, count, free_port
+from tests.support.telegram_emulator import BOT_USERNAME, BotApiEmulator, Fault
 
 POISON_TEXTS = [
     "/",
@@ -72,7 +71,7 @@ async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceP
     running = ServiceProcess(tmp_path / "data", api)
     running.env["WSPOLNOTA_TELEGRAM_POLL_TIMEOUT"] = "2"
     yield running
-    if running.process is not None and running.process.returncode is None:
+    if running.running:
         await running.stop()
 
 

@@ -2,125 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.db import create_engine, create_sessions
 from storage.models import Answer, Contact, InboxItem, Respondent, Status, Submission
 from storage.repository import Store
-from tests.conftest import REPOSITORY
-from tests.telegram_emulator import BotApiEmulator, Fault
+from tests.support import STAFF, Resident, ServiceProcess, count
+from tests.support.telegram_emulator import BotApiEmulator, Fault
+
+# Other modules once imported ServiceProcess, Resident and count from here: they live in tests.support now
+# (the names above keep those imports working until they are gone).
+__all__ = ["STAFF", "Resident", "ServiceProcess", "count"]
 
 JSON = dict[str, Any]
-STAFF = 900
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
-
-
-class ServiceProcess:
-    """`python -m bot run` in its own process, as it runs in production."""
-
-    def __init__(self, data_dir: Path, api: BotApiEmulator) -> None:
-        self.api = api
-        self.data_dir = data_dir
-        self.log = data_dir / "service.log"
-        self.env = {
-            **os.environ,
-            "WSPOLNOTA_DATA_DIR": str(data_dir),
-            "WSPOLNOTA_SECRET_KEY": "e2e-secret-" + "x" * 32,
-            "WSPOLNOTA_WEB_ENABLED": "false",
-            "WSPOLNOTA_TELEGRAM_TOKEN": api.token,
-            "WSPOLNOTA_TELEGRAM_API_URL": api.base_url,
-            "WSPOLNOTA_TELEGRAM_STAFF_IDS": str(STAFF),
-            "WSPOLNOTA_TELEGRAM_POLL_TIMEOUT": "5",
-            "WSPOLNOTA_LOG_LEVEL": "INFO",
-        }
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start_without_waiting(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log.open("a") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=REPOSITORY, env=self.env, stdout=log, stderr=log
-            )
-
-    async def start(self) -> None:
-        polls = len(self.api.calls("getUpdates"))
-        await self.start_without_waiting()
-        await self.api.wait_for(lambda: len(self.api.calls("getUpdates")) > polls, 30, "the service polling")
-
-    async def stop(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.process.wait(), 30)
-        assert code == 0, self.log.read_text()[-3000:]
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.kill()  # SIGKILL: no cleanup of any kind
-        await self.process.wait()
-
-
-class Resident:
-    """A person in Telegram: writes, taps buttons, and waits for the bot as a person would."""
-
-    def __init__(self, api: BotApiEmulator, user_id: int, language: str = "pl") -> None:
-        self.api = api
-        self.id = user_id
-        api.user(user_id, language_code=language)
-
-    def messages(self) -> list[JSON]:
-        return self.api.sent(self.id)
-
-    def last_with_buttons(self) -> JSON:
-        return next(m for m in reversed(self.messages()) if self.api.buttons(self.id, m["message_id"]))
-
-    async def expect(self, text: str, since: int, timeout: float = 15) -> JSON:  # noqa: ASYNC109
-        """Waits for a bot message newer than `since` (a message count) that contains `text`."""
-
-        def find() -> JSON | None:
-            return next((m for m in self.messages()[since:] if text in m.get("text", "")), None)
-
-        found: JSON = await self.api.wait_for(find, timeout, f"{text!r} for user {self.id}")
-        return found
-
-    async def say(self, text: str, expect: str) -> JSON:
-        since = len(self.messages())
-        self.api.send_text(self.id, text)
-        return await self.expect(expect, since)
-
-    async def command(self, command: str, expect: str, payload: str | None = None) -> JSON:
-        since = len(self.messages())
-        self.api.send_command(self.id, command, payload)
-        return await self.expect(expect, since)
-
-    async def begin(self) -> None:
-        """Starts the bot and accepts the privacy notice (in Polish)."""
-        await self.command("/start", "Administratorem")
-        await self.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
-
-    async def tap(self, label: str, expect: str | None = None, message: JSON | None = None) -> None:
-        """Taps the button with this label (on the newest message showing one) and waits for the bot."""
-        message = message or self.last_with_buttons()
-        buttons = dict(self.api.buttons(self.id, message["message_id"]))
-        assert label in buttons, f"no {label!r} among {list(buttons)}"
-        since = len(self.messages())
-        answered = len(self.api.answered_callbacks)
-        self.api.press(self.id, message["message_id"], buttons[label])
-        await self.api.wait_for(lambda: len(self.api.answered_callbacks) > answered, 15, f"an answer to {label!r}")
-        if expect is not None:
-            await self.api.wait_for(
-                lambda: any(expect in m.get("text", "") for m in self.messages()[since - 1 :]),
-                15,
-                f"{expect!r} after tapping {label!r}",
-            )
 
 
 @pytest.fixture
@@ -134,7 +34,7 @@ async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceP
     running = ServiceProcess(tmp_path / "data", api)
     await running.start()
     yield running
-    if running.process is not None and running.process.returncode is None:
+    if running.running:
         await running.stop()
 
 
@@ -143,11 +43,6 @@ async def store(service: ServiceProcess) -> AsyncIterator[Store]:
     engine = create_engine(f"sqlite+aiosqlite:///{service.data_dir / 'wspolnota.db'}")
     yield Store(create_sessions(engine))
     await engine.dispose()
-
-
-async def count(store: Store, model: Any, *where: Any) -> int:
-    async with store.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def answers_of(store: Store) -> dict[str, Answer]:
@@ -187,7 +82,7 @@ WORDS = {
 
 
 async def walk_to_the_end(person: Resident, words: dict[str, str]) -> None:
-    """Answers every question of the shipped questionnaire with buttons and text."""
+    """Answers every question of the tests' questionnaire with buttons and text."""
 
     def step(n: int) -> str:
         return f"{words['progress']} {n} {words['of']} 12"

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_telegram_service import Resident, ServiceProcess
-from tests.telegram_emulator import BotApiEmulator, Fault
+from tests.support import Resident, ServiceProcess
+from tests.support.telegram_emulator import BotApiEmulator, Fault
 
 RESIDENTS = 20
-QUESTIONS = 8  # each walks to question 8 of the shipped questionnaire
+QUESTIONS = 8  # each walks to question 8 of the tests' questionnaire
 OUTAGE = 30.0  # seconds of 5xx from every Bot API method
 OUTAGE_AFTER = 5.0  # seconds after the residents start, when every one is mid-way
 
@@ -35,7 +35,7 @@ async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceP
     running.env["WSPOLNOTA_TELEGRAM_POLL_TIMEOUT"] = "2"
     await running.start()
     yield running
-    if running.process is not None and running.process.returncode is None:
+    if running.running:
         await running.stop()
 
 

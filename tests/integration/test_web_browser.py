@@ -6,13 +6,7 @@ the kiosk clearing itself, resuming after a reload, and an axe-core accessibilit
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +14,11 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, CookieJar
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Locator, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page
 
-from tests.integration.test_report_in_chromium import chromium
-from tests.integration.test_web_chat import Visitor
-from tests.ports import free_port
+from tests.support import REPOSITORY, ServiceProcess, Visitor, free_port
+from tests.support.chromium import launch_chromium
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
 ARTEFACTS = REPOSITORY / "test-artifacts"
 EVENT = "dzien-sasiada-targowek-2026-05-31"
 KIOSK_IDLE = 6  # seconds
@@ -39,52 +31,33 @@ class Running:
     database: Path
 
 
-def start_service(data: Path, port: int, **settings: str) -> subprocess.Popen[bytes]:
-    """Starts `python -m bot run` with only the web chat on `port`; returns once it answers."""
-    env = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_WEB_PORT": str(port), **settings}
-    data.mkdir(parents=True, exist_ok=True)
-    with (data.parent / "run.log").open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"], cwd=REPOSITORY, env=env, stdout=log, stderr=log
-        )
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail("the service did not start: " + (data.parent / "run.log").read_text())
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """`wspolnota run` as a newcomer starts it: embedded defaults, only the web chat."""
+    """`wspolnota run` with only the web chat, its defaults otherwise."""
     data = tmp_path_factory.mktemp("web") / "data"
-    port = free_port()
-    process = start_service(
+    process = ServiceProcess(
         data,
-        port,
+        WSPOLNOTA_WEB_PORT=str(free_port()),
         WSPOLNOTA_WEB_KIOSK_IDLE=str(KIOSK_IDLE),
         WSPOLNOTA_WEB_RATE_LIMIT="0",
         WSPOLNOTA_WEB_KIOSK_TOKENS=f"zoliborz-1={KIOSK_TOKEN}",
     )
+    process.start_blocking()
     try:
-        yield Running(f"http://127.0.0.1:{port}", data / "wspolnota.db")
+        yield Running(process.url, data / "wspolnota.db")
     finally:
-        process.terminate()
-        assert process.wait(timeout=20) == 0
+        assert process.stop_blocking(timeout=20) == 0
 
 
 async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path: Path) -> None:
     """kill -9 mid-questionnaire: after a restart the same browser continues where it was, and
     the form it sends again (its post was committed, the answer never arrived) counts once."""
-    data, port = tmp_path / "data", free_port()
-    process = start_service(data, port)
+    data = tmp_path / "data"
+    process = ServiceProcess(data, WSPOLNOTA_WEB_PORT=str(free_port()))
+    process.start_blocking()
     jar = CookieJar(unsafe=True)
     try:
-        async with ClientSession(f"http://127.0.0.1:{port}", cookie_jar=jar) as session:
+        async with ClientSession(process.url, cookie_jar=jar) as session:
             visitor = Visitor(session)  # type: ignore[arg-type]
             await visitor.open("/?lang=en")
             await visitor.press("I agree, let's start")
@@ -93,9 +66,8 @@ async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path:
             await visitor.press("Trust")
             before = visitor.page
             await visitor.press("Cooperation")
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            process = start_service(data, port)
+            process.kill_blocking()
+            process.start_blocking()
             await visitor.open("/")
             assert visitor.heading == "Question 3 of 12"
             assert [b.get_text(strip=True) for b in visitor.page.select('[aria-pressed="true"]')] == [
@@ -108,8 +80,7 @@ async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path:
             await visitor.press("Done")
             assert visitor.heading == "Question 4 of 12"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        process.stop_blocking(timeout=20)
     saved = rows(data / "wspolnota.db", "SELECT question_code, options FROM answer ORDER BY id")
     assert saved == [
         ("district", '["praga_polnoc"]'),
@@ -120,11 +91,8 @@ async def test_a_killed_service_loses_nothing_and_counts_nothing_twice(tmp_path:
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    executable = chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+    async with launch_chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

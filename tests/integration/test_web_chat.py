@@ -10,93 +10,18 @@ from urllib.parse import urlencode
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from bs4 import BeautifulSoup, Tag
-from sqlalchemy import func, select
+from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from bot.service import Service, open_service
 from bot.transports.web import COOKIE, WebChat
 from reports.export import export_records
-from storage.models import Answer, InboxItem, Submission
-from storage.repository import SubmissionFilter
-from tests.conftest import FakeClock, make_settings
+from storage.exports import SubmissionFilter
+from storage.models import Answer, InboxItem
+from tests.support import FakeClock, Visitor, count, make_settings, submissions
 
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
 KIOSK_TOKEN = "stoisko-zoliborz-" + "k" * 16  # a stand's tablet link: `?kiosk=<token>`
-
-
-class Visitor:
-    """Reads the page and presses its buttons or types into its field, following redirects."""
-
-    def __init__(self, client: TestClient[Any, Any]) -> None:
-        self.client = client
-        self.page = BeautifulSoup("", "html.parser")
-        self.status = 0
-
-    async def open(self, path: str = "/", **headers: str) -> BeautifulSoup:
-        response = await self.client.get(path, headers=headers)
-        return await self._read(response)
-
-    async def _read(self, response: Any) -> BeautifulSoup:
-        self.status = response.status
-        self.headers = response.headers
-        self.page = BeautifulSoup(await response.text(), "html.parser")
-        return self.page
-
-    @property
-    def heading(self) -> str:
-        now = self.page.find(id="now")
-        return now.get_text(strip=True) if now else ""
-
-    @property
-    def text(self) -> str:
-        log = self.page.find(id="log")
-        return log.get_text(" ", strip=True) if log else ""
-
-    def _button(self, label: str) -> Tag:
-        for button in self.page.find_all("button"):
-            if button.get_text(strip=True).removeprefix("✓ ") == label:
-                return button
-        raise AssertionError(f"no button {label!r} in {[b.get_text(strip=True) for b in self.page.find_all('button')]}")
-
-    def fields(self, form: Tag) -> dict[str, str]:
-        return {str(i["name"]): str(i.get("value", "")) for i in form.find_all("input", type="hidden")}
-
-    async def press(self, label: str, **override: str) -> BeautifulSoup:
-        button = self._button(label)
-        form = button.find_parent("form")
-        assert isinstance(form, Tag)
-        data = self.fields(form)
-        if button.get("name"):
-            data[str(button["name"])] = str(button.get("value", ""))
-        data.update(override)
-        return await self._read(await self.client.post(str(form["action"]), data=data))
-
-    async def type(self, text: str, **override: str) -> BeautifulSoup:
-        field = self.page.find(id="answer")
-        assert isinstance(field, Tag), "no text field on the page"
-        form = field.find_parent("form")
-        assert isinstance(form, Tag)
-        data = {**self.fields(form), "text": text, **override}
-        return await self._read(await self.client.post(str(form["action"]), data=data))
-
-    def choices(self) -> list[str]:
-        return [b.get_text(strip=True).removeprefix("✓ ") for b in self.page.select(".choices button")]
-
-    async def walk(self, text: str = "Więcej zieleni i ławek") -> None:
-        """Answers every question (first option, or the text) and confirms."""
-        for _ in range(40):
-            if self.page.find(id="answer") is not None:
-                await self.type("anna@example.org" if self.page.find("input", type="email") else text)
-            elif self.page.select(".summary"):
-                await self.press(self.page.select(".navigation .primary")[0].get_text(strip=True))
-            elif self.page.select(".choices button"):
-                multiple = self.page.select(".choices button[aria-pressed]")
-                await self.press(self.choices()[0])
-                if multiple:
-                    await self.press(self.page.select(".navigation .primary")[0].get_text(strip=True))
-            else:
-                return
-        raise AssertionError("the questionnaire never ended")
 
 
 @pytest.fixture
@@ -117,17 +42,6 @@ async def client(web_service: Service) -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
-async def submissions(service: Service) -> list[Submission]:
-    async with service.store.unit(write=False) as unit:
-        return list(await unit.session.scalars(select(Submission).order_by(Submission.id)))
-
-
-async def answer_count(service: Service, submission: int) -> int:
-    async with service.store.unit(write=False) as unit:
-        query = select(func.count()).select_from(Answer).where(Answer.submission_id == submission)
-        return int(await unit.session.scalar(query) or 0)
-
-
 async def test_a_visitor_answers_everything_and_it_is_stored_as_from_any_channel(
     client: TestClient[Any, Any], web_service: Service
 ) -> None:
@@ -142,7 +56,7 @@ async def test_a_visitor_answers_everything_and_it_is_stored_as_from_any_channel
     assert visitor.page.select(".summary li")
     [submission] = await submissions(web_service)
     assert (submission.channel, submission.status, submission.language) == ("web", "completed", "en")
-    assert await answer_count(web_service, submission.id) == 13  # "yes" to contact also asks the address
+    assert await count(web_service.store, Answer, Answer.submission_id == submission.id) == 13  # "yes" to contact also asks the address
 
 
 async def test_pages_are_safe_and_the_cookie_private(client: TestClient[Any, Any]) -> None:
@@ -189,8 +103,7 @@ async def test_a_form_sent_twice_counts_once(client: TestClient[Any, Any], web_s
     await visitor.press("Openness and respect for others")
     pressed = [b.get_text(strip=True) for b in visitor.page.select('.choices button[aria-pressed="true"]')]
     assert pressed == ["Openness and respect for others"]  # not toggled back off
-    async with web_service.store.unit(write=False) as unit:
-        items = await unit.session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.channel == "web"))
+    items = await count(web_service.store, InboxItem, InboxItem.channel == "web")
     assert items == 4  # accept, district, text, openness; the resent form was recognised, not applied again
     [submission] = await submissions(web_service)
     assert submission.draft == ["openness"]

@@ -11,10 +11,7 @@ import asyncio
 import io
 import os
 import re
-import resource
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -27,20 +24,17 @@ import pytest
 from aiohttp import ClientSession, CookieJar
 from aiohttp.test_utils import TestClient, TestServer
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.service import Service, open_service
 from bot.transports.web import WebChat
 from bot.transports.web_server import Limits, serve
 from storage.models import Answer, Submission
-from tests.conftest import FakeClock, make_settings
-from tests.integration.test_web_chat import Visitor
-from tests.pg import PostgresServer
-from tests.ports import free_port
+from tests.support import FakeClock, ServiceProcess, Visitor, count, free_port, make_settings
+from tests.support.postgres import PostgresServer
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
-TEXT_LIMIT = 1500  # the shipped questionnaire's limit for its first text question (community_meaning)
+TEXT_LIMIT = 1500  # the tests' questionnaire's limit for its first text question (community_meaning)
 
 
 @pytest.fixture
@@ -126,9 +120,7 @@ async def test_a_nul_byte_in_any_field_gets_a_400_page_and_stores_nothing(any_da
         await visitor.type("Sąsiedzi")
         assert visitor.status == 200 and visitor.heading == "Question 3 of 12"
         [submission] = await submissions(any_database_service)
-        async with any_database_service.store.unit(write=False) as unit:
-            count = select(func.count()).select_from(Answer).where(Answer.submission_id == submission.id)
-            assert await unit.session.scalar(count) == 2
+        assert await count(any_database_service.store, Answer, Answer.submission_id == submission.id) == 2
 
 
 async def test_absurd_paths_get_a_400_chat_page(client: TestClient[Any, Any]) -> None:
@@ -333,39 +325,15 @@ async def test_a_full_server_closes_the_oldest_stalled_connection_for_a_new_visi
 # -- end to end: `wspolnota run` ---------------------------------------------------------------
 
 
-def start_service(data: Path, port: int, *, files: int | None = None, **settings: str) -> subprocess.Popen[bytes]:
+def start_service(data: Path, port: int, *, files: int | None = None, **settings: str) -> ServiceProcess:
     """Starts `python -m bot run` (only the web chat), optionally with at most `files` descriptors."""
-    env = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_WEB_PORT": str(port), **settings}
-    data.mkdir(parents=True, exist_ok=True)
-
-    def limit_files() -> None:
-        if files is not None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (files, files))
-
-    with (data.parent / "run.log").open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=REPOSITORY,
-            env=env,
-            stdout=log,
-            stderr=log,
-            preexec_fn=limit_files,  # only setrlimit, in the child before exec
-        )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail("the service did not start: " + (data.parent / "run.log").read_text())
+    process = ServiceProcess(data, files=files, WSPOLNOTA_WEB_PORT=str(port), **settings)
+    process.start_blocking()
+    return process
 
 
-def stop_service(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    assert process.wait(timeout=20) == 0
+def stop_service(process: ServiceProcess) -> None:
+    assert process.stop_blocking(timeout=20) == 0
 
 
 def get(port: int, path: str = "/", timeout: float = 5) -> tuple[int, str]:
@@ -403,7 +371,7 @@ def test_the_web_server_under_200_slow_connections_with_a_small_fd_limit_still_s
         for connection in slow:
             connection.close()
         stop_service(process)
-    log = (tmp_path / "run.log").read_text()
+    log = process.log.read_text()
     assert len(log) < 5_000, log[-2_000:]  # one line about making room, not one per connection
     assert "Traceback" not in log and "Too many open files" not in log
     print(f"new visitor served in {served_in * 1000:.0f} ms; log {len(log)} bytes")
@@ -466,7 +434,7 @@ async def test_no_visitor_address_or_traceback_in_the_log_of_an_end_to_end_run(t
         assert answer == b"" or answer.startswith(b"HTTP/1.1 4")  # the half form is refused, if anyone listens
     finally:
         stop_service(process)
-    log = (tmp_path / "run.log").read_text()
+    log = process.log.read_text()
     # The one line naming 127.0.0.1 is where the service says it listens; no visitor's address anywhere.
     mentions = [line for line in log.splitlines() if "127.0.0.1" in line]
     assert mentions == [f"{mentions[0][:23]} INFO bot.transports.web: Web chat on http://127.0.0.1:{port}/"], mentions

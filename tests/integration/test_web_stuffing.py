@@ -17,11 +17,10 @@ from bot.transports.web import COOKIE, WebChat
 from handlers.web.guard import BURST, token_digest
 from reports.export import export_records
 from reports.report import gather, render_report
+from storage.exports import SubmissionFilter
 from storage.kiosks import add_kiosk, remove_kiosk
 from storage.models import Submission
-from storage.repository import SubmissionFilter
-from tests.conftest import FakeClock, make_settings
-from tests.integration.test_web_chat import Visitor, submissions
+from tests.support import FakeClock, Visitor, make_settings, submissions
 
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
 TOKEN = "stoisko-token-" + "z" * 16

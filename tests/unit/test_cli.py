@@ -12,12 +12,16 @@ import pytest
 from click.testing import CliRunner, Result
 
 from bot.cli import main
-from tests.conftest import CONFIG
+from tests.support import QUESTIONNAIRE, SHIPPED_CONFIG, TEST_CONFIG
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "cli-secret-" + "x" * 32}
+    return {
+        "WSPOLNOTA_DATA_DIR": str(tmp_path / "data"),
+        "WSPOLNOTA_SECRET_KEY": "cli-secret-" + "x" * 32,
+        "WSPOLNOTA_CONFIG_DIR": str(TEST_CONFIG),
+    }
 
 
 def invoke(env: dict[str, str], *args: str, input: str | None = None) -> Result:
@@ -37,17 +41,23 @@ def test_every_command_has_help() -> None:
 
 
 def test_check_passes_on_shipped_config(env: dict[str, str]) -> None:
+    result = invoke({**env, "WSPOLNOTA_CONFIG_DIR": str(SHIPPED_CONFIG)}, "check")
+    assert result.exit_code == 0, result.output
+    assert "OK questionnaire " in result.output
+
+
+def test_check_names_each_questionnaire_with_its_version_and_size(env: dict[str, str]) -> None:
     result = invoke(env, "check")
     assert result.exit_code == 0
-    assert "OK questionnaire wizja-i-wartosci (version 1, 13 questions)" in result.output
+    assert f"OK questionnaire {QUESTIONNAIRE} (version 1, 16 questions)" in result.output
 
 
 def test_check_names_file_key_and_reason_without_traceback(env: dict[str, str], tmp_path: Path) -> None:
     import shutil
 
     config_dir = tmp_path / "config"
-    shutil.copytree(CONFIG, config_dir)
-    path = config_dir / "questionnaires" / "wizja-i-wartosci.yaml"
+    shutil.copytree(TEST_CONFIG, config_dir)
+    path = config_dir / "questionnaires" / f"{QUESTIONNAIRE}.yaml"
     path.write_text(path.read_text().replace("max_choices: 3", "max_choice: 3", 1))
     result = CliRunner().invoke(main, ["check"], env={**env, "WSPOLNOTA_CONFIG_DIR": str(config_dir)})
     assert result.exit_code == 1
@@ -142,23 +152,23 @@ def test_a_changed_structure_needs_a_new_version(env: dict[str, str], tmp_path: 
     import shutil
 
     config_dir = tmp_path / "config"
-    shutil.copytree(CONFIG, config_dir)
+    shutil.copytree(TEST_CONFIG, config_dir)
     env = {**env, "WSPOLNOTA_CONFIG_DIR": str(config_dir)}
     assert invoke(env, "chat", input="1\n1\n").exit_code == 0  # answers stored under version 1
-    path = config_dir / "questionnaires" / "wizja-i-wartosci.yaml"
+    path = config_dir / "questionnaires" / f"{QUESTIONNAIRE}.yaml"
     original = path.read_text()
 
     path.write_text(original.replace("Ile masz lat?", "W jakim jesteś wieku?"))  # wording: fine
     assert invoke(env, "chat", input="").exit_code == 0
 
-    path.write_text(original.replace("code: outside_warsaw", "code: poza_warszawa"))  # a code: not without a version
+    path.write_text(original.replace("code: bemowo", "code: bemowo_dzielnica"))  # a code: not without a version
     refused = CliRunner().invoke(main, ["chat"], env=env, input="")
     assert refused.exit_code == 1
     assert "raise `version` to 2" in refused.output
     assert "Traceback" not in refused.output
 
     path.write_text(
-        original.replace("code: outside_warsaw", "code: poza_warszawa").replace("version: 1", "version: 2", 1)
+        original.replace("code: bemowo", "code: bemowo_dzielnica").replace("version: 1", "version: 2", 1)
     )
     resumed = invoke(env, "chat", input="")
     assert resumed.exit_code == 0 and "Witamy z powrotem" in resumed.output

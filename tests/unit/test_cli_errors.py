@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
 from storage.models import Answer, Respondent, Submission
-from tests.conftest import CONFIG
+from tests.support import QUESTIONNAIRE, TEST_CONFIG
 
 WSPOLNOTA = Path(sys.executable).with_name("wspolnota")
 KEY = "k" * 43  # as long as a generated key would be
@@ -27,7 +27,7 @@ KEY = "k" * 43  # as long as a generated key would be
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     config = tmp_path / "config"
-    shutil.copytree(CONFIG, config)
+    shutil.copytree(TEST_CONFIG, config)
     return {
         "WSPOLNOTA_DATA_DIR": str(tmp_path / "data"),
         "WSPOLNOTA_SECRET_KEY": KEY,
@@ -66,7 +66,7 @@ def test_an_impossible_event_date_is_a_problem_with_file_and_key_in_check_and_ru
 
 def test_check_lists_every_problem_of_every_file_and_setting_at_once(env: dict[str, str]) -> None:
     config = Path(env["WSPOLNOTA_CONFIG_DIR"])
-    questionnaire = config / "questionnaires" / "wizja-i-wartosci.yaml"
+    questionnaire = config / "questionnaires" / f"{QUESTIONNAIRE}.yaml"
     edit(questionnaire, "max_choices: 3", "max_choice: 3")  # schema
     edit(questionnaire, "    min: 1\n    max: 5\n", "    min: 1\n    max: 1\n")  # semantic, same file
     edit(config / "events.yaml", "ends: 2026-05-30T18:00:00+02:00", "ends: 2026-05-30T12:00:00+02:00")  # semantic
@@ -106,7 +106,7 @@ def seed(env: dict[str, str], submissions: int) -> None:
                 await unit.flush()
                 submission = Submission(
                     respondent_id=respondent.id,
-                    questionnaire_id="wizja-i-wartosci",
+                    questionnaire_id=QUESTIONNAIRE,
                     questionnaire_version=1,
                     channel="web",
                     language="pl",
@@ -163,7 +163,7 @@ def test_report_and_posters_to_an_unusable_path_are_one_line(env: dict[str, str]
 @pytest.mark.parametrize("command", ["export", "stats", "report", "chat"])
 def test_an_unknown_questionnaire_lists_the_known_ones(env: dict[str, str], command: str) -> None:
     line = one_line_error(invoke(env, command, "-q", "nope", input=""))
-    assert line == "Error: --questionnaire: no such questionnaire 'nope' (known: wizja-i-wartosci)"
+    assert line == f"Error: --questionnaire: no such questionnaire 'nope' (known: {QUESTIONNAIRE})"
 
 
 @pytest.mark.parametrize("period", ["99999y", "99999999999999999999d"])

@@ -5,48 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.service import Service, open_service
 from handlers.engine.messages import Action, InputKind, ReplyKind
 from storage.models import Answer, Contact, Respondent, Status, Submission
-from tests.conftest import FakeClock, Person
-
-
-async def rows(service: Service, model: Any) -> int:
-    async with service.store.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+from tests.support import QUESTIONNAIRE, FakeClock, Person, answer_everything, count, submissions
 
 
 async def stored(service: Service) -> dict[str, Answer]:
     async with service.store.sessions() as session:
         answers = (await session.scalars(select(Answer))).all()
         return {answer.question_code: answer for answer in answers}
-
-
-async def submissions(service: Service) -> list[Submission]:
-    async with service.store.sessions() as session:
-        return list((await session.scalars(select(Submission).order_by(Submission.id))).all())
-
-
-async def answer_everything(person: Person) -> None:
-    """Answers the shipped questionnaire from its first question to the summary."""
-    assert person.last.question == "district"
-    await person.tap("mokotow")
-    await person.send("Sąsiedzi, którzy sobie pomagają.")
-    await person.tap("trust")
-    await person.tap("mutual_help")
-    await person.act(Action.DONE)
-    await person.tap("4")
-    await person.tap("sometimes")
-    await person.send("Wspólne podwórko.")
-    await person.send("Brak czasu.")
-    await person.tap("belonging")
-    await person.send("Zielone podwórka, ludzie się znają.")
-    await person.tap("age_30_44")
-    await person.tap("yes")
-    await person.act(Action.DONE)  # no contact wanted: the email question stays hidden
-    assert person.last.kind is ReplyKind.SUMMARY
 
 
 async def test_privacy_notice_comes_before_any_question(person: Person, service: Service) -> None:
@@ -56,7 +26,7 @@ async def test_privacy_notice_comes_before_any_question(person: Person, service:
     assert {c.action for c in person.last.navigation} >= {Action.ACCEPT, Action.DECLINE}
     await person.send("Mokotów")  # an answer before consent is not taken
     assert person.last.kind is ReplyKind.PRIVACY
-    assert await rows(service, Answer) == 0
+    assert await count(service.store, Answer) == 0
 
 
 async def test_declining_stores_nothing(person: Person, service: Service) -> None:
@@ -65,7 +35,7 @@ async def test_declining_stores_nothing(person: Person, service: Service) -> Non
     assert person.last.kind is ReplyKind.GOODBYE
     assert "Niczego nie zapisaliśmy" in person.last.text
     for model in (Respondent, Submission, Answer, Contact):
-        assert await rows(service, model) == 0
+        assert await count(service.store, model) == 0
 
 
 async def test_accepting_shows_intro_then_first_question_with_progress(person: Person, service: Service) -> None:
@@ -80,7 +50,7 @@ async def test_accepting_shows_intro_then_first_question_with_progress(person: P
     [submission] = await submissions(service)
     assert submission.status == Status.ACTIVE
     assert submission.privacy_version == "2026-05-01"
-    assert await rows(service, Contact) == 1  # the address to reply to, kept apart
+    assert await count(service.store, Contact) == 1  # the address to reply to, kept apart
 
 
 @pytest.mark.parametrize(
@@ -257,7 +227,7 @@ async def test_cancel_discards_this_conversation(person: Person, service: Servic
     await person.tap("wola")
     await person.send("/cancel")
     assert person.last.kind is ReplyKind.GOODBYE
-    assert await rows(service, Answer) == 0
+    assert await count(service.store, Answer) == 0
     [submission] = await submissions(service)
     assert submission.status == Status.CANCELLED
     await person.start()
@@ -350,13 +320,13 @@ async def test_event_from_deep_link_is_recorded(service: Service) -> None:
 
 
 async def test_closed_questionnaire_answers_politely(service: Service, clock: FakeClock) -> None:
-    questionnaire = service.conversation.questionnaires["wizja-i-wartosci"]
+    questionnaire = service.conversation.questionnaires[QUESTIONNAIRE]
     from datetime import UTC, datetime
 
     closed = questionnaire.model_copy(
         update={"opens": datetime(2026, 5, 15, tzinfo=UTC), "closes": datetime(2026, 6, 30, tzinfo=UTC)}
     )
-    service.conversation.questionnaires["wizja-i-wartosci"] = closed
+    service.conversation.questionnaires[QUESTIONNAIRE] = closed
     person = Person(service)
     clock.now = datetime(2026, 5, 1, tzinfo=UTC)
     await person.start()
@@ -364,7 +334,7 @@ async def test_closed_questionnaire_answers_politely(service: Service, clock: Fa
     clock.now = datetime(2026, 7, 1, tzinfo=UTC)
     await person.start()
     assert person.last.kind is ReplyKind.CLOSED and "30.06.2026" in person.last.text
-    assert await rows(service, Submission) == 0
+    assert await count(service.store, Submission) == 0
 
 
 @pytest.mark.parametrize(
@@ -426,12 +396,12 @@ async def test_forget_erases_everything_after_confirmation(person: Person, servi
     await person.send("/forget")
     assert person.last.kind is ReplyKind.FORGET
     await person.act(Action.FORGET, "no")
-    assert await rows(service, Answer) == 1
+    assert await count(service.store, Answer) == 1
     await person.act(Action.FORGET)
     await person.act(Action.FORGET, "yes")
     assert person.last.kind is ReplyKind.GOODBYE
     for model in (Respondent, Submission, Answer, Contact):
-        assert await rows(service, model) == 0
+        assert await count(service.store, model) == 0
     await person.start()
     assert person.last.kind is ReplyKind.PRIVACY
 
@@ -443,7 +413,7 @@ async def test_stickers_and_edits_get_a_note_and_store_nothing(person: Person, s
     assert "tekstem albo przyciskami" in person.replies[0].text
     await person.send(unsupported="edited")
     assert "Zmian w wysłanych wiadomościach" in person.replies[0].text
-    assert await rows(service, Answer) == 0
+    assert await count(service.store, Answer) == 0
 
 
 async def test_a_delivery_is_applied_once(person: Person, service: Service) -> None:
@@ -456,7 +426,75 @@ async def test_a_delivery_is_applied_once(person: Person, service: Service) -> N
     await person.send("Wola", delivery=update)  # delivered again, after a crash before confirming
     assert person.kinds == [ReplyKind.QUESTION] and person.last.question == "community_meaning"
     assert (await stored(service))["district"].options == ["wola"]
-    assert await rows(service, Answer) == 1
+    assert await count(service.store, Answer) == 1
     stored_earlier = Delivery("telegram", "1002")  # "already in the inbox", but it is not there
     await person.send("Brak", delivery=stored_earlier)
-    assert person.last.question == "community_meaning" and await rows(service, Answer) == 1
+    assert person.last.question == "community_meaning" and await count(service.store, Answer) == 1
+
+
+async def test_a_question_shown_only_for_one_choice(person: Person, service: Service) -> None:
+    await person.begin()
+    await person.tap("outside_warsaw")
+    await answer_rest_quickly(person)
+    assert person.last.question == "outside_warsaw_where"  # district equals outside_warsaw
+    assert person.last.heading == "Pytanie 13 z 13" and person.last.max_length == 200
+    await person.send("Ząbki")
+    assert person.last.kind is ReplyKind.SUMMARY
+    await person.act(Action.EDIT, "district")
+    await person.tap("wola")  # another district: the question and its answer are gone
+    assert person.last.kind is ReplyKind.SUMMARY
+    await person.act(Action.CONFIRM)
+    assert "outside_warsaw_where" not in await stored(service)
+
+
+async def test_a_question_shown_when_a_multiple_choice_contains_an_option(person: Person, service: Service) -> None:
+    await person.begin()
+    await person.act(Action.SKIP)
+    await person.act(Action.SKIP)
+    await person.tap("grassroots")
+    await person.tap("trust")
+    await person.act(Action.DONE)
+    await answer_rest_quickly(person)
+    assert person.last.question == "grassroots_example"  # values contains grassroots
+    assert not any(c.action is Action.SKIP for c in person.last.navigation)  # required once shown
+    await person.act(Action.SKIP)
+    assert person.kinds[0] is ReplyKind.PROBLEM
+    await person.send("Ogródek sąsiedzki przy szkole.")
+    assert person.last.kind is ReplyKind.SUMMARY
+    assert (await stored(service))["grassroots_example"].text == "Ogródek sąsiedzki przy szkole."
+
+
+async def test_a_question_shown_for_any_answer_but_one(service: Service) -> None:
+    said_no, said_yes, skipped = (Person(service, name) for name in ("no", "yes", "skip"))
+    for person, consent in ((said_no, "no"), (said_yes, "yes"), (skipped, None)):
+        await person.begin()
+        for _ in range(10):
+            await person.act(Action.SKIP)
+        assert person.last.question == "quote_consent"
+        await (person.tap(consent) if consent else person.act(Action.SKIP))
+        await person.act(Action.DONE)  # no contact wanted
+    assert said_no.last.question == "no_quote_reason"  # answered, and not equal to yes
+    assert said_yes.last.kind is ReplyKind.SUMMARY and skipped.last.kind is ReplyKind.SUMMARY
+
+
+async def answer_rest_quickly(person: Person) -> None:
+    """Skips every question up to `contact_consent`, then picks nothing there."""
+    for _ in range(12):
+        if person.last.question == "contact_consent":
+            break
+        await person.act(Action.SKIP)
+    assert person.last.question == "contact_consent"
+    await person.act(Action.DONE)
+
+
+async def test_the_questionnaire_window_is_kept(person: Person, service: Service, clock: FakeClock) -> None:
+    from datetime import UTC, datetime
+
+    questionnaire = service.conversation.questionnaires[QUESTIONNAIRE]
+    assert questionnaire.opens is not None and questionnaire.closes is not None
+    clock.now = questionnaire.closes.astimezone(UTC)
+    await person.start()
+    assert person.last.kind is ReplyKind.PRIVACY  # the last second is still open
+    clock.now = datetime(2036, 1, 1, 12, tzinfo=UTC)
+    await person.start()
+    assert person.last.kind is ReplyKind.CLOSED and "31.12.2035" in person.last.text

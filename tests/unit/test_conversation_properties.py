@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.service import Service, open_service
 from handlers.definitions.questionnaire import Questionnaire, QuestionType, visible_questions
 from handlers.engine.messages import Action, Inbound, ReplyKind
 from storage.models import Answer, Respondent, Status, Submission
-from tests.conftest import FakeClock, make_settings
-
-QUESTIONNAIRE_ID = "wizja-i-wartosci"
+from tests.support import QUESTIONNAIRE, FakeClock, make_settings
 
 
 def _codes(questionnaire: Questionnaire) -> list[str]:
@@ -129,7 +127,7 @@ def _good_input(questionnaire: Questionnaire, current: str | None) -> dict[str, 
 
 async def _play(world: World, steps: list[dict[str, Any]]) -> None:
     service = world.service
-    questionnaire = service.config.questionnaires[QUESTIONNAIRE_ID]
+    questionnaire = service.config.questionnaires[QUESTIONNAIRE]
     ref = service.respondent("terminal", f"property-{next(world.ids)}")
     for step in steps:
         before_subs, before = await _snapshot(service, ref.pseudonym)
@@ -164,22 +162,8 @@ async def _play(world: World, steps: list[dict[str, Any]]) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_inputs_never_crash_lose_or_duplicate(world: World, data: st.DataObject) -> None:
-    questionnaire = world.service.config.questionnaires[QUESTIONNAIRE_ID]
+    questionnaire = world.service.config.questionnaires[QUESTIONNAIRE]
     opening = [{"action": Action.START}, {"action": Action.ACCEPT}]
     steps = data.draw(st.lists(inputs(questionnaire), max_size=40))
     world.loop.run_until_complete(_play(world, opening + steps))
 
-
-def test_answers_stay_unique_per_question(world: World) -> None:
-    async def count() -> tuple[int, int]:
-        async with world.service.store.sessions() as session:
-            total = await session.scalar(select(func.count()).select_from(Answer))
-            distinct = await session.scalar(
-                select(func.count()).select_from(
-                    select(Answer.submission_id, Answer.question_code).distinct().subquery()
-                )
-            )
-            return int(total or 0), int(distinct or 0)
-
-    total, distinct = world.loop.run_until_complete(count())
-    assert total == distinct

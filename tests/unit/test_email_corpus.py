@@ -10,6 +10,7 @@ import yaml
 
 from handlers.email.classify import classify
 from handlers.email.parse import parse_email
+from tests.support import QUESTIONNAIRE
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED: dict[str, dict[str, Any]] = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -57,10 +58,10 @@ FORM_REPLIES = sorted(name for name, entry in EXPECTED.items() if entry["kind"] 
 
 
 @pytest.mark.parametrize("name", FORM_REPLIES)
-def test_form_replies_are_read_question_by_question(name: str, shipped_config: Any) -> None:
+def test_form_replies_are_read_question_by_question(name: str, config: Any) -> None:
     from handlers.email.form import read_form_reply
 
-    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
     number_of = {question.code: n for n, question in enumerate(questionnaire.questions, start=1)}
     reading = read_form_reply(questionnaire, parse_email((CORPUS / name).read_bytes()).text)
     read = {number_of[code] for code in reading.answers} | set(reading.unclear)

@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from bot.service import Config
 from handlers.email.form import read_form_reply, render_form
+from tests.support import QUESTIONNAIRE
 
 
-def test_form_numbers_questions_and_letters_choices(shipped_config: Config) -> None:
-    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
-    form = render_form(questionnaire, shipped_config.catalog, "pl")
+def test_form_numbers_questions_and_letters_choices(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
+    form = render_form(questionnaire, config.catalog, "pl")
     assert form.startswith("1. W której dzielnicy mieszkasz?\n   a) Bemowo\n   b) Białołęka")
     assert "   s) Mieszkam poza Warszawą" in form
     assert "(wpisz litery, najwyżej 3" in form
     assert "13." not in form  # the email question: a reply already gives the address
-    english = render_form(questionnaire, shipped_config.catalog, "en")
+    english = render_form(questionnaire, config.catalog, "en")
     assert english.startswith("1. Which district do you live in?")
 
 
-def test_numbered_answers_are_read(shipped_config: Config) -> None:
-    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
+def test_numbered_answers_are_read(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
     reading = read_form_reply(
         questionnaire, "Dzień dobry,\n1. q\n3: a, c\n4) 4\n6.\nWięcej ławek\ni spotkań.\n11. TAK\n12. odp. b\n"
     )
@@ -32,8 +33,8 @@ def test_numbered_answers_are_read(shipped_config: Config) -> None:
     assert reading.unclear == {}
 
 
-def test_answers_inline_among_quoted_questions(shipped_config: Config) -> None:
-    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
+def test_answers_inline_among_quoted_questions(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
     reply = (
         "W dniu 29.05.2026 o 10:15, Program Wspólnota pisze:\n"
         "> 1. W której dzielnicy mieszkasz?\n> a) Bemowo\n> b) Białołęka\n"
@@ -52,8 +53,8 @@ def test_answers_inline_among_quoted_questions(shipped_config: Config) -> None:
     assert reading.unclear == {3: "zaufanie i współpraca, może coś jeszcze", 4: "chyba 3"}
 
 
-def test_impossible_letters_and_too_many_picks_stay_unclear(shipped_config: Config) -> None:
-    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
+def test_impossible_letters_and_too_many_picks_stay_unclear(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
     reading = read_form_reply(questionnaire, "3. a, b, c, d\n5. z\n")
     assert reading.answers == {}
     assert reading.unclear == {3: "a, b, c, d", 5: "z"}

@@ -19,11 +19,10 @@ from sqlalchemy import select
 from bot.cli import main
 from bot.service import open_service
 from reports.report import gather, render_report
+from storage.exports import SubmissionFilter
 from storage.models import Answer, Respondent, Submission
-from storage.repository import SubmissionFilter
-from tests.conftest import make_settings
+from tests.support import QUESTIONNAIRE, make_settings, service_environment
 
-QUESTIONNAIRE = "wizja-i-wartosci"
 WOLA = "dzien-sasiada-wola"
 # stand (names the person), channel, event, status, day started (10:00 UTC), answers
 PEOPLE: list[tuple[str, str, str | None, str, int, dict[str, dict[str, Any]]]] = [
@@ -93,11 +92,7 @@ PEOPLE: list[tuple[str, str, str | None, str, int, dict[str, dict[str, Any]]]] =
 
 @pytest.fixture
 def env(database_url: str, tmp_path: Path) -> dict[str, str]:
-    env = {
-        "WSPOLNOTA_DATA_DIR": str(tmp_path / "data"),
-        "WSPOLNOTA_SECRET_KEY": "golden-" + "x" * 32,
-        "WSPOLNOTA_DATABASE_URL": database_url,
-    }
+    env = service_environment(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
     asyncio.run(seed(env))
     return env
 
@@ -277,7 +272,7 @@ def test_filters_choose_the_submissions(
 
 
 async def test_report_counts_per_option_mean_and_suppression(database_url: str, tmp_path: Path) -> None:
-    env = {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_DATABASE_URL": database_url}
+    env = service_environment(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
     await seed(env)
     settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
     async with open_service(settings) as service:

@@ -16,12 +16,12 @@ from bot.cli import main
 from bot.service import open_service
 from handlers.web.kiosks import KioskRegistry
 from storage.models import Respondent, Submission
-from tests.conftest import make_settings
+from tests.support import QUESTIONNAIRE, make_settings, service_environment
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "kiosk-secret-" + "x" * 32}
+    return service_environment(tmp_path / "data")
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:
@@ -33,7 +33,7 @@ def known_kiosk(env: dict[str, str], token: str) -> str | None:
 
     async def look() -> str | None:
         async with open_service(make_settings(Path(env["WSPOLNOTA_DATA_DIR"]))) as service:
-            registry = KioskRegistry(service.store, {}, lambda: 0.0)
+            registry = KioskRegistry(service.read_kiosks, {}, lambda: 0.0)
             await registry.refresh()
             return registry.name_of(token)
 
@@ -79,7 +79,7 @@ def seed_one_flagged(env: dict[str, str]) -> None:
                 unit.add(
                     Submission(
                         respondent_id=respondent.id,
-                        questionnaire_id="wizja-i-wartosci",
+                        questionnaire_id=QUESTIONNAIRE,
                         questionnaire_version=1,
                         channel="web",
                         event_known=False,

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from bot.mailroom import Mailroom, build_mailroom
 from bot.service import Service
 from bot.settings import Settings
-from bot.transports.mailbox import build_mailroom
-from handlers.email.mailroom import Mailroom
 from storage.models import Answer, Contact, Email, OutboxMessage
-from tests.conftest import FakeClock, make_settings
+from tests.support import FakeClock, count, make_settings
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -30,10 +29,6 @@ def mailroom(service: Service) -> Mailroom:
     return build_mailroom(service)
 
 
-async def count(service: Service, model: type, *where: object) -> int:
-    async with service.store.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
 
 async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> None:
     names = sorted(EXPECTED)
@@ -44,11 +39,11 @@ async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> N
     duplicates = {name for name, entry in EXPECTED.items() if entry.get("duplicate_of")}
     assert {name for name, outcome in outcomes.items() if outcome.email_id is None} == duplicates
     stored = len(names) - len(duplicates)
-    assert await count(service, Email) == stored
+    assert await count(service.store, Email) == stored
     for name in names:  # everything again, as after a crash before the messages were moved
         again = await mailroom.receive((CORPUS / name).read_bytes())
         assert again.email_id is None and again.queued is None
-    assert await count(service, Email) == stored
+    assert await count(service.store, Email) == stored
 
     for name, outcome in outcomes.items():
         expected = EXPECTED[name]
@@ -59,7 +54,7 @@ async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> N
         recipients = [m.to_address for m in (await session.scalars(select(OutboxMessage))).all()]
     assert len(recipients) == len(set(recipients))  # at most one reply per sender
     assert "wspolnota@um.warszawa.pl" not in recipients
-    assert await count(service, Contact) > 0
+    assert await count(service.store, Contact) > 0
 
 
 async def test_form_then_summary_and_answers(service: Service, mailroom: Mailroom, clock: FakeClock) -> None:

@@ -6,19 +6,19 @@ import asyncio
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import func, select
 
 from bot.cli import main
+from bot.mailroom import build_mailroom
 from bot.service import open_service
 from bot.settings import load_settings
-from bot.transports.mailbox import build_mailroom
 from storage.models import AuditEntry, Contact, Email, OutboxMessage, Respondent, Submission
+from tests.support import count, service_environment
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    return {"WSPOLNOTA_DATA_DIR": str(tmp_path / "data"), "WSPOLNOTA_SECRET_KEY": "privacy-" + "x" * 32}
+    return service_environment(tmp_path / "data")
 
 
 def counts(env: dict[str, str]) -> dict[str, int]:
@@ -26,9 +26,9 @@ def counts(env: dict[str, str]) -> dict[str, int]:
 
 
 async def _counts(env: dict[str, str]) -> dict[str, int]:
-    async with open_service(load_settings(env, env_file=None)) as service, service.store.sessions() as session:
+    async with open_service(load_settings(env, env_file=None)) as service:
         return {
-            model.__tablename__: int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            model.__tablename__: await count(service.store, model)
             for model in (Respondent, Contact, Submission, Email, OutboxMessage, AuditEntry)
         }
 

@@ -5,39 +5,15 @@ from __future__ import annotations
 import re
 
 from bot.service import Service
-from handlers.engine.messages import Action
 from reports.report import gather, render_report
 from reports.themes import find_themes, mask
-from storage.repository import SubmissionFilter
-from tests.conftest import FakeClock, Person
-
-COMMUNITY = [
-    "Sąsiedzi, którzy pomagają sobie na podwórku.",
-    "Dobre relacje z sąsiadami i wspólne podwórko.",
-    "<script>alert('x')</script> sąsiad to podstawa",
-    "Pani Kowalska z parteru, tel. 600 100 200, jan@example.pl — sąsiedzi pomagają.",
-    "Wspólnota to ludzie.",
-]
-
-
-async def seed(service: Service) -> None:
-    for n, text in enumerate(COMMUNITY):
-        person = Person(service, f"r{n}", channel="telegram" if n % 2 else "terminal", assisted=n == 0)
-        await person.begin(source="dzien-sasiada-wola" if n < 3 else None)
-        await person.tap("wola" if n < 4 else "ursus")
-        await person.send(text)
-        await person.send("1, 2" if n % 2 else "2, 3")  # values
-        await person.send(str(3 + n % 3))  # connection
-        for _ in range(6):
-            await person.act(Action.SKIP)
-        await person.send("tak" if n != 4 else "nie")  # quote consent (the last one says no)
-        await person.act(Action.DONE)
-        await person.act(Action.CONFIRM)
+from storage.exports import SubmissionFilter
+from tests.support import QUESTIONNAIRE, FakeClock, seed
 
 
 async def test_report_counts_suppresses_and_escapes(service: Service, clock: FakeClock) -> None:
     await seed(service)
-    questionnaire = service.config.questionnaires["wizja-i-wartosci"]
+    questionnaire = service.config.questionnaires[QUESTIONNAIRE]
     filters = SubmissionFilter(questionnaire.id)
     tally = await gather(service.store, questionnaire, filters)
     assert (tally.total, tally.completed) == (5, 5)

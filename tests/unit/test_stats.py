@@ -5,8 +5,7 @@ from __future__ import annotations
 from bot.service import Service
 from handlers.engine.messages import Action
 from reports.stats import collect_stats, describe_stats
-from tests.conftest import FakeClock, Person
-from tests.unit.test_conversation import answer_everything
+from tests.support import FakeClock, Person, answer_everything
 
 
 async def test_counts_by_event_channel_and_question(service: Service, clock: FakeClock) -> None:

@@ -1,0 +1,232 @@
+"""The mailbox's intake: each email stored once with its raw bytes, sent through the engine, answered once.
+
+Everything one batch of emails causes commits in one transaction: the emails, what the engine
+recorded from them, our replies in the outbox and how far the mailbox has been read. A crash
+before the commit leaves the batch to be read again; after it, a re-read email is recognised
+(Message-ID and digest) and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from handlers.definitions.i18n import Catalog, as_language
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.email.classify import MailKind, Verdict, classify
+from handlers.email.parse import ParsedEmail, parse_email
+from handlers.email.replies import answers_us, inbound_from_email, render_reply, reply_address, threading
+from handlers.engine.conversation import Conversation
+from handlers.engine.messages import RespondentRef
+from storage.emails import QueuedMail, ReceivedEmail, link_emails, mailed_since, queue_mail, store_emails
+from storage.repository import Store, Unit
+
+CHANNEL = "email"
+
+
+@dataclass(frozen=True, slots=True)
+class MailPolicy:
+    """The mailbox's identity and manners."""
+
+    address: str  # the programme's address (From of our replies)
+    domain: str  # our Message-IDs end with @domain, so replies to us are recognised
+    reply_window: timedelta = timedelta(days=7)  # one form per sender in this window
+    max_bytes: int = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class MailOutcome:
+    """What became of one email."""
+
+    email_id: int | None  # None: seen before, nothing done
+    verdict: Verdict
+    submission_id: int | None = None
+    answers: list[str] = field(default_factory=list)  # question codes recorded from a form reply
+    queued: str | None = None  # "form", "summary" or "closed" when a reply was queued
+
+
+class Mailroom:
+    """Receives emails exactly once and hands people's ones to the engine, like any other channel's input."""
+
+    def __init__(
+        self,
+        store: Store,
+        conversation: Conversation,
+        questionnaire: Questionnaire,
+        catalog: Catalog,
+        policy: MailPolicy,
+        respondent_of: Callable[[str], RespondentRef],
+    ) -> None:
+        self.store = store
+        self.conversation = conversation
+        self.questionnaire = questionnaire
+        self.catalog = catalog
+        self.policy = policy
+        self.respondent_of = respondent_of
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        return self.conversation.clock
+
+    async def receive(
+        self, raw: bytes, *, folder: str | None = None, uidvalidity: int | None = None, uid: int | None = None
+    ) -> MailOutcome:
+        """Handles one raw email in one transaction; an email seen before changes nothing."""
+        [outcome] = await self.receive_many([(raw, uid)], folder=folder, uidvalidity=uidvalidity)
+        return outcome
+
+    async def receive_many(
+        self,
+        items: Sequence[tuple[bytes, int | None]],
+        *,
+        folder: str | None = None,
+        uidvalidity: int | None = None,
+        then: Callable[[Unit], Awaitable[None]] | None = None,
+    ) -> list[MailOutcome]:
+        """Handles a batch of raw emails (with their UIDs) in one transaction.
+
+        Parsing runs in a worker thread, so a batch of big emails does not stall the other
+        channels. `then` adds more work to the same transaction (the reader's position).
+        """
+        parsed = await asyncio.to_thread(
+            lambda: [parse_email(raw, max_bytes=self.policy.max_bytes) for raw, _ in items]
+        )
+        verdicts = [self._classify(email) for email in parsed]
+        now = self.clock()
+        async with self.store.unit() as unit:
+            received = [
+                self._received(raw, uid, email, verdict, folder, uidvalidity)
+                for (raw, uid), email, verdict in zip(items, parsed, verdicts, strict=True)
+            ]
+            ids = await store_emails(unit, received, now)
+            outcomes = [MailOutcome(email_id, verdict) for email_id, verdict in zip(ids, verdicts, strict=True)]
+            people = [
+                i
+                for i, (email_id, email, verdict) in enumerate(zip(ids, parsed, verdicts, strict=True))
+                if email_id is not None and not verdict.automatic and email.from_address
+            ]
+            if people:
+                await self._from_people(unit, people, ids, parsed, outcomes, now)
+            if then is not None:
+                await then(unit)
+        return outcomes
+
+    def _classify(self, email: ParsedEmail) -> Verdict:
+        return classify(
+            email.headers,
+            content_type=email.content_type,
+            from_address=email.from_address,
+            subject=email.subject,
+            own_addresses=frozenset({self.policy.address.lower()}),
+            own_domain=self.policy.domain,
+        )
+
+    def _received(
+        self,
+        raw: bytes,
+        uid: int | None,
+        email: ParsedEmail,
+        verdict: Verdict,
+        folder: str | None,
+        uidvalidity: int | None,
+    ) -> ReceivedEmail:
+        return ReceivedEmail(
+            raw=raw[: self.policy.max_bytes],
+            message_id=email.message_id or "",
+            digest=email.digest,
+            size=len(raw),
+            truncated=email.truncated,
+            kind=verdict.kind.value,
+            subject=email.subject,
+            language=email.language,
+            reason=verdict.reason,
+            text=email.text,
+            own_text=email.own_text,
+            from_hash=self.respondent_of(email.from_address).pseudonym if email.from_address else None,
+            attachments=[{"name": a.name, "type": a.type, "size": a.size} for a in email.attachments],
+            folder=folder,
+            uidvalidity=uidvalidity,
+            uid=uid,
+        )
+
+    async def _from_people(
+        self,
+        unit: Unit,
+        people: list[int],
+        ids: list[int | None],
+        parsed: list[ParsedEmail],
+        outcomes: list[MailOutcome],
+        now: datetime,
+    ) -> None:
+        """Sends people's emails through the engine, then links them and queues one reply each where due."""
+        refs = {i: self.respondent_of(reply_address(parsed[i])) for i in people}
+        readings = {}
+        inbounds = []
+        for i in people:
+            inbound, readings[i] = inbound_from_email(
+                parsed[i], refs[i], self.questionnaire, replying=answers_us(parsed[i], self.policy.domain)
+            )
+            inbounds.append(inbound)
+        replies = dict(zip(people, await self.conversation.handle_within(unit, inbounds), strict=True))
+        await unit.flush()
+        keys = {i: (CHANNEL, refs[i].pseudonym, self.questionnaire.id) for i in people}
+        submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=False)
+        respondents = {s.respondent_id for s in submissions.values()}
+        mailed = await mailed_since(unit, list(respondents), now - self.policy.reply_window)
+        links: list[tuple[int, int, int | None, str | None]] = []
+        for i in people:
+            email, submission, reading = parsed[i], submissions.get(keys[i]), readings[i]
+            email_id = ids[i]
+            assert email_id is not None
+            if submission is None:  # nothing kept of them (an erasure in the same batch)
+                continue
+            form_reply = bool(reading.answers)
+            kind = MailKind.FORM_REPLY.value if form_reply else None
+            links.append((email_id, submission.respondent_id, submission.id, kind))
+            form_due = submission.respondent_id not in mailed
+            language = as_language(email.language) or "pl"
+            reply = render_reply(replies[i], reading, self.questionnaire, self.catalog, language, form_due=form_due)
+            verdict = Verdict(MailKind.FORM_REPLY) if form_reply else outcomes[i].verdict
+            answers = list(reading.answers) if form_reply else []
+            if reply is None:
+                outcomes[i] = MailOutcome(email_id, verdict, submission.id, answers)
+                continue
+            if reply.purpose != "summary":
+                mailed.add(submission.respondent_id)  # a second email of theirs in this batch gets no second form
+            subject, message_id, in_reply_to, references = threading(email, self.policy.domain, submission.id)
+            mail = QueuedMail(
+                to_address=reply_address(email),
+                message_id=message_id,
+                subject=subject,
+                body=reply.body,
+                purpose=reply.purpose,
+                respondent_id=submission.respondent_id,
+                in_reply_to=in_reply_to,
+                references=references,
+            )
+            queue_mail(unit, mail, now)
+            outcomes[i] = MailOutcome(email_id, verdict, submission.id, answers, reply.purpose)
+        await link_emails(unit, links)
+
+
+def build_mailroom(service: Any) -> Mailroom:
+    """The mailroom for the service's default questionnaire and settings."""
+    settings = service.settings
+    conversation: Conversation = service.conversation
+    policy = MailPolicy(
+        address=settings.mail_from,
+        domain=settings.mail_domain,
+        reply_window=timedelta(days=settings.mail_reply_window_days),
+        max_bytes=settings.mail_max_bytes,
+    )
+    return Mailroom(
+        service.store,
+        conversation,
+        conversation.questionnaires[conversation.default_questionnaire],
+        service.config.catalog,
+        policy,
+        lambda address: service.respondent(CHANNEL, address.lower(), address),
+    )

@@ -1,0 +1,104 @@
+"""The email adapter's two directions: a parsed email into engine input, engine replies into our email.
+
+Pure functions: no database, no network. The engine decides what is recorded (the same rules as
+on Telegram and the web); this module only reads the email and words the answer to it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from handlers.definitions.i18n import Catalog, Language
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.email.form import FormReading, read_form_reply, render_form
+from handlers.email.parse import ParsedEmail
+from handlers.engine.messages import Inbound, Reply, ReplyKind, RespondentRef
+
+REFERENCE = re.compile(r"\[W-(\d+)\]")  # our reference in a subject: the submission's number
+
+
+def reply_address(email: ParsedEmail) -> str:
+    """Where to answer: Reply-To when given, else From."""
+    return email.reply_to or email.from_address or ""
+
+
+def answers_us(email: ParsedEmail, domain: str) -> bool:
+    """A reply to one of our messages (threaded to our Message-ID domain), or one quoting our reference."""
+    ours = f"@{domain}>"
+    threaded = any(ref.endswith(ours) for ref in (*email.references, email.in_reply_to or ""))
+    return threaded or bool(REFERENCE.search(email.subject))
+
+
+def inbound_from_email(
+    email: ParsedEmail, respondent: RespondentRef, questionnaire: Questionnaire, *, replying: bool
+) -> tuple[Inbound, FormReading]:
+    """A reply to our form becomes its answers; any other email is an opinion in the writer's own words.
+
+    Answers the form reader is not sure of are not guessed: they stay in the reading, for staff.
+    """
+    reading = read_form_reply(questionnaire, email.text) if replying else FormReading()
+    inbound = Inbound(respondent, language=email.language, questionnaire=questionnaire.id)
+    if reading.answers:
+        return replace(inbound, form=tuple(reading.answers.items())), reading
+    return replace(inbound, opinion=email.own_text), reading
+
+
+@dataclass(frozen=True, slots=True)
+class MailReply:
+    """What to send back: the body and why (`form`, `summary` or `closed`)."""
+
+    purpose: str
+    body: str
+
+
+def render_reply(
+    replies: Sequence[Reply],
+    reading: FormReading,
+    questionnaire: Questionnaire,
+    catalog: Catalog,
+    language: Language,
+    *,
+    form_due: bool,
+) -> MailReply | None:
+    """Words the answer to one email, or None when none is due.
+
+    A form reply gets "this is how we recorded your answers", with what was not taken and why;
+    an opinion gets the questionnaire as a numbered form (once per sender in a while).
+    """
+    closed = next((reply for reply in replies if reply.kind is ReplyKind.CLOSED), None)
+    if closed is not None:
+        return MailReply("closed", closed.text) if form_due else None
+    if not reading.answers:
+        if not form_due:
+            return None
+        body = [
+            catalog("mail_thanks", language),
+            catalog("mail_form_intro", language),
+            render_form(questionnaire, catalog, language),
+            f"{questionnaire.title(language)}\n{questionnaire.privacy.text(language)}",
+        ]
+        return MailReply("form", "\n\n".join(body))
+    numbers = {question.code: n for n, question in enumerate(questionnaire.questions, start=1)}
+    lines = [reply.text for reply in replies if reply.kind is ReplyKind.RECORDED]
+    for reply in replies:
+        question = questionnaire.question(reply.question or "") if reply.kind is ReplyKind.PROBLEM else None
+        if question is not None:
+            lines.append(f"{numbers[question.code]}. {question.label(language)}\n   → {reply.text}")
+    unclear = catalog("mail_unclear", language)
+    for number, written in sorted(reading.unclear.items()):
+        label = questionnaire.questions[number - 1].label(language)
+        lines.append(f"{number}. {label}\n   → {written} ({unclear})")
+    lines.append(catalog("mail_correct", language))
+    return MailReply("summary", "\n\n".join(lines))
+
+
+def threading(email: ParsedEmail, domain: str, reference: int) -> tuple[str, str, str | None, str | None]:
+    """Our reply's subject (with the [W-n] reference), Message-ID, In-Reply-To and References."""
+    subject = email.subject if email.subject.lower().startswith(("re:", "odp:")) else f"Re: {email.subject}"
+    if not REFERENCE.search(subject):
+        subject = f"{subject} [W-{reference}]".strip()
+    references = " ".join([*email.references, email.message_id or ""]).strip() or None
+    return subject, f"<wsp-{uuid.uuid4().hex}@{domain}>", email.message_id, references
