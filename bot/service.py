@@ -14,11 +14,15 @@ from handlers.definitions.config_files import ConfigError, Problem
 from handlers.definitions.events import Event, load_events
 from handlers.definitions.i18n import Catalog, load_catalog
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
+from handlers.email.messages import MESSAGES as EMAIL_MESSAGES
 from handlers.engine.conversation import Clock, Conversation, utc_now
 from handlers.engine.identity import pseudonymize
 from handlers.engine.inbox import Inbox
 from handlers.engine.messages import RespondentRef
-from handlers.engine.presenter import MESSAGES, Presenter
+from handlers.engine.presenter import MESSAGES as ENGINE_MESSAGES
+from handlers.engine.presenter import Presenter
+from handlers.telegram.messages import MESSAGES as TELEGRAM_MESSAGES
+from handlers.web.messages import MESSAGES as WEB_MESSAGES
 from storage.db import Engine, create_engine, create_sessions, upgrade
 from storage.kiosks import kiosk_digests
 from storage.mailbox_state import MailboxPositions
@@ -26,6 +30,10 @@ from storage.outbox import Outbox
 from storage.repository import Store
 
 logger = logging.getLogger(__name__)
+
+
+# Every key the catalog must have: the engine's words and each channel adapter's, merged here.
+MESSAGES = {**ENGINE_MESSAGES, **TELEGRAM_MESSAGES, **WEB_MESSAGES, **EMAIL_MESSAGES}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,13 @@
+"""The email adapter's own catalog keys (config/messages.yaml) and the placeholders each takes."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, set[str]] = {
+    "form_pick_many": {"max"},
+    "form_own_words": set(),
+    "mail_thanks": set(),
+    "mail_form_intro": set(),
+    "mail_recorded": set(),
+    "mail_unclear": set(),
+    "mail_correct": set(),
+}
