@@ -174,41 +174,42 @@ class Mailroom:
         await unit.flush()
         keys = {i: (CHANNEL, refs[i].pseudonym, self.questionnaire.id) for i in people}
         submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=False)
-        respondents = {s.respondent_id for s in submissions.values()}
-        mailed = await mailed_since(unit, list(respondents), now - self.policy.reply_window)
+        mailed = await mailed_since(unit, [reply_address(parsed[i]) for i in people], now - self.policy.reply_window)
         links: list[tuple[int, int, int | None, str | None]] = []
         for i in people:
-            email, submission, reading = parsed[i], submissions.get(keys[i]), readings[i]
+            email, submission, reading, shown = parsed[i], submissions.get(keys[i]), readings[i], replies[i]
             email_id = ids[i]
             assert email_id is not None
-            if submission is None:  # nothing kept of them (an erasure in the same batch)
-                continue
-            form_reply = bool(reading.answers)
-            kind = MailKind.FORM_REPLY.value if form_reply else None
-            links.append((email_id, submission.respondent_id, submission.id, kind))
-            form_due = submission.respondent_id not in mailed
-            language = as_language(email.language) or "pl"
-            reply = render_reply(replies[i], reading, self.questionnaire, self.catalog, language, form_due=form_due)
+            form_reply = bool(reading.answers) and submission is not None
             verdict = Verdict(MailKind.FORM_REPLY) if form_reply else outcomes[i].verdict
             answers = list(reading.answers) if form_reply else []
+            if submission is not None:
+                kind = MailKind.FORM_REPLY.value if form_reply else None
+                links.append((email_id, submission.respondent_id, submission.id, kind))
+            # Nothing recorded (the questionnaire is closed): a word on that, once in a while, is all.
+            address = reply_address(email)
+            language = shown[-1].language if shown else as_language(email.language) or "pl"
+            due = address.lower() not in mailed
+            reply = render_reply(shown, reading, self.questionnaire, self.catalog, language, form_due=due)
             if reply is None:
-                outcomes[i] = MailOutcome(email_id, verdict, submission.id, answers)
+                outcomes[i] = MailOutcome(email_id, verdict, submission.id if submission else None, answers)
                 continue
             if reply.purpose != "summary":
-                mailed.add(submission.respondent_id)  # a second email of theirs in this batch gets no second form
-            subject, message_id, in_reply_to, references = threading(email, self.policy.domain, submission.id)
+                mailed.add(address.lower())  # a second email of theirs in this batch gets no second form
+            reference = submission.id if submission is not None else email_id
+            subject, message_id, in_reply_to, references = threading(email, self.policy.domain, reference)
             mail = QueuedMail(
-                to_address=reply_address(email),
+                to_address=address,
                 message_id=message_id,
                 subject=subject,
                 body=reply.body,
                 purpose=reply.purpose,
-                respondent_id=submission.respondent_id,
+                respondent_id=submission.respondent_id if submission else None,
                 in_reply_to=in_reply_to,
                 references=references,
             )
             queue_mail(unit, mail, now)
-            outcomes[i] = MailOutcome(email_id, verdict, submission.id, answers, reply.purpose)
+            outcomes[i] = MailOutcome(email_id, verdict, submission.id if submission else None, answers, reply.purpose)
         await link_emails(unit, links)
 
 

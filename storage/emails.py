@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -106,16 +106,17 @@ async def link_emails(unit: Unit, links: Sequence[tuple[int, int, int | None, st
             await unit.session.execute(update(Email), same)
 
 
-async def mailed_since(unit: Unit, respondent_ids: Sequence[int], since: datetime) -> set[int]:
-    """The respondents we queued any email to since then (one form per sender in a window)."""
-    if not respondent_ids:
+async def mailed_since(unit: Unit, addresses: Sequence[str], since: datetime) -> set[str]:
+    """The addresses (lower case) we queued any email to since then: one form per sender in a window."""
+    wanted = sorted({address.lower() for address in addresses if address})
+    if not wanted:
         return set()
     rows = await unit.session.scalars(
-        select(OutboxMessage.respondent_id)
-        .where(OutboxMessage.respondent_id.in_(respondent_ids), OutboxMessage.created_at >= since)
+        select(func.lower(OutboxMessage.to_address))
+        .where(func.lower(OutboxMessage.to_address).in_(wanted), OutboxMessage.created_at >= since)
         .distinct()
     )
-    return {respondent_id for respondent_id in rows if respondent_id is not None}
+    return set(rows)
 
 
 def queue_mail(unit: Unit, mail: QueuedMail, now: datetime) -> None:

@@ -82,3 +82,33 @@ async def test_one_form_per_sender_within_the_window(service: Service, mailroom:
         form = (await session.scalars(select(OutboxMessage))).first()
     assert form is not None
     assert "1. W której dzielnicy mieszkasz?" in form.body and "Administratorem danych" in form.body
+
+
+async def test_an_email_while_the_questionnaire_is_closed_gets_one_word_on_that_and_records_nothing(
+    service: Service, mailroom: Mailroom, clock: FakeClock
+) -> None:
+    clock.advance(days=365 * 20)  # the tests' questionnaire closes in 2035
+    raw = (CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes()
+    first = await mailroom.receive(raw)
+    assert first.email_id is not None and first.queued == "closed" and first.submission_id is None
+    again = await mailroom.receive(raw.replace(b"Message-ID: <", b"Message-ID: <again-", 1))
+    assert again.queued is None  # not a second time within the window
+    assert await count(service.store, Answer) == 0
+    async with service.store.sessions() as session:
+        [closed] = (await session.scalars(select(OutboxMessage))).all()
+    assert "2035" in closed.body or "zakończ" in closed.body.lower()
+
+
+async def test_an_opinion_is_recorded_through_the_engine_and_completes_the_submission(
+    service: Service, mailroom: Mailroom
+) -> None:
+    from storage.models import Submission
+
+    outcome = await mailroom.receive((CORPUS / "01-gmail-pl-qp-top-posted.eml").read_bytes())
+    assert outcome.queued == "form" and outcome.submission_id is not None
+    async with service.store.sessions() as session:
+        submission = await session.get(Submission, outcome.submission_id)
+        opinion = (await session.scalars(select(Answer))).one()
+        email = (await session.scalars(select(Email))).one()
+    assert submission is not None and (submission.channel, submission.status) == ("email", "completed")
+    assert opinion.question_code == "community_meaning" and opinion.text == email.own_text.strip()
