@@ -8,9 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.dialect import insert
 from storage.models import Email, OutboxMessage
 from storage.repository import Unit
 
@@ -58,7 +57,6 @@ async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetim
     """
     if not emails:
         return []
-    insert = pg_insert if unit.dialect == "postgresql" else sqlite_insert
     rows = [
         {
             "message_id": email.message_id,
@@ -82,7 +80,7 @@ async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetim
         for email in emails
     ]
     statement = (
-        insert(Email)
+        insert(unit.dialect, Email)
         .values(rows)
         .on_conflict_do_nothing(index_elements=["message_id", "digest"])
         .returning(Email.message_id, Email.digest, Email.id)
