@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Answer, Status, Submission
+from storage.models import ACTIVE, COMPLETED, Answer, Submission
 from storage.repository import Store
 
 
@@ -27,10 +27,10 @@ class SubmissionCounts:
 
 async def count_submissions(store: Store, *, since: datetime, questionnaire_id: str | None = None) -> SubmissionCounts:
     """Counts submissions (all questionnaires', or one's) and their answers; `since` bounds completed_since."""
-    scope: list[ColumnElement[bool]] = [Submission.status.in_([Status.ACTIVE, Status.COMPLETED])]
+    scope: list[ColumnElement[bool]] = [Submission.status.in_([ACTIVE, COMPLETED])]
     if questionnaire_id:
         scope.append(Submission.questionnaire_id == questionnaire_id)
-    done = Submission.status == Status.COMPLETED
+    done = Submission.status == COMPLETED
     submissions = select(func.count()).select_from(Submission)
     async with store.unit(write=False) as unit:
         s = unit.session

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, func, select, type_coerce
 
 from storage.dialect import json_rows
-from storage.models import Answer, Contact, Email, Respondent, Status, Submission
+from storage.models import ACTIVE, COMPLETED, Answer, Contact, Email, Respondent, Submission
 from storage.repository import Store
 
 
@@ -29,7 +29,7 @@ class SubmissionFilter:
 
 def _filtered(query: Any, filters: SubmissionFilter) -> Any:
     """Narrows a query over submissions to what the filters ask for."""
-    statuses = [Status.COMPLETED] if filters.completed_only else [Status.ACTIVE, Status.COMPLETED]
+    statuses = [COMPLETED] if filters.completed_only else [ACTIVE, COMPLETED]
     query = query.where(Submission.status.in_(statuses))
     if filters.questionnaire_id:
         query = query.where(Submission.questionnaire_id == filters.questionnaire_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -63,18 +62,9 @@ class Base(DeclarativeBase):
     }
 
 
-class Status(StrEnum):
-    CONSENT = "consent"  # privacy notice shown, not accepted yet; deleted on decline
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-
-
-class Step(StrEnum):
-    QUESTION = "question"
-    OTHER = "other"  # an "other" option was picked; waiting for its text
-    SUMMARY = "summary"
-    DONE = "done"
+# What a submission's `status` and `step` columns hold is the engine's business (handlers/engine/states.py);
+# storage keeps them as strings. The values storage itself filters on:
+ACTIVE, COMPLETED, CANCELLED = "active", "completed", "cancelled"
 
 
 class Respondent(Base):
@@ -147,7 +137,7 @@ class Submission(Base):
     language: Mapped[str] = mapped_column(String(2))
     privacy_version: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12))
-    step: Mapped[str] = mapped_column(String(12), default=Step.QUESTION)
+    step: Mapped[str] = mapped_column(String(12), default="question")
     current: Mapped[str | None] = mapped_column(String(24))
     editing: Mapped[bool] = mapped_column(Boolean, default=False)
     draft: Mapped[list[str] | None]  # options picked so far in a multiple-choice question

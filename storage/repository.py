@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.db import SQLITE_BEGIN
 from storage.dialect import insert, locked
-from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
+from storage.models import CANCELLED, Answer, Contact, QuestionnaireVersion, Respondent, Submission
 
 SubmissionKey = tuple[str, str, str]  # channel, pseudonym, questionnaire id
 
@@ -117,7 +117,7 @@ class Unit:
                 Respondent.channel.in_({k[0] for k in keys}),
                 Respondent.pseudonym.in_({k[1] for k in keys}),
                 Submission.questionnaire_id.in_({k[2] for k in keys}),
-                Submission.status != Status.CANCELLED,
+                Submission.status != CANCELLED,
             )
         )
         if with_answers:

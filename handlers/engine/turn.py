@@ -23,8 +23,9 @@ from handlers.engine.answers import (
 )
 from handlers.engine.messages import Action, Inbound, Reply, parse_command
 from handlers.engine.presenter import Presenter
+from handlers.engine.states import Status, Step
 from storage.erasure import erase_person, resident
-from storage.models import Status, Step, Submission
+from storage.models import Submission
 from storage.repository import AnswerValue, Unit
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, func, select
 
 from bot.service import Service, open_service
 from handlers.engine.messages import Action, ReplyKind
-from storage.models import Answer, Base, Status, Submission
+from handlers.engine.states import Status
+from storage.models import Answer, Base, Submission
 from tests.support import FakeClock, Person, answer_everything, make_settings
 
 

@@ -14,9 +14,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from handlers.engine.states import Status
 from storage.db import MIGRATIONS, create_engine, create_sessions, current_revision, upgrade
 from storage.exports import SubmissionFilter, stream_submission_rows
-from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Status, Submission
+from storage.models import Answer, Contact, QuestionnaireVersion, Respondent, Submission
 from storage.repository import AnswerValue, Store, Unit, VersionConflict
 from tests.support import count
 

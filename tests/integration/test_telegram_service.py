@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handlers.engine.states import Status
 from storage.db import create_engine, create_sessions
-from storage.models import Answer, Contact, InboxItem, Respondent, Status, Submission
+from storage.models import Answer, Contact, InboxItem, Respondent, Submission
 from storage.repository import Store
 from tests.support import STAFF, Resident, ServiceProcess, count
 from tests.support.telegram_emulator import BotApiEmulator, Fault

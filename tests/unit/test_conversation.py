@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from bot.service import Service, open_service
 from handlers.engine.messages import Action, InputKind, ReplyKind
-from storage.models import Answer, Contact, Respondent, Status, Submission
+from handlers.engine.states import Status
+from storage.models import Answer, Contact, Respondent, Submission
 from tests.support import QUESTIONNAIRE, FakeClock, Person, answer_everything, count, submissions
 
 

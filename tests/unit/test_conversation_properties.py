@@ -17,7 +17,8 @@ from sqlalchemy import select
 from bot.service import Service, open_service
 from handlers.definitions.questionnaire import Questionnaire, QuestionType, visible_questions
 from handlers.engine.messages import Action, Inbound, ReplyKind
-from storage.models import Answer, Respondent, Status, Submission
+from handlers.engine.states import Status
+from storage.models import Answer, Respondent, Submission
 from tests.support import QUESTIONNAIRE, FakeClock, make_settings
 
 
