@@ -69,6 +69,8 @@ def test_the_tests_questionnaire_exercises_every_type_and_rule(settings: Setting
     assert any(q.min_label and q.max_label for q in questions if q.type is QuestionType.SCALE)
     assert all(q.max_length < 2000 for q in questions if q.type is QuestionType.TEXT)
     assert questionnaire.opens is not None and questionnaire.closes is not None
+    opinion = questionnaire.opinion_question
+    assert questionnaire.email_opinion and opinion is not None and opinion.type is QuestionType.TEXT
 
 
 def test_a_typo_and_a_missing_translation_are_reported_together(tmp_path: Path) -> None:

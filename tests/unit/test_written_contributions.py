@@ -8,7 +8,7 @@ from bot.service import Service
 from handlers.engine.answers import AnswerValue
 from handlers.engine.messages import Inbound, ReplyKind
 from storage.models import Answer, Submission
-from tests.conftest import FakeClock
+from tests.support import FakeClock
 
 
 def written(service: Service, who: str = "anna@example.pl", **fields: object) -> Inbound:
