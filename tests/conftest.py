@@ -15,11 +15,6 @@ from tests.support import SHIPPED_CONFIG, FakeClock, Person, make_settings
 
 pytest_plugins = ["tests.support.postgres", "tests.support.dovecot", "tests.support.smtp"]
 
-# The old names, for tests written before `tests.support` (delete once no test imports them from here).
-REPOSITORY = SHIPPED_CONFIG.parent
-CONFIG = SHIPPED_CONFIG
-__all__ = ["CONFIG", "REPOSITORY", "FakeClock", "Person", "make_settings"]
-
 
 SERVER_FIXTURES = frozenset({"postgres_server", "postgres_url", "dovecot", "smtp_server"})
 

@@ -18,7 +18,6 @@ from tests.support.telegram_emulator import BotApiEmulator, Fault
 
 # Other modules once imported ServiceProcess, Resident and count from here: they live in tests.support now
 # (the names above keep those imports working until they are gone).
-__all__ = ["STAFF", "Resident", "ServiceProcess", "count"]
 
 JSON = dict[str, Any]
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
