@@ -186,7 +186,7 @@ class WebChat:
                 f"kiosk ({visit.kiosk})" if visit.kiosk else "client address",
             )
         language = self._language(request, visit) or DEFAULT_LANGUAGE
-        problem = self.service.conversation.present.problem("web_too_many_visitors", language)
+        problem = self.service.conversation.presenter.problem("web_too_many_visitors", language)
         page = self._render(request, visit, [problem], status=429)
         raise web.HTTPTooManyRequests(
             text=page.text,
@@ -358,7 +358,7 @@ class WebChat:
     ) -> web.Response:
         """The page as it was (without its notes), under a problem saying why the post was not taken."""
         replies = replies or await self._current(request, visit)
-        problem = self.service.conversation.present.problem(key, replies[-1].language, **values)
+        problem = self.service.conversation.presenter.problem(key, replies[-1].language, **values)
         return self._render(request, visit, [problem, *replies], status=status)
 
     async def say(self, request: web.Request) -> web.StreamResponse:
@@ -429,7 +429,7 @@ class WebChat:
         replies = [] if kept is None or kept[1] else [r for r in kept[0] if r.kind is not ReplyKind.PROBLEM]
         language = replies[-1].language if replies else self._language(request, visit) or DEFAULT_LANGUAGE
         key = "web_unavailable" if resend else "web_unavailable_page"
-        problem = self.service.conversation.present.problem(key, language)
+        problem = self.service.conversation.presenter.problem(key, language)
         response = self._render(request, visit, [problem, *replies], status=503, resend=resend or None)
         response.headers["Retry-After"] = "5"
         return response

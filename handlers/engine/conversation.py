@@ -42,7 +42,7 @@ class Conversation:
         self.store = store
         self.questionnaires = dict(questionnaires)
         self.events = dict(events)
-        self.present = presenter
+        self.presenter = presenter
         self.default_questionnaire = default_questionnaire or next(iter(self.questionnaires))
         self.clock = clock
         # Steps of one respondent run one at a time; different respondents share transactions.
@@ -90,7 +90,7 @@ class Conversation:
             unit,
             inbound,
             questionnaire=self.questionnaire_for(inbound),
-            present=self.present,
+            presenter=self.presenter,
             events=self.events,
             now=self.clock(),
         )

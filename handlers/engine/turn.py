@@ -38,14 +38,14 @@ class Turn:
         inbound: Inbound,
         *,
         questionnaire: Questionnaire,
-        present: Presenter,
+        presenter: Presenter,
         events: Mapping[str, Event],
         now: datetime,
     ) -> None:
         self.unit = unit
         self.inbound = inbound
         self.questionnaire = questionnaire
-        self.present = present
+        self.presenter = presenter
         self.events = events
         self.now = now
         self.language: Language = as_language(inbound.language) or DEFAULT_LANGUAGE
@@ -66,7 +66,7 @@ class Turn:
     async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
         if not self.questionnaire.is_open(self.now):
-            return [self.present.closed(self.questionnaire, self.language, self.now)]
+            return [self.presenter.closed(self.questionnaire, self.language, self.now)]
         self.submission = submission
         if self.submission is not None:
             self.language = self.submission.language  # type: ignore[assignment]
@@ -93,7 +93,7 @@ class Turn:
         if action is Action.LANGUAGE:
             return await self._change_language(argument)
         if action is Action.HELP:
-            return [self.present.help(self.language), *self._show()]
+            return [self.presenter.help(self.language), *self._show()]
         if action is Action.FORGET:
             return await self._forget(argument)
         if action in (Action.PRIVACY, Action.EVENTS, Action.MYDATA):
@@ -125,7 +125,7 @@ class Turn:
         if action is Action.DECLINE:
             if self.submission is not None:
                 await self.unit.delete_submission(self.submission)
-            return [self.present.goodbye("declined", self.language)]
+            return [self.presenter.goodbye("declined", self.language)]
         if self.submission is None:
             await self._open_pending()
         assert self.submission is not None
@@ -133,7 +133,7 @@ class Turn:
             submission = self.submission
             submission.event, submission.stand, submission.event_known = event, stand, event in self.events
         if action is not Action.ACCEPT:
-            return [self.present.privacy(self.questionnaire, self.language)]
+            return [self.presenter.privacy(self.questionnaire, self.language)]
         self.submission.status = Status.ACTIVE
         self.submission.privacy_version = self.questionnaire.privacy.version
         self.submission.started_at = self.submission.updated_at = self.now
@@ -142,7 +142,7 @@ class Turn:
             await self.unit.set_contact(self.submission.respondent_id, ref.address, self.now)
         visible = self._visible()
         self._go_to(visible[0].code)
-        intro = self.present.intro(self.questionnaire, self.language)
+        intro = self.presenter.intro(self.questionnaire, self.language)
         return [*([intro] if intro else []), *self._show()]
 
     async def _open_pending(self) -> None:
@@ -246,7 +246,7 @@ class Turn:
             for question in missing:
                 refuse(question, "error_required")
         answers = [(question, stored) for question in recorded if (stored := self._stored(question)) is not None]
-        return [*problems, self.present.recorded(questionnaire, self.language, answers)]
+        return [*problems, self.presenter.recorded(questionnaire, self.language, answers)]
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class Turn:
         visible = [q.code for q in self._visible()]
         position = visible.index(question.code)
         if position == 0:
-            return [self.present.note("note_first_question", self.language), *self._show()]
+            return [self.presenter.note("note_first_question", self.language), *self._show()]
         self._go_to(visible[position - 1])
         return self._show()
 
@@ -389,7 +389,7 @@ class Turn:
             return self._confirm(visible)
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
             sub.step = Step.SUMMARY
-            return [self.present.note("note_already_done", self.language), *self._show()]
+            return [self.presenter.note("note_already_done", self.language), *self._show()]
         return self._show()
 
     def _confirm(self, visible: list[Question]) -> list[Reply]:
@@ -405,37 +405,37 @@ class Turn:
         self._drop([code for code in sub.answers if self.questionnaire.question(code) and code not in shown])
         sub.status, sub.step = Status.COMPLETED, Step.DONE
         sub.finished_at = sub.finished_at or self.now
-        return [self.present.thanks(self.questionnaire, self.language)]
+        return [self.presenter.thanks(self.questionnaire, self.language)]
 
     def _welcome_back(self) -> list[Reply]:
         sub = self.submission
         assert sub is not None
         if sub.status == Status.COMPLETED:
             sub.step, sub.current, sub.draft, sub.editing = Step.SUMMARY, None, None, False
-            return [self.present.note("note_already_done", self.language), *self._show()]
-        return [self.present.note("note_welcome_back", self.language), *self._show()]
+            return [self.presenter.note("note_already_done", self.language), *self._show()]
+        return [self.presenter.note("note_welcome_back", self.language), *self._show()]
 
     def _cancel(self) -> list[Reply]:
         sub = self.submission
         assert sub is not None
         if sub.status == Status.COMPLETED:
             sub.step, sub.current, sub.draft, sub.editing = Step.DONE, None, None, False
-            return [self.present.goodbye("note_kept", self.language)]
+            return [self.presenter.goodbye("note_kept", self.language)]
         self._drop(list(sub.answers))
         sub.status, sub.finished_at = Status.CANCELLED, self.now
-        return [self.present.goodbye("cancelled", self.language)]
+        return [self.presenter.goodbye("cancelled", self.language)]
 
     def _information(self, action: Action) -> list[Reply]:
         """What /privacy, /events and /mydata show before the current question."""
         sub = self.submission
         if action is Action.EVENTS:
-            return [self.present.events(list(self.events.values()), self.language, self.now)]
+            return [self.presenter.events(list(self.events.values()), self.language, self.now)]
         if action is Action.PRIVACY:
             consenting = sub is None or sub.status == Status.CONSENT
-            return [] if consenting else [self.present.privacy_notice(self.questionnaire, self.language)]
+            return [] if consenting else [self.presenter.privacy_notice(self.questionnaire, self.language)]
         questions = self.questionnaire.questions
         answers = [] if sub is None else [(q, self._stored(q)) for q in questions if q.code in sub.answers]
-        return [self.present.my_data(self.language, answers)]
+        return [self.presenter.my_data(self.language, answers)]
 
     async def _forget(self, argument: str | None) -> list[Reply]:
         ref = self.inbound.respondent
@@ -450,22 +450,22 @@ class Turn:
                 loaded=self.submission,
             )
             self.submission, self.forgotten = None, True
-            return [self.present.goodbye("forgotten", self.language)]
+            return [self.presenter.goodbye("forgotten", self.language)]
         if argument == "no":
-            return [self.present.note("note_kept", self.language), *self._show()]
-        return [self.present.forget_question(self.language)]
+            return [self.presenter.note("note_kept", self.language), *self._show()]
+        return [self.presenter.forget_question(self.language)]
 
     async def _change_language(self, argument: str | None) -> list[Reply]:
         language = as_language(argument)
         if language is None:
-            return [self.present.languages(self.language)]
+            return [self.presenter.languages(self.language)]
         self.language = language
         if self.submission is None:
             await self._open_pending()  # so the choice outlives this message
         assert self.submission is not None
         self.submission.language = language
         self.submission.updated_at = self.now
-        return [self.present.note("note_language", language), *self._show()]
+        return [self.presenter.note("note_language", language), *self._show()]
 
     # -- reading state -------------------------------------------------------------------------
 
@@ -473,7 +473,7 @@ class Turn:
         """Renders where the respondent is now."""
         sub = self.submission
         if sub is None or sub.status == Status.CONSENT:
-            return [self.present.privacy(self.questionnaire, self.language)]
+            return [self.presenter.privacy(self.questionnaire, self.language)]
         visible = self._visible()
         if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
             question = self.questionnaire.question(sub.current)
@@ -482,13 +482,13 @@ class Turn:
                 position = (codes.index(question.code) + 1, len(visible))
                 stored = self._stored(question)
                 if sub.step == Step.OTHER:
-                    return [self.present.other(question, self.language)]
-                return [self.present.question(question, self.language, position, stored, sub.draft)]
+                    return [self.presenter.other(question, self.language)]
+                return [self.presenter.question(question, self.language, position, stored, sub.draft)]
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
-            return [self.present.thanks(self.questionnaire, self.language)]
+            return [self.presenter.thanks(self.questionnaire, self.language)]
         answers = [(q, self._stored(q)) for q in visible]
         completed = sub.status == Status.COMPLETED
-        return [self.present.summary(self.questionnaire, self.language, answers, completed=completed)]
+        return [self.presenter.summary(self.questionnaire, self.language, answers, completed=completed)]
 
     def _save(self, code: str, value: AnswerValue) -> None:
         assert self.submission is not None
@@ -537,4 +537,4 @@ class Turn:
         return stored.options or None if question.type is not QuestionType.MULTIPLE_CHOICE else stored.options
 
     def _problem(self, key: str, **values: Any) -> Reply:
-        return self.present.problem(key, self.language, **values)
+        return self.presenter.problem(key, self.language, **values)
