@@ -13,7 +13,12 @@ from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
 from tests.support import SHIPPED_CONFIG, FakeClock, Person, make_settings
 
-pytest_plugins = ["tests.support.postgres", "tests.support.dovecot", "tests.support.smtp"]
+pytest_plugins = [
+    "tests.support.postgres",
+    "tests.support.dovecot",
+    "tests.support.smtp",
+    "tests.support.telegram_fixtures",
+]
 
 
 SERVER_FIXTURES = frozenset({"postgres_server", "postgres_url", "dovecot", "smtp_server"})

@@ -110,26 +110,10 @@ class Conversation:
 
         One respondent's inputs are applied in order, each seeing the one before.
         """
-        results: list[list[Reply]] = [[] for _ in inbounds]
-        pending = list(enumerate(inbounds))
-        while pending:
-            batch: dict[tuple[str, str], tuple[int, Inbound]] = {}
-            later: list[tuple[int, Inbound]] = []
-            for index, inbound in pending:
-                key = (inbound.respondent.channel, inbound.respondent.pseudonym)
-                if key in batch:
-                    later.append((index, inbound))
-                else:
-                    batch[key] = (index, inbound)
-            replies = await self._apply(unit, [inbound for _, inbound in batch.values()])
-            for (index, _), shown in zip(batch.values(), replies, strict=True):
-                results[index] = shown
-            pending = later
-            await unit.flush()  # so the next round finds what this one added
-        return results
+        return await self._apply(unit, inbounds)
 
     async def _apply(self, unit: Unit, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
-        """Applies steps of different respondents within one unit."""
+        """Applies steps within one unit; one respondent's steps in order, each building on the one before."""
         steps = [self._turn(unit, inbound) for inbound in inbounds]
         found = await unit.latest_submissions([step.key for step in steps])
         seen = await self._deliveries_seen(unit, inbounds)
@@ -144,6 +128,8 @@ class Conversation:
                 results.append(step.replay(found.get(step.key)))
                 continue
             results.append(await step.run(found.get(step.key)))
+            if step.submission is not None and not step.forgotten:
+                found[step.key] = step.submission  # the same respondent's next input here builds on it
             if item is not None:
                 item.handled_at = step.now
             elif delivery is not None:

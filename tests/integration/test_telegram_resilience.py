@@ -7,8 +7,6 @@ import json
 import signal
 import urllib.error
 import urllib.request
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -34,9 +32,13 @@ POISON_TEXTS = [
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
+def service(bot: ServiceProcess) -> ServiceProcess:
+    return bot  # started by each test, some after changing its environment
+
+
+@pytest.fixture
+def store(bot_store: Store) -> Store:
+    return bot_store
 
 
 def with_web(service: ServiceProcess) -> int:
@@ -64,24 +66,6 @@ async def health_is(port: int, status: int, text: str = "", seconds: float = 20)
         if loop.time() > deadline:
             raise AssertionError(f"/healthz said {got} {body!r}, expected {status} with {text!r}")
         await asyncio.sleep(0.2)
-
-
-@pytest.fixture
-async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
-    running = ServiceProcess(tmp_path / "data", api)
-    running.env["WSPOLNOTA_TELEGRAM_POLL_TIMEOUT"] = "2"
-    yield running
-    if running.running:
-        await running.stop()
-
-
-@pytest.fixture
-async def store(service: ServiceProcess) -> AsyncIterator[Store]:
-    from storage.db import create_engine, create_sessions
-
-    engine = create_engine(f"sqlite+aiosqlite:///{service.data_dir / 'wspolnota.db'}")
-    yield Store(create_sessions(engine))
-    await engine.dispose()
 
 
 async def test_a_lone_slash_and_other_odd_commands_are_answered_and_polling_goes_on(

@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from handlers.engine.states import Status
-from storage.db import create_engine, create_sessions
 from storage.models import Answer, Contact, InboxItem, Respondent, Submission
 from storage.repository import Store
 from tests.support import STAFF, Resident, ServiceProcess, count
 from tests.support.telegram_emulator import BotApiEmulator, Fault
-
-# Other modules once imported ServiceProcess, Resident and count from here: they live in tests.support now
-# (the names above keep those imports working until they are gone).
 
 JSON = dict[str, Any]
 EVENT = "dzien-sasiada-zoliborz-2026-05-30"
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
+async def service(bot: ServiceProcess) -> ServiceProcess:
+    await bot.start()
+    return bot
 
 
 @pytest.fixture
-async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
-    running = ServiceProcess(tmp_path / "data", api)
-    await running.start()
-    yield running
-    if running.running:
-        await running.stop()
-
-
-@pytest.fixture
-async def store(service: ServiceProcess) -> AsyncIterator[Store]:
-    engine = create_engine(f"sqlite+aiosqlite:///{service.data_dir / 'wspolnota.db'}")
-    yield Store(create_sessions(engine))
-    await engine.dispose()
+def store(bot_store: Store) -> Store:
+    return bot_store
 
 
 async def answers_of(store: Store) -> dict[str, Answer]:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -24,19 +22,9 @@ OUTAGE_AFTER = 5.0  # seconds after the residents start, when every one is mid-w
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def service(api: BotApiEmulator, tmp_path: Path) -> AsyncIterator[ServiceProcess]:
-    running = ServiceProcess(tmp_path / "data", api)
-    running.env["WSPOLNOTA_TELEGRAM_POLL_TIMEOUT"] = "2"
-    await running.start()
-    yield running
-    if running.running:
-        await running.stop()
+async def service(bot: ServiceProcess) -> ServiceProcess:
+    await bot.start()
+    return bot
 
 
 def asking(person: Resident, n: int) -> dict[str, object] | None:
