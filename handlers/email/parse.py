@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from email import message_from_bytes, policy
 from email.header import decode_header
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from html import unescape as html_unescape
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
@@ -18,7 +20,24 @@ from handlers.definitions.i18n import Language
 from handlers.email.quotes import own_words
 
 DEFAULT_MAX_BYTES = 256 * 1024
-_SINGLE_BYTE = {"us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+# Codecs (Python's names) of one byte per character, whose labels clients often get wrong.
+_SINGLE_BYTE_CODECS = ("ascii", "iso8859", "latin", "cp125", "cp8", "koi8", "mac-")
+_PLACEHOLDER = re.compile(
+    r"(?:this (?:e-?mail|message) (?:is|was) (?:in|sent in|written in|formatted (?:in|as)) (?:rich )?html|"
+    r"(?:ta |niniejsza )?wiadomo[sś][cć] (?:jest |zosta[łl]a )?"
+    r"(?:w formacie|zapisana w|napisana w|sformatowana w) html|"
+    r"your (?:e-?mail |mail )?(?:client|program|reader) does not support html|"
+    r"tw[oó]j (?:program|klient) pocztowy nie obs[łl]uguje|"
+    r"use an html[- ](?:capable|compatible|enabled)|"
+    r"to view (?:this|the) (?:message|e-?mail)[^\n]{0,40}html|"
+    r"це повідомлення (?:у|в) форматі html)",
+    re.IGNORECASE,
+)
+_HTML_NOISE = re.compile(r"<(style|script|head|title)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bq]\?", re.IGNORECASE)
+_C1 = re.compile("[\x80-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BLOCKS = ("p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "blockquote", "table", "hr")
 
 
@@ -55,23 +74,60 @@ class ParsedEmail:
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
     """Decodes text whatever its label says: right labels, wrong labels, unknown labels."""
+    if data.isascii():
+        return data.decode("ascii")
     label = (declared or "").strip().strip('"').lower()
-    if label and label not in _SINGLE_BYTE:
-        try:
-            return data.decode(label)
-        except (LookupError, UnicodeDecodeError):
-            pass
     try:
-        # Valid UTF-8 with non-ASCII bytes is almost never an accident, whatever the label says.
+        codec = codecs.lookup(label).name if label else ""
+    except LookupError:
+        codec = ""
+    if codec == "utf-8":
+        return _decode_mostly_utf8(data)
+    if codec == "ascii":
+        codec = ""  # 8-bit bytes under an ASCII label: the label says nothing, guess
+    try:
+        # Valid UTF-8 with non-ASCII bytes is almost never an accident, whatever the label says
+        # (webmails that label UTF-8 as windows-1250 or ISO-8859-2, old clients that say us-ascii).
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    if label in _SINGLE_BYTE and label not in ("us-ascii", "ascii"):
-        return data.decode("cp1252" if label in ("windows-1252", "cp1252") else "latin-1")
+    if codec.startswith(_SINGLE_BYTE_CODECS):
+        text = data.decode(codec, errors="replace")
+        # C1 controls are never text: Polish mail labelled Latin-1, Latin-2 or ASCII is windows-1250
+        # (ś, ź, Ś, Ź and the dashes sit at 0x80-0x9F there).
+        return data.decode("cp1250", errors="replace") if _C1.search(text) else text
+    if codec:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
     best = from_bytes(data, cp_isolation=["cp1250", "iso8859_2", "cp1251", "koi8_u", "cp1252"]).best()
     if best is not None:
         return str(best)
     return data.decode("cp1250", errors="replace")
+
+
+def _decode_mostly_utf8(data: bytes) -> str:
+    """Decodes a UTF-8 body, replacing a few bad bytes; a body that is not UTF-8 at all is guessed."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for char in text if char > "\x7f") - bad
+    if good >= bad:  # mostly real UTF-8 with some damage: replace the damage, never mojibake the rest
+        return text
+    return decode_bytes(data, None)
+
+
+def clean_text(text: str) -> str:
+    """Removes what no database text may hold: NUL characters and lone surrogates (PostgreSQL rejects both)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if _has_surrogates(text) or _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def html_to_text(html: str) -> str:
@@ -118,7 +174,7 @@ def decode_header_value(raw: str) -> str:
                 decode_bytes(piece.encode("utf-8", "surrogateescape"), None) if _has_surrogates(piece) else piece
             )
     text = "".join(parts) if any(isinstance(p, bytes) for p, _ in pieces) else " ".join(parts)
-    return " ".join(text.split())
+    return " ".join(clean_text(text).split())
 
 
 def _has_surrogates(text: str) -> bool:
@@ -138,30 +194,42 @@ def _payload_text(part: Message) -> str:
 
 
 def unflow(text: str, *, delsp: bool = False) -> str:
-    """Joins format=flowed lines (RFC 3676): a line ending in a space goes on with the next one."""
+    """Joins format=flowed lines (RFC 3676): a line ending in a space goes on with the next one.
+
+    With delsp=yes that space was added by the sender and goes (the break may fall inside a word);
+    a change of quote depth ends a paragraph whatever the line ended with (RFC 3676 4.5).
+    """
     out: list[str] = []
     carry = ""
+    carry_depth = 0
     for line in text.split("\n"):
         depth = len(line) - len(line.lstrip(">"))
         content = line[depth:]
-        if content.startswith(" ") and depth:
-            content = content[1:]  # the space after the quote marks
-        elif content.startswith(" "):
-            content = content[1:]  # space-stuffing
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffing, or the space after the quote marks
+        if carry and depth != carry_depth:
+            out.append(_quoted(carry_depth, carry))
+            carry = ""
         if content.endswith(" ") and content != "-- ":
             carry += content[:-1] if delsp else content
+            carry_depth = depth
             continue
-        out.append(">" * depth + (" " if depth else "") + carry + content if depth else carry + content)
+        out.append(_quoted(depth, carry + content))
         carry = ""
     if carry:
-        out.append(carry)
+        out.append(_quoted(carry_depth, carry))
     return "\n".join(out)
+
+
+def _quoted(depth: int, content: str) -> str:
+    return ">" * depth + " " + content if depth else content
 
 
 def _body(message: Message) -> str:
     """The readable text: the plain parts (joined), or the HTML one made readable."""
+    preferred = _html_preferred(message)
     plain = [
-        part
+        preferred.get(id(part), part)
         for part in message.walk()
         if part.get_content_type() == "text/plain"
         and not part.get_filename()
@@ -174,6 +242,43 @@ def _body(message: Message) -> str:
         if part.get_content_type() == "text/html" and not part.get_filename():
             return _payload_text(part)
     return ""
+
+
+def _html_preferred(message: Message) -> dict[int, Message]:
+    """The plain parts of multipart/alternative that say less than their HTML twin, each mapped to it.
+
+    Some clients put only a placeholder ("this message is in HTML") or a first line in the plain part.
+    """
+    chosen: dict[int, Message] = {}
+    for part in message.walk():
+        if part.get_content_type() != "multipart/alternative" or not isinstance(part.get_payload(), list):
+            continue
+        plain = html = None
+        for child in part.walk():
+            if child.get_content_type() == "text/plain" and plain is None and not child.get_filename():
+                plain = child
+            elif child.get_content_type() == "text/html" and html is None and not child.get_filename():
+                html = child
+        if plain is None or html is None:
+            continue
+        plain_text = _payload_text(plain)
+        if _PLACEHOLDER.search(plain_text[:400]) or _letters(plain_text) * 2 < _html_letters(html):
+            chosen[id(plain)] = html
+    return chosen
+
+
+def _letters(text: str) -> int:
+    return len(re.sub(r"\s+", "", text))
+
+
+def _html_letters(part: Message) -> int:
+    """A cheap estimate of how much text an HTML part holds (no parser: most plain parts are fine)."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes):
+        return 0
+    html = data.decode("ascii", errors="ignore") if data.isascii() else data.decode("utf-8", errors="ignore")
+    html = _HTML_NOISE.sub("", html)
+    return _letters(html_unescape(_TAG.sub("", html)))
 
 
 def _attachments(message: Message) -> tuple[Attachment, ...]:
@@ -190,14 +295,18 @@ def _attachments(message: Message) -> tuple[Attachment, ...]:
         data = part.get_payload(decode=True)
         if name is not None and "=?" in name:
             name = decode_header_value(name)  # some clients put RFC 2047 words in the filename
-        found.append(Attachment(name, part.get_content_type(), len(data) if isinstance(data, bytes) else 0))
+        size = len(data) if isinstance(data, bytes) else 0
+        found.append(Attachment(clean_text(name) if name else name, clean_text(part.get_content_type()), size))
     return tuple(found)
 
 
 _POLISH = frozenset(
     "w na nie się że z do to jest o jak ale dla po mnie przez są czy co mam tak lub oraz by już też".split()
 )
-_ENGLISH = frozenset("the and is are to of in for you we our it this that on with be have not my your would".split())
+_ENGLISH = frozenset(
+    "the and is are to of in for you we our it this that on with be have not my your would i a an at from "
+    "please hi hello thanks thank more would could should there can like love here".split()
+)
 
 
 def _language(text: str, subject: str) -> Language:
@@ -231,31 +340,53 @@ def parse_email(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedEmai
     message = message_from_bytes(kept, policy=policy.compat32)
     headers = _raw_headers(message)
     subject = headers.get("subject", "")
-    from_name, from_address = None, None
-    addresses = getaddresses([headers.get("from", "")])
-    if addresses and addresses[0][1]:
-        from_name, from_address = addresses[0][0] or None, addresses[0][1].lower()
-    reply_to = getaddresses([headers["reply-to"]])[0][1].lower() if headers.get("reply-to") else None
+    from_name, from_address = _address(message, "from")
+    _, reply_to = _address(message, "reply-to")
     try:
         date = parsedate_to_datetime(headers["date"]) if headers.get("date") else None
     except (TypeError, ValueError, IndexError):
         date = None
-    text = _body(message).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = clean_text(_body(message).replace("\r\n", "\n").replace("\r", "\n").strip())
+    own_text = own_words(text)
     return ParsedEmail(
         digest=content_digest(raw, headers),
         message_id=headers.get("message-id"),
         subject=subject,
         from_name=from_name,
         from_address=from_address,
-        reply_to=reply_to or None,
+        reply_to=reply_to,
         date=date,
         in_reply_to=headers.get("in-reply-to"),
         references=tuple(headers.get("references", "").split()),
-        content_type=message.get_content_type(),
+        content_type=clean_text(message.get_content_type()),
         text=text,
-        own_text=own_words(text),
-        language=_language(text, subject),
+        own_text=own_text,
+        language=_language(own_text or text, subject),
         attachments=_attachments(message),
         truncated=truncated,
         headers=headers,
     )
+
+
+def _address(message: Message, name: str) -> tuple[str | None, str | None]:
+    """The first address of a header: its decoded display name and its addr-spec exactly as written.
+
+    The address is read before any RFC 2047 decoding: an encoded word may only stand in a display
+    name, and decoding first lets "=?utf-8?q?a=40evil.example=3e?=@example.pl" or a name holding
+    "<x@y>" or a comma choose the address. An addr-spec holding an encoded word is no address at all.
+    """
+    # raw_items(): compat32's get() turns 8-bit bytes into a Header whose str() loses them.
+    raw = next((str(value) for key, value in message.raw_items() if key.lower() == name), None)
+    if raw is None:
+        return None, None
+    if _has_surrogates(raw):  # raw UTF-8 (SMTPUTF8, RFC 6532): internationalised addresses as they are
+        raw = raw.encode("utf-8", "surrogateescape").decode("utf-8", errors="replace")
+    found = getaddresses([raw])
+    if not found:
+        return None, None
+    written_name, address = found[0]
+    display = decode_header_value(written_name) or None if written_name else None
+    address = clean_text(address.strip())
+    if not address or _ENCODED_WORD.search(address) or "@" not in address:
+        return display, None
+    return display, address.lower()

@@ -22,8 +22,10 @@ _STARTERS = re.compile(
 )
 _SEPARATOR = re.compile(
     r"^(?:-{2,}\s*(?:original message|wiadomo[sś][cć] oryginalna|oryginalna wiadomo[sś][cć]|forwarded message|"
-    r"wiadomo[sś][cć] przekazana dalej|переслане повідомлення|пересланное сообщение|оригінальне повідомлення)"
-    r"\s*-{2,}|_{10,})\s*$",
+    r"wiadomo[sś][cć] przekazana(?: dalej)?|przekazana wiadomo[sś][cć]|wiadomo[sś][cć] przes[łl]ana dalej|"
+    r"переслане повідомлення|пересланий лист|пересланное сообщение|оригінальне повідомлення)"
+    r"\s*-{2,}|_{10,}|(?:pocz[aą]tek przekazywanej wiadomo[sś]ci|begin forwarded message|"
+    r"початок пересланого повідомлення)\s*:)\s*$",
     re.IGNORECASE,
 )
 _FROM = re.compile(r"^\*?(?:from|od|від|от|de|von)\s*:\*?\s", re.IGNORECASE)
@@ -36,12 +38,33 @@ _FOOTER = re.compile(
     r"надіслано з|відправлено з|отправлено с|envoyé de)\b",
     re.IGNORECASE,
 )
+# Closing formulas (pl, en, uk) that end a mail; the name, role and phone lines under them follow.
 _CLOSING = re.compile(
-    r"^(?:z (?:wyrazami )?(?:powa[żz]aniem|szacunkiem)|(?:serdecznie |serdeczne )?pozdrawiam(?:y)?(?: serdecznie)?|"
-    r"pozdrowienia|best(?: regards| wishes)?|kind regards|regards|з повагою|с уважением)[\s,.!]*$",
+    r"^(?:(?:dzi[eę]kuj[eę](?: bardzo)?|dzi[eę]ki|thanks|thank you|дякую)[,.!]?\s+(?:i\s+|and\s+|та\s+|і\s+)?)?"
+    r"(?:z (?:wyrazami )?(?:powa[żz]ania|powa[żz]aniem|szacunku|szacunkiem)|z pozdrowieniami|"
+    r"(?:serdecznie |gor[aą]co |serdeczne )?pozdrawiam(?:y)?(?: serdecznie| gor[aą]co| cieplutko| ciep[łl]o)?|"
+    r"(?:serdeczne |gor[aą]ce )?pozdrowienia|[łl][aą]cz[eę] (?:serdeczne |wyrazy szacunku|)(?:pozdrowienia)?|"
+    r"mi[łl]ego (?:dnia|wieczoru|weekendu|tygodnia)|do us[łl]yszenia|"
+    r"best(?: regards| wishes)?|kind regards|warm regards|warmest regards|regards|all the best|cheers|"
+    r"(?:yours )?sincerely|yours faithfully|yours truly|"
+    r"з повагою|з найкращими побажаннями|щиро|гарного дня|всього найкращого|с уважением)"
+    r"(?P<rest>[\s,.!]*|[,\s]\s*(?P<name>.+))$",
     re.IGNORECASE,
 )
-_SIGNATURE_LINES = 4  # a closing line followed by at most this many short lines is a signature
+_SIGNATURE_LINES = 6  # a closing line followed by at most this many short lines is a signature
+
+
+def _is_closing(line: str) -> bool:
+    """Tells a closing formula ("Pozdrawiam", "Z poważaniem, Jan Kowalski") from a sentence that starts alike."""
+    found = _CLOSING.match(line.strip())
+    if found is None:
+        return False
+    name = found.group("name")
+    if name is None:
+        return True
+    words = name.strip(" .!").split()
+    # "Z poważaniem, Jan Kowalski" closes; "Pozdrawiam wszystkich sąsiadów z Bielan, którzy…" does not.
+    return 0 < len(words) <= 4 and all(word[0].isupper() for word in words)
 
 
 def _history_start(lines: list[str]) -> tuple[int, int]:
@@ -73,7 +96,7 @@ def _without_signature(lines: list[str]) -> list[str]:
         stripped = line.rstrip()
         if starts_signature(line):
             return lines[:index]
-        if _CLOSING.match(stripped.strip()):
+        if _is_closing(stripped):
             tail = [rest for rest in lines[index + 1 :] if rest.strip()]
             if len(tail) <= _SIGNATURE_LINES and all(len(rest.strip()) <= 70 for rest in tail):
                 return lines[:index]

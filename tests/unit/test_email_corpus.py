@@ -76,3 +76,23 @@ def test_duplicates_share_a_digest_and_same_id_different_text_does_not() -> None
         if entry.get("duplicate_of"):
             assert digests[name] == digests[entry["duplicate_of"]]
     assert len(set(digests.values())) == len(EXPECTED) - sum(bool(e.get("duplicate_of")) for e in EXPECTED.values())
+
+
+def _own_words_right(name: str, own_text: str) -> bool:
+    """Whether the extractor kept exactly the writer's words (or, where whitespace is not pinned, all of them)."""
+    expected = EXPECTED[name]
+    if expected.get("own_text") is not None and own_text != expected["own_text"]:
+        return False
+    return all(fragment in own_text for fragment in expected.get("own_text_contains") or ()) and not any(
+        fragment in own_text for fragment in expected.get("own_text_excludes") or ()
+    )
+
+
+def test_the_extractor_keeps_the_writers_own_words_in_at_least_95_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    wrong = sorted(
+        name for name in EXPECTED if not _own_words_right(name, parse_email((CORPUS / name).read_bytes()).own_text)
+    )
+    score = 1 - len(wrong) / len(EXPECTED)
+    with capsys.disabled():
+        print(f"\nown words exactly right: {len(EXPECTED) - len(wrong)}/{len(EXPECTED)} = {score:.1%}")
+    assert score >= 0.95, f"own words wrong in {wrong}"
