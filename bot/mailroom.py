@@ -17,8 +17,16 @@ from typing import Any
 from handlers.definitions.i18n import Catalog, as_language
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.email.classify import MailKind, Verdict, classify
+from handlers.email.form import read_form_reply
 from handlers.email.parse import ParsedEmail, parse_email
-from handlers.email.replies import answers_us, inbound_from_email, render_reply, reply_address, threading
+from handlers.email.replies import (
+    answers_us,
+    inbound_from_email,
+    other_reply_to,
+    render_reply,
+    reply_address,
+    threading,
+)
 from handlers.engine.conversation import Conversation
 from handlers.engine.messages import RespondentRef
 from storage.emails import QueuedMail, ReceivedEmail, link_emails, mailed_since, queue_mail, store_emails
@@ -106,7 +114,7 @@ class Mailroom:
             people = [
                 i
                 for i, (email_id, email, verdict) in enumerate(zip(ids, parsed, verdicts, strict=True))
-                if email_id is not None and not verdict.automatic and email.from_address
+                if email_id is not None and verdict.answerable and email.from_address
             ]
             if people:
                 await self._from_people(unit, people, ids, parsed, outcomes, now)
@@ -115,14 +123,26 @@ class Mailroom:
         return outcomes
 
     def _classify(self, email: ParsedEmail) -> Verdict:
-        return classify(
+        """Only a person's own words are answered: automatic mail, spam, spoofs, recalls and empty
+        emails are stored with the reason, and nothing else happens."""
+        verdict = classify(
             email.headers,
             content_type=email.content_type,
             from_address=email.from_address,
             subject=email.subject,
             own_addresses=frozenset({self.policy.address.lower()}),
             own_domain=self.policy.domain,
+            from_name=email.from_name,
+            text=email.text,
+            own_text=email.own_text,
         )
+        if (
+            verdict.kind is MailKind.EMPTY
+            and answers_us(email, self.policy.domain)
+            and read_form_reply(self.questionnaire, email.text).answers
+        ):
+            return Verdict(MailKind.OPINION)  # answers written among the quoted questions are their own words
+        return verdict
 
     def _received(
         self,
@@ -145,6 +165,7 @@ class Mailroom:
             reason=verdict.reason,
             text=email.text,
             own_text=email.own_text,
+            reply_to=other_reply_to(email),
             from_hash=self.respondent_of(email.from_address).pseudonym if email.from_address else None,
             attachments=[{"name": a.name, "type": a.type, "size": a.size} for a in email.attachments],
             folder=folder,
@@ -164,13 +185,17 @@ class Mailroom:
         """Sends people's emails through the engine, then links them and queues one reply each where due."""
         refs = {i: self.respondent_of(reply_address(parsed[i])) for i in people}
         readings = {}
-        inbounds = []
+        inbounds = {}
         for i in people:
             inbound, readings[i] = inbound_from_email(
                 parsed[i], refs[i], self.questionnaire, replying=answers_us(parsed[i], self.policy.domain)
             )
-            inbounds.append(inbound)
-        replies = dict(zip(people, await self.conversation.handle_within(unit, inbounds), strict=True))
+            if inbound is not None:  # classify() already kept emails without own words out; never an empty opinion
+                inbounds[i] = inbound
+        people = list(inbounds)
+        if not people:
+            return
+        replies = dict(zip(people, await self.conversation.handle_within(unit, list(inbounds.values())), strict=True))
         await unit.flush()
         keys = {i: (CHANNEL, refs[i].pseudonym, self.questionnaire.id) for i in people}
         submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=False)
@@ -190,7 +215,9 @@ class Mailroom:
             address = reply_address(email)
             language = shown[-1].language if shown else as_language(email.language) or "pl"
             due = address.lower() not in mailed
-            reply = render_reply(shown, reading, self.questionnaire, self.catalog, language, form_due=due)
+            reply = render_reply(
+                shown, reading, self.questionnaire, self.catalog, language, form_due=due, contact=self.policy.address
+            )
             if reply is None:
                 outcomes[i] = MailOutcome(email_id, verdict, submission.id if submission else None, answers)
                 continue

@@ -105,7 +105,7 @@ async def write_jsonl(records: AsyncIterator[dict[str, Any]], out: IO[str]) -> i
 
 EMAIL_COLUMNS = [
     *("email", "received_at", "kind", "reason", "language", "subject", "own_text", "text"),
-    *("attachments", "truncated", "submission", "respondent"),
+    *("attachments", "truncated", "submission", "respondent", "reply_to_differs"),
 ]
 
 
@@ -127,7 +127,10 @@ async def email_rows(
             "truncated": email.truncated,
             "submission": email.submission_id,
             "respondent": (email.from_hash or "")[:16] or None,
+            # A Reply-To other than From: we answered From only; staff may decide to write there.
+            "reply_to_differs": email.reply_to is not None,
         }
         if include_contact:
             row["address"] = address
+            row["reply_to"] = email.reply_to
         yield row

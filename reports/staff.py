@@ -76,7 +76,7 @@ async def start_export(
     records = export_records(store, questionnaires, filters, include_contact=choice.include_contact)
     if choice.what == "emails":
         rows = email_rows(store, filters, include_contact=choice.include_contact)
-        return Export(rows, EMAIL_COLUMNS + (["address"] if choice.include_contact else []), records)
+        return Export(rows, EMAIL_COLUMNS + (["address", "reply_to"] if choice.include_contact else []), records)
     if choice.layout == "long":
         return Export(_flatten(records, lambda r: long_rows(r, questionnaire, choice.labels)), LONG_COLUMNS, records)
     rows = _flatten(records, lambda r: [wide_row(r, questionnaire, choice.labels)])

@@ -29,6 +29,7 @@ class ReceivedEmail:
     reason: str | None = None
     text: str = ""
     own_text: str = ""
+    reply_to: str | None = None  # a Reply-To other than From: kept for staff, never mailed automatically
     from_hash: str | None = None  # the sender's pseudonym
     attachments: list[dict[str, Any]] = field(default_factory=list)
     folder: str | None = None
@@ -74,6 +75,7 @@ async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetim
             "reason": email.reason,
             "text": email.text,
             "own_text": email.own_text,
+            "reply_to": email.reply_to,
             "attachments": email.attachments,
             "received_at": now,
         }

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from storage.audit import audit_in
 from storage.inbox import erase_chat
@@ -69,6 +69,8 @@ async def erase_person(
             outbox = _count(
                 await unit.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == address))
             )
+            # Their address named as another email's Reply-To goes too (the email itself is the sender's).
+            await unit.session.execute(update(Email).where(Email.reply_to == address).values(reply_to=None))
     if address is not None:
         inbox = await erase_chat(unit, channel, address)
     # Contact, submissions, answers, linked emails and queued replies go with the respondent (cascades).

@@ -223,6 +223,8 @@ class Email(Base):
     reason: Mapped[str | None] = mapped_column(String(80))
     text: Mapped[str] = mapped_column(Text, default="")
     own_text: Mapped[str] = mapped_column(Text, default="")
+    # A Reply-To other than From, for staff only: our automatic replies go to From, never here.
+    reply_to: Mapped[str | None] = mapped_column(String(320))
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))

@@ -14,7 +14,39 @@ from handlers.engine.answers import AnswerValue, clean_text, parse_answer
 LETTERS = string.ascii_lowercase
 _NUMBERED = re.compile(r"^\s*(?:pyt(?:anie)?\.?\s*)?(\d{1,2})\s*(?:[.):]|\s[-–])\s*(.*)$", re.IGNORECASE)
 _ANSWER_PREFIX = re.compile(r"^\s*(?:odp(?:owied[zź])?\.?|answer|відповідь|відп\.?)\s*[:.]?\s*", re.IGNORECASE)
-_LETTER_LIST = re.compile(r"^[a-z](?:\s*[,;/ ]\s*(?:i\s+|and\s+)?[a-z])*\s*[.!]?$", re.IGNORECASE)
+# "a i c", "a oraz c", "a and c": between two letters the Polish "i" is a word, not option i.
+_CONJUNCTION = re.compile(r"(?<=\S)\s+(?:i|oraz|and|та|і|й)\s+(?=\S)", re.IGNORECASE)
+_SEPARATORS = re.compile(r"[\s,;/+&]+")
+_LETTER = re.compile(r"\(?([a-z])[).]?", re.IGNORECASE)  # "b", "B", "b)", "(b)", "b."
+
+
+def choice_example(question: Question) -> str:
+    """Letters that answer this choice question validly: "a, c" where two picks are allowed, else "b".
+
+    Never an "other" option (it needs a text) and never fewer picks than the question's minimum.
+    """
+    letters = [LETTERS[i] for i, option in enumerate(question.options) if not option.other] or ["a"]
+    if question.type is QuestionType.MULTIPLE_CHOICE and question.pick_limit >= 2 and len(letters) >= 2:
+        count = min(max(2, question.min_choices), question.pick_limit, len(letters))
+        spaced = letters[::2]
+        return ", ".join(spaced[:count] if len(spaced) >= count else letters[:count])
+    return letters[1] if len(letters) > 1 else letters[0]
+
+
+def form_examples(questionnaire: Questionnaire) -> list[str]:
+    """Sample answers for the form's intro, each valid for the question whose number it carries.
+
+    One single choice ("1. b") and one multiple choice ("3: a, c"), from questions always shown.
+    """
+    examples: dict[QuestionType, str] = {}
+    for number, question in enumerate(questionnaire.questions, start=1):
+        if question.show_if or question.type in examples or len(question.options) < 2:
+            continue
+        if question.type is QuestionType.SINGLE_CHOICE:
+            examples[question.type] = f"{number}. {choice_example(question)}"
+        elif question.type is QuestionType.MULTIPLE_CHOICE and question.pick_limit >= 2:
+            examples[question.type] = f"{number}: {choice_example(question)}"
+    return [examples[kind] for kind in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE) if kind in examples]
 
 
 def render_form(questionnaire: Questionnaire, catalog: Catalog, language: Language) -> str:
@@ -28,7 +60,8 @@ def render_form(questionnaire: Questionnaire, catalog: Catalog, language: Langua
             options = [f"{LETTERS[i]}) {option.label(language)}" for i, option in enumerate(question.options)]
             lines += [f"   {option}" for option in options]
             if question.type is QuestionType.MULTIPLE_CHOICE:
-                lines.append("   " + catalog("form_pick_many", language, max=question.pick_limit))
+                example = choice_example(question)
+                lines.append("   " + catalog("form_pick_many", language, max=question.pick_limit, example=example))
         elif question.type is QuestionType.YES_NO:
             lines.append(f"   a) {catalog('btn_yes', language)}   b) {catalog('btn_no', language)}")
         elif question.type is QuestionType.SCALE:
@@ -53,11 +86,22 @@ def _numbered_questions(questionnaire: Questionnaire) -> dict[int, Question]:
     return {n: q for n, q in enumerate(questionnaire.questions, start=1) if q.type is not QuestionType.EMAIL}
 
 
+def _letters(text: str) -> list[str] | None:
+    """The option letters in "b", "B)", "a, c", "a i c", "a oraz c"; None when anything else is written."""
+    letters = []
+    for token in _SEPARATORS.split(_CONJUNCTION.sub(",", text.strip().rstrip(".!"))):
+        if not token:
+            continue
+        match = _LETTER.fullmatch(token)
+        if match is None:
+            return None
+        letters.append(match.group(1).lower())
+    return letters or None
+
+
 def _by_letters(question: Question, text: str) -> AnswerValue | None:
     """Reads "b" or "a, c" as option letters, when every letter names an option."""
-    if not _LETTER_LIST.match(text):
-        return None
-    letters = re.findall(r"\b([a-z])\b", text.lower())
+    letters = _letters(text)
     codes = list(question.option_codes)
     if not letters or any(LETTERS.index(letter) >= len(codes) for letter in letters):
         return None
@@ -127,10 +171,10 @@ def _read_one(question: Question, text: str) -> AnswerValue | None:
     if question.type is QuestionType.TEXT:
         parsed = parse_answer(question, text)
         return parsed if isinstance(parsed, AnswerValue) else None
-    if question.type is QuestionType.YES_NO and re.fullmatch(r"[ab][.)]?", text.lower()):
-        return AnswerValue(options=["yes" if text.lower()[0] == "a" else "no"])
+    if question.type is QuestionType.YES_NO and (letters := _letters(text)) in (["a"], ["b"]):
+        return AnswerValue(options=["yes" if letters == ["a"] else "no"])
     if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
-        by_letters = _by_letters(question, text.split("\n")[0].strip().rstrip(")"))
+        by_letters = _by_letters(question, text.split("\n")[0])
         if by_letters is not None:
             return by_letters
     parsed = parse_answer(question, text.strip().rstrip("."))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, set[str]] = {
-    "form_pick_many": {"max"},
+    "form_pick_many": {"max", "example"},
     "form_own_words": set(),
     "mail_thanks": set(),
     "mail_form_intro": set(),
+    "mail_form_examples": {"examples"},
+    "mail_quote": {"text"},
+    "mail_signature": {"address"},
     "mail_recorded": set(),
     "mail_unclear": set(),
     "mail_correct": set(),

@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 
 from handlers.definitions.i18n import Catalog, Language
 from handlers.definitions.questionnaire import Questionnaire
-from handlers.email.form import FormReading, read_form_reply, render_form
+from handlers.email.classify import has_own_words
+from handlers.email.form import FormReading, form_examples, read_form_reply, render_form
 from handlers.email.parse import ParsedEmail
 from handlers.engine.messages import Inbound, Reply, ReplyKind, RespondentRef
 
@@ -21,8 +22,19 @@ REFERENCE = re.compile(r"\[W-(\d+)\]")  # our reference in a subject: the submis
 
 
 def reply_address(email: ParsedEmail) -> str:
-    """Where to answer: Reply-To when given, else From."""
-    return email.reply_to or email.from_address or ""
+    """Where to answer: the From address, always.
+
+    A Reply-To that differs is kept for staff (`other_reply_to`) but never mailed automatically:
+    anyone can write one, and answering it would make us mail third parties.
+    """
+    return email.from_address or ""
+
+
+def other_reply_to(email: ParsedEmail) -> str | None:
+    """The Reply-To address when it is not the From address (for staff), else None."""
+    if email.reply_to and email.reply_to.lower() != (email.from_address or "").lower():
+        return email.reply_to
+    return None
 
 
 def answers_us(email: ParsedEmail, domain: str) -> bool:
@@ -34,15 +46,19 @@ def answers_us(email: ParsedEmail, domain: str) -> bool:
 
 def inbound_from_email(
     email: ParsedEmail, respondent: RespondentRef, questionnaire: Questionnaire, *, replying: bool
-) -> tuple[Inbound, FormReading]:
+) -> tuple[Inbound | None, FormReading]:
     """A reply to our form becomes its answers; any other email is an opinion in the writer's own words.
 
     Answers the form reader is not sure of are not guessed: they stay in the reading, for staff.
+    An email with neither answers nor words of its own is no contribution: None (the caller
+    stores it as `empty` and sends nothing to the engine).
     """
     reading = read_form_reply(questionnaire, email.text) if replying else FormReading()
     inbound = Inbound(respondent, language=email.language, questionnaire=questionnaire.id)
     if reading.answers:
         return replace(inbound, form=tuple(reading.answers.items())), reading
+    if not has_own_words(email.own_text):
+        return None, reading
     return replace(inbound, opinion=email.own_text), reading
 
 
@@ -62,23 +78,27 @@ def render_reply(
     language: Language,
     *,
     form_due: bool,
+    contact: str,
 ) -> MailReply | None:
-    """Words the answer to one email, or None when none is due.
+    """Words the answer to one email, or None when none is due; every one signed with `contact`.
 
     A form reply gets "this is how we recorded your answers", with what was not taken and why;
     an opinion gets the questionnaire as a numbered form (once per sender in a while).
     """
+    signature = catalog("mail_signature", language, address=contact)
     closed = next((reply for reply in replies if reply.kind is ReplyKind.CLOSED), None)
     if closed is not None:
-        return MailReply("closed", closed.text) if form_due else None
+        return MailReply("closed", f"{closed.text}\n\n{signature}") if form_due else None
+    examples = _examples(questionnaire, catalog, language)
     if not reading.answers:
         if not form_due:
             return None
         body = [
             catalog("mail_thanks", language),
-            catalog("mail_form_intro", language),
+            catalog("mail_form_intro", language) + examples,
             render_form(questionnaire, catalog, language),
             f"{questionnaire.title(language)}\n{questionnaire.privacy.text(language)}",
+            signature,
         ]
         return MailReply("form", "\n\n".join(body))
     numbers = {question.code: n for n, question in enumerate(questionnaire.questions, start=1)}
@@ -91,8 +111,15 @@ def render_reply(
     for number, written in sorted(reading.unclear.items()):
         label = questionnaire.questions[number - 1].label(language)
         lines.append(f"{number}. {label}\n   → {written} ({unclear})")
-    lines.append(catalog("mail_correct", language))
+    lines.append(catalog("mail_correct", language) + examples)
+    lines.append(signature)
     return MailReply("summary", "\n\n".join(lines))
+
+
+def _examples(questionnaire: Questionnaire, catalog: Catalog, language: Language) -> str:
+    """The sentence of sample answers made from the questionnaire's own questions (after a space), or ""."""
+    quoted = [catalog("mail_quote", language, text=example) for example in form_examples(questionnaire)]
+    return " " + catalog("mail_form_examples", language, examples=", ".join(quoted)) if quoted else ""
 
 
 def threading(email: ParsedEmail, domain: str, reference: int) -> tuple[str, str, str | None, str | None]:

@@ -237,7 +237,8 @@ class Turn:
             recorded.append(question)
         visible = self._visible()
         missing = [q for q in visible if q.required and self._value(q) is None]
-        if submission.status != Status.COMPLETED and (opinion in recorded or not missing):
+        # Nothing recorded (an empty opinion, every answer refused) is no contribution: never completed.
+        if submission.status != Status.COMPLETED and recorded and (opinion in recorded or not missing):
             shown = {q.code for q in visible}
             self._drop([code for code in submission.answers if questionnaire.question(code) and code not in shown])
             submission.status, submission.step, submission.current = Status.COMPLETED, Step.DONE, None

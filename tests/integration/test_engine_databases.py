@@ -251,3 +251,60 @@ async def test_upgrading_a_0006_database_completes_email_submissions_with_their_
             assert options is None  # SQL NULL, not the JSON text 'null'
     finally:
         await engine.dispose()
+
+
+async def test_upgrading_a_0007_database_keeps_every_email_and_answer_and_adds_reply_to(database_url: str) -> None:
+    """0008 adds email.reply_to with a plain ADD COLUMN: no rebuild, so nothing cascades; old emails have none."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import DateTime, bindparam, text
+
+    from storage.db import create_engine, upgrade
+
+    now = datetime(2026, 5, 30, 10, tzinfo=UTC)
+
+    def sql(statement: str) -> object:
+        return text(statement).bindparams(bindparam("now", type_=DateTime(timezone=True)))
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine, "0007")
+        async with engine.begin() as connection:
+            await connection.execute(
+                sql("INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES (1, 'email', 'p', :now)"),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel,"
+                    " event_known, assisted, language, status, step, editing, started_at, updated_at)"
+                    " VALUES (1, 1, 'sasiedztwo', 1, 'email', false, false, 'pl', 'completed', 'done', false,"
+                    " :now, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO answer (submission_id, question_code, text, skipped, answered_at)"
+                    " VALUES (1, 'community_meaning', 'Sąsiedzi', false, :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                sql(
+                    "INSERT INTO email (id, message_id, digest, raw, size, truncated, subject, language, kind,"
+                    " text, own_text, respondent_id, submission_id, received_at)"
+                    " VALUES (1, '<m1@x>', 'd1', :raw, 3, false, 'Opinia', 'pl', 'opinion',"
+                    " 'Sąsiedzi', 'Sąsiedzi', 1, 1, :now)"
+                ).bindparams(raw=b"raw"),
+                {"now": now},
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            row = (await connection.execute(text("SELECT kind, own_text, submission_id, reply_to FROM email"))).one()
+            assert tuple(row) == ("opinion", "Sąsiedzi", 1, None)
+            assert (await connection.execute(text("SELECT count(*) FROM answer"))).scalar() == 1
+            assert (await connection.execute(text("SELECT status FROM submission"))).scalar() == "completed"
+            await connection.execute(text("UPDATE email SET reply_to = 'ktos@example.com'"))
+    finally:
+        await engine.dispose()

@@ -19,6 +19,7 @@ from bot.transports.mailer import Mailer
 from storage.models import Answer, Email, OutboxMessage
 from tests.support import FakeClock, ServiceProcess, count, make_settings
 from tests.support.dovecot import DovecotServer
+from tests.support.emails import build_email
 from tests.support.smtp import RecordingSMTPServer
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
@@ -74,6 +75,45 @@ async def test_once_reads_moves_and_answers_once(
     assert reply.message["Auto-Submitted"] == "auto-replied"
     assert reply.message["In-Reply-To"] and reply.message["References"]
     assert "1. W której dzielnicy mieszkasz?" in reply.message.get_content()
+
+
+async def test_only_people_get_a_reply_and_only_at_their_from_address(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
+) -> None:
+    """Automatic mail, spam, empty and spoofed messages and a recall get no reply at all; a person
+    with a Reply-To elsewhere gets the one confirmation at their From address, and the Reply-To nothing."""
+    unanswered = {
+        "auto-reply": (CORPUS / "26-auto-submitted-auto-replied-vacation.eml").read_bytes(),
+        "spam": build_email("Wygraj nagrodę!", headers={"X-Spam-Flag": "YES", "X-Spam-Status": "Yes, score=12.0"}),
+        "empty": build_email("", subject="Opinia"),
+        "signature only": build_email("-- \nJan Kowalski\ntel. 600 100 200\n"),
+        "quote only": build_email("Marta <m@example.pl> napisał(a):\n> Konsultacje trwają.\n", subject="Re: x"),
+        "spoof": build_email("Proszę o dane.", sender='"wspolnota@um.warszawa.pl" <x@evil.example>'),
+        "recall": build_email("Anna Nowak would like to recall the message.", subject="Recall: Opinia"),
+    }
+    for raw in unanswered.values():
+        dovecot.append(raw)
+    person = build_email(
+        "Brakuje ławek przy Placu Szembeka.",
+        sender="Ewa Lis <ewa.lis@example.pl>",
+        headers={"Reply-To": "someone.else@example.com"},
+    )
+    dovecot.append(person)
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    assert await reader.once() == len(unanswered) + 1
+    assert len(dovecot.messages("Processed")) == len(unanswered) + 1  # every one stored and filed
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
+    assert await mailer.send_due() == 1
+    [confirmation] = await smtp_server.wait_for(1)
+    assert list(confirmation.rcpt_tos) == ["ewa.lis@example.pl"] and confirmation.message["To"] == "ewa.lis@example.pl"
+    assert "\n-- \nProgram Wspólnota" in confirmation.message.get_content().replace("\r\n", "\n")
+    assert await mailer.send_due() == 0
+    assert [list(mail.rcpt_tos) for mail in smtp_server.received] == [["ewa.lis@example.pl"]]
+    async with service.store.sessions() as session:
+        stored = {e.kind: (e.reason, e.reply_to) for e in await session.scalars(select(Email))}
+    assert stored["opinion"] == (None, "someone.else@example.com")  # kept for staff, never mailed
+    assert set(stored) == {"opinion", "auto_reply", "spam", "empty", "spoof", "recall"}
+    assert await count(service.store, Answer) == 1  # Ewa's words only
 
 
 async def test_a_reply_to_the_form_becomes_answers(

@@ -58,3 +58,70 @@ def test_impossible_letters_and_too_many_picks_stay_unclear(config: Config) -> N
     reading = read_form_reply(questionnaire, "3. a, b, c, d\n5. z\n")
     assert reading.answers == {}
     assert reading.unclear == {3: "a, b, c, d", 5: "z"}
+
+
+def test_what_people_type_is_read(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
+    reading = read_form_reply(questionnaire, "1. B)\n3: A, C\n5 - b.\n8) (c)\n11: a\n12. A i B\n")
+    answers = reading.answers
+    assert answers["district"].options == ["bialoleka"]
+    assert answers["values"].options == ["openness", "trust"]
+    assert answers["participation"].options == ["rarely"]
+    assert answers["priority_area"].options == ["belonging"]
+    assert answers["quote_consent"].options == ["yes"]
+    assert answers["contact_consent"].options == ["report", "working_groups"]
+    assert reading.unclear == {}
+
+
+def test_the_polish_i_between_letters_is_a_word_not_option_i(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
+    for written in ("a i c", "a oraz c", "A I C", "a) i c)", "a and c"):
+        reading = read_form_reply(questionnaire, f"3. {written}\n")
+        assert reading.answers["values"].options == ["openness", "trust"], written
+    # On its own, "i" is option i (the district question has 19 options).
+    assert read_form_reply(questionnaire, "1. i\n").answers["district"].options == [
+        questionnaire.questions[0].options[8].code
+    ]
+
+
+def test_answers_among_quoted_questions_in_upper_case(config: Config) -> None:
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
+    reply = (
+        "> 3. Jakimi wartościami miasto powinno się kierować?\n> a) Otwartość\n> b) Wzajemna pomoc\n"
+        "B I C\n\n"
+        "> 5. Jak często bierzesz udział w życiu okolicy?\n"
+        "a)\n"
+    )
+    reading = read_form_reply(questionnaire, reply)
+    assert reading.answers["values"].options == ["mutual_help", "trust"]
+    assert reading.answers["participation"].options == ["never"]
+
+
+def test_the_examples_in_the_form_are_valid_answers(config: Config, shipped_config: Config) -> None:
+    """Every sample answer the form shows (the tests' and the programme's questionnaires) reads back
+    as a valid answer to the question it names."""
+    from handlers.email.form import choice_example, form_examples
+    from handlers.engine.answers import check_value
+
+    for questionnaire in [*config.questionnaires.values(), *shipped_config.questionnaires.values()]:
+        examples = form_examples(questionnaire)
+        assert examples, questionnaire.id
+        for example in examples:
+            reading = read_form_reply(questionnaire, example + "\n")
+            assert reading.unclear == {} and len(reading.answers) == 1, example
+            [(code, value)] = reading.answers.items()
+            number = int(example.split(".")[0].split(":")[0])
+            question = questionnaire.questions[number - 1]
+            assert question.code == code and not question.show_if
+            assert check_value(question, value) == value, example
+        for number, question in enumerate(questionnaire.questions, start=1):
+            if question.options and question.type.value.endswith("choice"):
+                reading = read_form_reply(questionnaire, f"{number}. {choice_example(question)}\n")
+                assert code_of(reading) == question.code, (question.code, choice_example(question))
+    form = render_form(config.questionnaires[QUESTIONNAIRE], config.catalog, "pl")
+    assert "np. „a, c”" in form  # under the values question: at most 3 picks, a and c are plain options
+
+
+def code_of(reading: object) -> str | None:
+    answers = getattr(reading, "answers", {})
+    return next(iter(answers), None)

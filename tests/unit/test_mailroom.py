@@ -13,6 +13,7 @@ from bot.service import Service
 from bot.settings import Settings
 from storage.models import Answer, Contact, Email, OutboxMessage
 from tests.support import FakeClock, count, make_settings
+from tests.support.emails import build_email
 
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
@@ -27,7 +28,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def mailroom(service: Service) -> Mailroom:
     return build_mailroom(service)
-
 
 
 async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> None:
@@ -50,6 +50,8 @@ async def test_the_whole_corpus_twice(service: Service, mailroom: Mailroom) -> N
         if expected["kind"] in ("auto_reply", "bounce", "list", "own"):
             assert outcome.queued is None, name  # automatic mail is never answered
             assert outcome.verdict.reason == expected["reason"], name
+        if expected.get("reply", expected.get("should_reply")) is False:
+            assert outcome.queued is None, name
     async with service.store.sessions() as session:
         recipients = [m.to_address for m in (await session.scalars(select(OutboxMessage))).all()]
     assert len(recipients) == len(set(recipients))  # at most one reply per sender
@@ -112,3 +114,144 @@ async def test_an_opinion_is_recorded_through_the_engine_and_completes_the_submi
         email = (await session.scalars(select(Email))).one()
     assert submission is not None and (submission.channel, submission.status) == ("email", "completed")
     assert opinion.question_code == "community_meaning" and opinion.text == email.own_text.strip()
+
+
+SPOOF = '"wspolnota@um.warszawa.pl" <x@evil.example>'
+QUOTE_ONLY = "W dniu 29.05.2026 o 10:15, Program Wspólnota pisze:\n> Dziękujemy za wiadomość.\n> Pytanie 1.\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "reason"),
+    [
+        (build_email("Tanie kredyty!", headers={"X-Spam-Flag": "YES"}), "spam", "x-spam-flag"),
+        (build_email("Tanie kredyty!", headers={"X-Spam-Status": "Yes, score=9.3"}), "spam", "x-spam-status"),
+        (build_email(""), "empty", "no own words"),
+        (build_email("\n\n", subject="Bardzo ważna opinia o Programie Wspólnota"), "empty", "no own words"),
+        (build_email("-- \nJan Kowalski\ntel. 600 100 200\n"), "empty", "no own words"),
+        (build_email("\nWysłane z iPhone'a\n"), "empty", "no own words"),
+        (build_email(QUOTE_ONLY, subject="Re: Opinia"), "empty", "no own words"),
+        (build_email("Sąsiedzi się znają.", sender=SPOOF), "spoof", "display name imitates our address"),
+        (
+            build_email('Jan Kowalski would like to recall the message, "Opinia".', subject="Recall: Opinia"),
+            "recall",
+            "outlook recall",
+        ),
+    ],
+)
+async def test_what_is_not_a_persons_words_is_stored_with_its_reason_and_never_answered(
+    service: Service, mailroom: Mailroom, raw: bytes, kind: str, reason: str
+) -> None:
+    from storage.models import Submission
+
+    outcome = await mailroom.receive(raw)
+    assert outcome.email_id is not None and outcome.queued is None and outcome.submission_id is None
+    assert (outcome.verdict.kind.value, outcome.verdict.reason) == (kind, reason)
+    async with service.store.sessions() as session:
+        email = (await session.scalars(select(Email))).one()
+    assert (email.kind, email.reason, email.raw) == (kind, reason, raw)
+    # No submission, no answer (never an empty opinion counted as a contribution), no reply.
+    assert await count(service.store, Submission) == 0
+    assert await count(service.store, Answer) == 0
+    assert await count(service.store, OutboxMessage) == 0
+
+
+async def test_answers_among_quoted_questions_count_even_with_no_other_words(
+    service: Service, mailroom: Mailroom
+) -> None:
+    first = await mailroom.receive(build_email("Sąsiedzi się znają."))
+    async with service.store.sessions() as session:
+        form = (await session.scalars(select(OutboxMessage))).one()
+    reply = (
+        "W dniu 29.05.2026 o 10:15, Program Wspólnota pisze:\n"
+        "> 1. W której dzielnicy mieszkasz?\n> a) Bemowo\n> b) Białołęka\nB\n"
+        "> 3. Jakimi wartościami miasto powinno się kierować?\na i c\n"
+    )
+    answer = build_email(
+        reply, subject=form.subject, headers={"In-Reply-To": form.message_id, "References": form.message_id}
+    )
+    outcome = await mailroom.receive(answer)
+    assert outcome.verdict.kind == "form_reply" and outcome.queued == "summary"
+    assert outcome.submission_id == first.submission_id
+    async with service.store.sessions() as session:
+        answers = {a.question_code: a.options for a in await session.scalars(select(Answer))}
+    assert answers["district"] == ["bialoleka"] and answers["values"] == ["openness", "trust"]
+
+
+async def test_a_differing_reply_to_is_kept_for_staff_and_the_confirmation_goes_to_from(
+    service: Service, mailroom: Mailroom
+) -> None:
+    from reports.export import email_rows
+    from storage.exports import SubmissionFilter
+
+    raw = build_email("Więcej ławek na podwórkach.", headers={"Reply-To": "Ktoś Inny <ktos.inny@example.com>"})
+    assert (await mailroom.receive(raw)).queued == "form"
+    same = build_email("Więcej zieleni.", sender="Jan <jan@example.pl>", headers={"Reply-To": "<JAN@example.pl>"})
+    assert (await mailroom.receive(same)).queued == "form"
+    async with service.store.sessions() as session:
+        sent = [m.to_address for m in await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+        stored = [e.reply_to for e in await session.scalars(select(Email).order_by(Email.id))]
+    assert sent == ["anna.nowak@example.pl", "jan@example.pl"]
+    assert stored == ["ktos.inny@example.com", None]
+    rows = [row async for row in email_rows(service.store, SubmissionFilter())]
+    assert [row["reply_to_differs"] for row in rows] == [True, False]
+    assert all("reply_to" not in row for row in rows)  # an address: only with --include-contact
+    with_contact = [row async for row in email_rows(service.store, SubmissionFilter(), include_contact=True)]
+    assert [row["reply_to"] for row in with_contact] == ["ktos.inny@example.com", None]
+    # Still one confirmation per sender per window, whatever the Reply-To says.
+    again = build_email("I jeszcze jedno.", headers={"Reply-To": "trzeci@example.com"})
+    assert (await mailroom.receive(again)).queued is None
+
+
+@pytest.mark.parametrize(
+    ("body", "language", "words"),
+    [
+        (
+            "Sąsiedzi się znają i pomagają sobie.",
+            "pl",
+            ["Program Wspólnota\nCentrum Komunikacji", "Na przykład: „1. b”, „3: a, c”."],
+        ),
+        (
+            "I think the neighbours in my building should have a place to meet.",
+            "en",
+            ["Programme Wspólnota (“Community”)\nCentre for Social", "For example: “1. b”, “3: a, c”."],
+        ),
+        ("Сусіди мають знати одне одного.", "uk", ["Програма Wspólnota", "Наприклад: «1. b», «3: a, c»."]),
+        ("Guten Tag, ich finde das Programm gut.", "pl", ["Program Wspólnota", "Dzień dobry"]),  # not ours: Polish
+    ],
+)
+async def test_every_reply_is_signed_in_the_residents_language(
+    service: Service, mailroom: Mailroom, body: str, language: str, words: list[str]
+) -> None:
+    await mailroom.receive(build_email(body))
+    async with service.store.sessions() as session:
+        form = (await session.scalars(select(OutboxMessage))).one()
+    for word in words:
+        assert word in form.body, (language, word)
+    signature = form.body.rsplit("\n-- \n", 1)[1]
+    assert signature.endswith("wspolnota@um.warszawa.pl") and "pl. Bankowy 3/5" in signature
+    # The summary after a form reply is signed too.
+    answer = build_email("1. b\n", subject=form.subject, headers={"In-Reply-To": form.message_id})
+    await mailroom.receive(answer)
+    async with service.store.sessions() as session:
+        summary = (await session.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "summary"))).one()
+    assert "\n-- \n" in summary.body and summary.body.endswith("wspolnota@um.warszawa.pl")
+
+
+async def test_forgetting_the_reply_to_address_clears_it_from_others_emails(
+    service: Service, mailroom: Mailroom, clock: FakeClock
+) -> None:
+    from storage.erasure import forget
+
+    await mailroom.receive(build_email("Więcej ławek.", headers={"Reply-To": "ktos.inny@example.com"}))
+    third_party = mailroom.respondent_of("ktos.inny@example.com")
+    await forget(
+        service.store,
+        channel="email",
+        pseudonym=third_party.pseudonym,
+        address="ktos.inny@example.com",
+        actor="test",
+        now=clock(),
+    )
+    async with service.store.sessions() as session:
+        email = (await session.scalars(select(Email))).one()  # the sender's email stays theirs
+    assert email.reply_to is None and email.own_text == "Więcej ławek."
