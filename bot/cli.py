@@ -538,6 +538,8 @@ def events(context: click.Context, bot_username: str | None, web_url: str | None
     for event in sorted(config.events.values(), key=lambda e: e.starts):
         when = f"{event.starts.astimezone(WARSAW):%Y-%m-%d %H:%M}"
         click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})")
+        if not event.open_to_public:
+            click.echo("    (for selected participants only: not listed to residents)")
         click.echo(f"    {deep_link(bot_username, event)}" if bot_username else "    (set --bot for the Telegram link)")
         click.echo(f"    {web_link(web_url, event)}" if web_url else "    (set --web for the web chat's link)")
 

@@ -48,6 +48,10 @@ def _when(event: Event) -> str:
     return f"{starts:%d.%m.%Y}, {starts:%H:%M}–{ends:%H:%M}"
 
 
+# Under an event that is not open to the public (a working group's meeting), so no one takes it for one.
+SELECTED_PARTICIPANTS = "Spotkanie dla osób wybranych do grup roboczych (zgłoszenia e-mailem: wspolnota@um.warszawa.pl)"
+
+
 def _poster(event: Event, link: str) -> Figure:
     figure = Figure(figsize=A4)
     figure.text(0.5, 0.93, "Program Wspólnota", ha="center", fontsize=30, weight="bold")
@@ -62,6 +66,8 @@ def _poster(event: Event, link: str) -> Figure:
     figure.text(0.5, 0.23, scan, ha="center", fontsize=13)
     figure.text(0.5, 0.19, link, ha="center", fontsize=13, family="monospace")
     figure.text(0.5, 0.14, "Polski · English · Українська — 3–4 minuty", ha="center", fontsize=12)
+    if not event.open_to_public:
+        figure.text(0.5, 0.11, SELECTED_PARTICIPANTS, ha="center", fontsize=10, wrap=True)
     if event.accessibility:
         figure.text(0.5, 0.08, event.accessibility("pl"), ha="center", fontsize=10, wrap=True, style="italic")
     return figure

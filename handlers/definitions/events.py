@@ -27,6 +27,11 @@ class EventKind(StrEnum):
     OTHER = "other"
 
 
+# The programme's working groups (and their closing meeting) are for the people chosen from those who
+# applied by email; they are never listed to residents as open events.
+FOR_SELECTED_PARTICIPANTS = frozenset({EventKind.WORKING_GROUP, EventKind.PLENARY})
+
+
 class Event(BaseModel):
     """One place and time where residents are invited to answer."""
 
@@ -41,6 +46,8 @@ class Event(BaseModel):
     ends: datetime
     accessibility: Text | None = None
     questionnaire: str | None = None  # which questionnaire its QR code opens; default the first
+    # False: only invited participants come (listed for staff and on its own poster, never in /events).
+    open_to_public: bool = True
 
 
 class _EventsFile(BaseModel):
@@ -91,6 +98,14 @@ def parse_events(raw: Any, file: str) -> dict[str, Event]:
             problems.append(Problem(file, key, "starts/ends need a time zone, e.g. 2026-05-29T17:30:00+02:00"))
         elif event.ends <= event.starts:
             problems.append(Problem(file, f"{key}.ends", "must be later than `starts`"))
+        if event.kind in FOR_SELECTED_PARTICIPANTS and event.open_to_public:
+            problems.append(
+                Problem(
+                    file,
+                    f"{key}.open_to_public",
+                    f"a {event.kind.value} meeting is for the selected participants: set `open_to_public: false`",
+                )
+            )
         events[event.slug] = event
     if problems:
         raise ConfigError(problems)
@@ -109,8 +124,8 @@ def load_events(path: Path) -> dict[str, Event]:
 
 
 def upcoming_events(events: Mapping[str, Event], now: datetime) -> list[Event]:
-    """Lists events that have not ended yet, soonest first."""
-    return sorted((e for e in events.values() if e.ends >= now), key=lambda e: e.starts)
+    """Lists the events open to the public that have not ended yet, soonest first."""
+    return sorted((e for e in events.values() if e.open_to_public and e.ends >= now), key=lambda e: e.starts)
 
 
 def parse_source(source: str | None) -> tuple[str | None, str | None]:

@@ -61,6 +61,16 @@ class Catalog:
         """Lists the message keys the catalog holds."""
         return set(self._texts)
 
+    def for_channel(self, channel: str) -> Catalog:
+        """This catalog as one channel shows it: `<channel>_<key>` (e.g. `telegram_help`) replaces `<key>`.
+
+        Words about one channel's controls (its /commands, its buttons) live in its own keys, so a
+        text the engine shares among channels never names another channel's controls.
+        """
+        prefix = f"{channel}_"
+        overrides = {key: self._texts[prefix + key] for key in self._texts if prefix + key in self._texts}
+        return Catalog({**self._texts, **overrides}) if overrides else self
+
 
 def _under(prefix: str) -> Callable[[tuple[int | str, ...]], str]:
     return lambda loc: ".".join([prefix, *map(str, loc)])

@@ -90,7 +90,7 @@ class Conversation:
             unit,
             inbound,
             questionnaire=self.questionnaire_for(inbound),
-            presenter=self.presenter,
+            presenter=self.presenter.for_channel(inbound.respondent.channel),
             events=self.events,
             now=self.clock(),
         )

@@ -87,6 +87,14 @@ class Presenter:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._channels: dict[str, Presenter] = {}
+
+    def for_channel(self, channel: str) -> Presenter:
+        """The presenter for one channel: its own keys (`telegram_help`…) replace the shared ones."""
+        presenter = self._channels.get(channel)
+        if presenter is None:
+            presenter = self._channels[channel] = Presenter(self.catalog.for_channel(channel))
+        return presenter
 
     def _button(self, key: str, language: Language, action: Action, argument: str | None = None) -> Choice:
         return Choice(label=self.catalog(key, language), action=action, argument=argument)

@@ -18,4 +18,11 @@ MESSAGES: dict[str, set[str]] = {
     "cmd_privacy": set(),
     "cmd_mydata": set(),
     "cmd_forget": set(),
+    # Telegram's own wording of engine texts (the Presenter's `for_channel`): these name /commands.
+    "telegram_help": set(),
+    "telegram_declined": set(),
+    "telegram_cancelled": set(),
+    "telegram_forgotten": set(),
+    "telegram_error_unknown_command": set(),
+    "telegram_error_edited": set(),
 }

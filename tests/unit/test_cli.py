@@ -179,6 +179,8 @@ def test_events_with_deep_links(env: dict[str, str]) -> None:
     assert result.exit_code == 0
     assert "https://t.me/wspolnota_bot?start=spotkanie-konsultacyjne-2026-05-29" in result.output
     assert "Nowolipie 25b" in result.output
+    # Staff see the working groups' meetings too, marked as not open to residents.
+    assert result.output.count("(for selected participants only: not listed to residents)") == 4
 
 
 def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_path: Path) -> None:

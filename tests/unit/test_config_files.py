@@ -189,6 +189,34 @@ def test_events_and_messages_problems_come_with_the_questionnaires(tmp_path: Pat
     assert "messages.yaml: progress.pl: placeholders must be exactly: {number}, {total}" in text
 
 
+def test_a_working_groups_meeting_must_say_it_is_not_open_to_the_public() -> None:
+    from handlers.definitions.events import parse_events
+
+    event = {
+        "slug": "grupa",
+        "kind": "working_group",
+        "name": {"pl": "a", "en": "b", "uk": "c"},
+        "district": "Wola",
+        "address": "x",
+        "starts": "2026-10-20T17:00:00+02:00",
+        "ends": "2026-10-20T20:00:00+02:00",
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_events({"events": [event]}, "events.yaml")
+    assert "events.yaml: events[grupa].open_to_public: a working_group meeting is for the selected" in str(caught.value)
+    closed = parse_events({"events": [{**event, "open_to_public": False}]}, "events.yaml")["grupa"]
+    assert not closed.open_to_public
+
+
+def test_shipped_events_list_only_open_ones_to_residents(shipped_config: Config) -> None:
+    from handlers.definitions.events import FOR_SELECTED_PARTICIPANTS, upcoming_events
+
+    kinds = {event.kind for event in shipped_config.events.values() if not event.open_to_public}
+    assert kinds == set(FOR_SELECTED_PARTICIPANTS)
+    listed = upcoming_events(shipped_config.events, min(event.starts for event in shipped_config.events.values()))
+    assert listed and all(event.kind not in FOR_SELECTED_PARTICIPANTS for event in listed)
+
+
 def test_bad_settings_are_named() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings({"WSPOLNOTA_LOG_LEVEL": "LOUD"}, env_file=None)

@@ -382,7 +382,10 @@ async def test_privacy_events_and_my_data_on_request(person: Person, service: Se
     await person.act(Action.EVENTS)
     events = person.replies[0].text
     assert "Najbliższe wydarzenia" in events and "29.05.2026 17:30–20:00" in events
-    assert "tłumacz języka migowego" in events  # accessibility notes come with the place
+    assert "tłumacz polskiego języka migowego (PJM)" in events  # accessibility notes come with the place
+    assert "Park Żeromskiego" in events
+    # The working groups' meetings are for the selected participants: never shown as open events.
+    assert "Grupa robocza" not in events and "plenarne" not in events
     await person.act(Action.MYDATA)
     assert "Nie mamy zapisanych" in person.replies[0].text
     await person.tap("wola")
