@@ -29,7 +29,8 @@ from handlers.email.replies import (
 )
 from handlers.engine.conversation import Conversation
 from handlers.engine.messages import RespondentRef
-from storage.emails import QueuedMail, ReceivedEmail, link_emails, mailed_since, queue_mail, store_emails
+from storage.emails import ReceivedEmail, link_emails, store_emails
+from storage.outbox import QueuedMail, mailed_since, queue_mail
 from storage.repository import Store, Unit
 
 CHANNEL = "email"

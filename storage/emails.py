@@ -1,4 +1,4 @@
-"""Emails as received (raw bytes kept, each once) and the replies queued for them, behind a small API."""
+"""Emails as received: raw bytes kept, each stored once, linked to whose they were."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from storage.dialect import insert
-from storage.models import Email, OutboxMessage
+from storage.models import Email
 from storage.repository import Unit
 
 
@@ -35,20 +35,6 @@ class ReceivedEmail:
     folder: str | None = None
     uidvalidity: int | None = None
     uid: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedMail:
-    """A reply to send: the mailer sends it, retrying until the server takes it."""
-
-    to_address: str
-    message_id: str
-    subject: str
-    body: str
-    purpose: str  # form | summary | closed
-    respondent_id: int | None = None
-    in_reply_to: str | None = None
-    references: str | None = None
 
 
 async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetime) -> list[int | None]:
@@ -104,35 +90,3 @@ async def link_emails(unit: Unit, links: Sequence[tuple[int, int, int | None, st
         same = [row for row in rows if set(row) == keys]
         if same:  # an UPDATE by primary key for many rows at once
             await unit.session.execute(update(Email), same)
-
-
-async def mailed_since(unit: Unit, addresses: Sequence[str], since: datetime) -> set[str]:
-    """The addresses (lower case) we queued any email to since then: one form per sender in a window."""
-    wanted = sorted({address.lower() for address in addresses if address})
-    if not wanted:
-        return set()
-    rows = await unit.session.scalars(
-        select(func.lower(OutboxMessage.to_address))
-        .where(func.lower(OutboxMessage.to_address).in_(wanted), OutboxMessage.created_at >= since)
-        .distinct()
-    )
-    return set(rows)
-
-
-def queue_mail(unit: Unit, mail: QueuedMail, now: datetime) -> None:
-    """Adds a reply to the outbox, in the caller's transaction (with the email it answers)."""
-    unit.add(
-        OutboxMessage(
-            respondent_id=mail.respondent_id,
-            to_address=mail.to_address,
-            message_id=mail.message_id,
-            subject=mail.subject,
-            body=mail.body,
-            in_reply_to=mail.in_reply_to,
-            references=mail.references,
-            purpose=mail.purpose,
-            created_at=now,
-            attempts=0,
-            next_attempt_at=now,
-        )
-    )

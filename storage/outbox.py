@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage.models import OutboxMessage
-from storage.repository import Store
+from storage.repository import Store, Unit
 
 MAX_DELAY = timedelta(hours=1)
 
@@ -62,3 +63,49 @@ class Outbox:
                 delay = min(timedelta(seconds=30 * 2 ** min(stored.attempts, 10)), MAX_DELAY)
                 stored.next_attempt_at, stored.last_error = now + delay, error
             return True
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    """A reply to send: the mailer sends it, retrying until the server takes it."""
+
+    to_address: str
+    message_id: str
+    subject: str
+    body: str
+    purpose: str  # form | summary | closed
+    respondent_id: int | None = None
+    in_reply_to: str | None = None
+    references: str | None = None
+
+
+async def mailed_since(unit: Unit, addresses: Sequence[str], since: datetime) -> set[str]:
+    """The addresses (lower case) we queued any email to since then: one form per sender in a window."""
+    wanted = sorted({address.lower() for address in addresses if address})
+    if not wanted:
+        return set()
+    rows = await unit.session.scalars(
+        select(func.lower(OutboxMessage.to_address))
+        .where(func.lower(OutboxMessage.to_address).in_(wanted), OutboxMessage.created_at >= since)
+        .distinct()
+    )
+    return set(rows)
+
+
+def queue_mail(unit: Unit, mail: QueuedMail, now: datetime) -> None:
+    """Adds a reply to the outbox, in the caller's transaction (with the email it answers)."""
+    unit.add(
+        OutboxMessage(
+            respondent_id=mail.respondent_id,
+            to_address=mail.to_address,
+            message_id=mail.message_id,
+            subject=mail.subject,
+            body=mail.body,
+            in_reply_to=mail.in_reply_to,
+            references=mail.references,
+            purpose=mail.purpose,
+            created_at=now,
+            attempts=0,
+            next_attempt_at=now,
+        )
+    )

@@ -77,27 +77,6 @@ class Unit:
         key = (channel, pseudonym, questionnaire_id)
         return (await self.latest_submissions([key], with_answers=with_answers)).get(key)
 
-    async def respondent_ids(self, keys: Sequence[tuple[str, str]], now: datetime) -> dict[str, int]:
-        """Returns respondents' ids by pseudonym, creating the missing ones, in one statement."""
-        rows = [{"channel": c, "pseudonym": p, "created_at": now} for c, p in dict.fromkeys(keys)]
-        statement = insert(self.dialect, Respondent).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["channel", "pseudonym"], set_={"channel": statement.excluded.channel}
-        )
-        result = await self.session.execute(statement.returning(Respondent.pseudonym, Respondent.id))
-        return {pseudonym: respondent_id for pseudonym, respondent_id in result}
-
-    async def upsert_contacts(self, addresses: dict[int, str], now: datetime) -> None:
-        """Keeps the addresses needed to reach respondents again (by respondent id), in one statement."""
-        rows = [{"respondent_id": r, "address": a, "updated_at": now} for r, a in addresses.items()]
-        statement = insert(self.dialect, Contact).values(rows)
-        await self.session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["respondent_id"],
-                set_={"address": statement.excluded.address, "updated_at": statement.excluded.updated_at},
-            )
-        )
-
     async def latest_submissions(
         self, keys: Sequence[SubmissionKey], *, with_answers: bool = True
     ) -> dict[SubmissionKey, Submission]:
