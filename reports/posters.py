@@ -57,7 +57,8 @@ def _poster(event: Event, link: str) -> Figure:
     figure.text(0.5, 0.93, "Program Wspólnota", ha="center", fontsize=30, weight="bold")
     figure.text(0.5, 0.885, "Powiedz nam, czym jest dla Ciebie wspólnota sąsiedzka", ha="center", fontsize=15)
     figure.text(0.5, 0.84, event.name("pl"), ha="center", fontsize=17, weight="bold", wrap=True)
-    place = f"{_when(event)} · {event.address} ({event.district})"
+    optional = " (termin opcjonalny)" if event.optional else ""  # may be cancelled if two meetings suffice
+    place = f"{_when(event)}{optional} · {event.address} ({event.district})"
     figure.text(0.5, 0.80, place, ha="center", fontsize=12, wrap=True)
     axes = figure.add_axes((0.2, 0.27, 0.6, 0.5))  # imshow keeps the code square inside
     axes.imshow(_qr(link), cmap="binary", interpolation="nearest")

@@ -48,6 +48,8 @@ class Event(BaseModel):
     questionnaire: str | None = None  # which questionnaire its QR code opens; default the first
     # False: only invited participants come (listed for staff and on its own poster, never in /events).
     open_to_public: bool = True
+    # True: a working group's meeting that may be cancelled if the earlier ones cover the group's work.
+    optional: bool = False
 
 
 class _EventsFile(BaseModel):
@@ -106,6 +108,8 @@ def parse_events(raw: Any, file: str) -> dict[str, Event]:
                     f"a {event.kind.value} meeting is for the selected participants: set `open_to_public: false`",
                 )
             )
+        if event.optional and event.kind is not EventKind.WORKING_GROUP:
+            problems.append(Problem(file, f"{key}.optional", "only a working_group meeting can be optional"))
         events[event.slug] = event
     if problems:
         raise ConfigError(problems)
