@@ -248,6 +248,16 @@ def check() -> None:
         click.echo(f"OK questionnaire {q.id} (version {q.version}, {len(q.questions)} questions)")
     click.echo(f"OK events: {len(config.events)} in {settings.events_file}")
     click.echo(f"OK messages: {len(config.catalog.keys())} in {settings.messages_file}")
+    call = config.recruitment
+    if call is None:
+        click.echo(f"OK working groups: off (no {settings.recruitment_file})")
+    else:
+        deadline = f"{call.deadline.astimezone(WARSAW):%Y-%m-%d %H:%M}"
+        seats = sum(group.seats for group in call.groups)
+        click.echo(
+            f"OK working groups: {len(call.groups)} groups, {seats} seats, applications until {deadline}, "
+            f"decisions by {call.decision_date} in {settings.recruitment_file}"
+        )
     if database is not None:
         click.echo(f"OK database: {database}" + ("" if database.exists() else " (created on first use)"))
 
@@ -540,6 +550,8 @@ def events(context: click.Context, bot_username: str | None, web_url: str | None
         click.echo(f"{when}  {event.slug}\n    {event.name('pl')} — {event.address} ({event.district})")
         if not event.open_to_public:
             click.echo("    (for selected participants only: not listed to residents)")
+        if event.optional:
+            click.echo("    (optional date: held only if the group's earlier meetings leave work to do)")
         click.echo(f"    {deep_link(bot_username, event)}" if bot_username else "    (set --bot for the Telegram link)")
         click.echo(f"    {web_link(web_url, event)}" if web_url else "    (set --web for the web chat's link)")
 

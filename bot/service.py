@@ -14,6 +14,7 @@ from handlers.definitions.config_files import ConfigError, Problem
 from handlers.definitions.events import Event, load_events
 from handlers.definitions.i18n import Catalog, load_catalog
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
+from handlers.definitions.recruitment import Recruitment, load_recruitment
 from handlers.email.messages import MESSAGES as EMAIL_MESSAGES
 from handlers.engine.conversation import Clock, Conversation, utc_now
 from handlers.engine.identity import pseudonymize
@@ -43,6 +44,7 @@ class Config:
     questionnaires: Mapping[str, Questionnaire]
     events: Mapping[str, Event]
     catalog: Catalog
+    recruitment: Recruitment | None = None  # the call for working-group applications; None: the groups are off
 
 
 def load_config(settings: Settings) -> Config:
@@ -59,8 +61,16 @@ def load_config(settings: Settings) -> Config:
         questionnaires = load_questionnaires(settings.questionnaires_dir)
     except ConfigError as err:
         problems += err.problems
+    events_read = False
     try:
         events = load_events(settings.events_file)
+        events_read = True
+    except ConfigError as err:
+        problems += err.problems
+    recruitment = None
+    try:
+        # Its meetings are looked up in the events only when those could be read (else they report their own).
+        recruitment = load_recruitment(settings.recruitment_file, events if events_read else None)
     except ConfigError as err:
         problems += err.problems
     try:
@@ -83,7 +93,7 @@ def load_config(settings: Settings) -> Config:
                 )
     if problems:
         raise ConfigError(problems)
-    return Config(questionnaires, events, catalog)
+    return Config(questionnaires, events, catalog, recruitment)
 
 
 @dataclass(frozen=True, slots=True)

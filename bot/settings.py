@@ -147,6 +147,10 @@ class Settings(BaseModel):
     def messages_file(self) -> Path:
         return self.config_dir / "messages.yaml"
 
+    @property
+    def recruitment_file(self) -> Path:
+        return self.config_dir / "recruitment.yaml"
+
     def pseudonym_key(self) -> bytes:
         """Returns the key for pseudonyms, creating `data_dir/secret.key` on first use if unset."""
         if self.secret_key is not None:
