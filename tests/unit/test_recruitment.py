@@ -266,3 +266,16 @@ def test_a_broken_events_file_is_reported_once_not_as_missing_meetings(tmp_path:
     result = check(config, tmp_path)
     assert result.exit_code == 1
     assert "not valid YAML" in result.output and "no event" not in result.output
+
+
+def test_staff_see_which_meeting_dates_are_optional(tmp_path: Path) -> None:
+    env = {
+        "WSPOLNOTA_DATA_DIR": str(tmp_path / "data"),
+        "WSPOLNOTA_SECRET_KEY": "recruitment-" + "x" * 32,
+        "WSPOLNOTA_CONFIG_DIR": str(SHIPPED_CONFIG),
+    }
+    result = CliRunner().invoke(main, ["events", "--bot", "wspolnota_bot"], env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    blocks = result.output.split("\n2027-")
+    optional = [block.split()[2] for block in blocks if "(optional date:" in block]
+    assert optional == ["grupa-1-spotkanie-3-2027-11-22", "grupa-3-spotkanie-3-2027-11-24"]
