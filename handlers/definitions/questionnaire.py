@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from handlers.definitions.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
 from handlers.definitions.i18n import Text
+from handlers.definitions.privacy import Privacy, check_privacy
 
 CODE_PATTERN = r"^[a-z][a-z0-9_]{0,23}$"  # fits Telegram callback_data with room to spare
 Code = Annotated[str, Field(pattern=CODE_PATTERN)]
@@ -99,13 +100,6 @@ class Question(_Strict):
     def pick_limit(self) -> int:
         """How many options a multiple-choice answer may hold."""
         return self.max_choices or len(self.options)
-
-
-class Privacy(_Strict):
-    """The privacy notice a respondent accepts before any question; its version is stored."""
-
-    version: Annotated[str, Field(min_length=1, max_length=40)]
-    text: Text
 
 
 class Questionnaire(_Strict):
@@ -307,7 +301,7 @@ def parse_questionnaire(raw: Any, file: str) -> Questionnaire:
     except ValidationError as err:
         problems = describe_validation_errors(err, file, lambda loc: _question_key(raw, loc))
         raise ConfigError(problems + _check_what_is_valid(raw, file)) from None
-    problems = _check_semantics(questionnaire, file)
+    problems = _check_semantics(questionnaire, file) + check_privacy(questionnaire.privacy, file)
     if problems:
         raise ConfigError(problems)
     return questionnaire

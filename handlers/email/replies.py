@@ -97,7 +97,7 @@ def render_reply(
             catalog("mail_thanks", language),
             catalog("mail_form_intro", language) + examples,
             render_form(questionnaire, catalog, language),
-            f"{questionnaire.title(language)}\n{questionnaire.privacy.text(language)}",
+            questionnaire.privacy.full_notice(language, "email"),
             signature,
         ]
         return MailReply("form", "\n\n".join(body))

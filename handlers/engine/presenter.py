@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.definitions.events import Event, upcoming_events
 from handlers.definitions.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
+from handlers.definitions.privacy import DEFAULT_CHANNEL, LegalBasis
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from handlers.engine.answers import describe_answer
 from handlers.engine.messages import Action, Choice, InputKind, Reply, ReplyKind
@@ -29,6 +30,9 @@ MESSAGES: dict[str, set[str]] = {  # the engine's own words; each channel adapte
     "btn_yes": set(),
     "btn_no": set(),
     "privacy_question": set(),
+    "privacy_question_public_task": set(),
+    "btn_accept_public_task": set(),
+    "privacy_more": set(),
     "progress": {"number", "total"},
     "hint_text": {"limit"},
     "hint_choose_many": {"min", "max"},
@@ -85,15 +89,16 @@ def _shorten(text: str, limit: int) -> str:
 class Presenter:
     """Turns engine states into Replies; knows wording, never storage."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, channel: str = DEFAULT_CHANNEL) -> None:
         self.catalog = catalog
+        self.channel = channel  # whose sentences of the privacy notice apply
         self._channels: dict[str, Presenter] = {}
 
     def for_channel(self, channel: str) -> Presenter:
         """The presenter for one channel: its own keys (`telegram_help`…) replace the shared ones."""
         presenter = self._channels.get(channel)
         if presenter is None:
-            presenter = self._channels[channel] = Presenter(self.catalog.for_channel(channel))
+            presenter = self._channels[channel] = Presenter(self.catalog.for_channel(channel), channel)
         return presenter
 
     def _button(self, key: str, language: Language, action: Action, argument: str | None = None) -> Choice:
@@ -107,18 +112,24 @@ class Presenter:
         )
 
     def privacy(self, q: Questionnaire, language: Language) -> Reply:
-        """The privacy notice, to accept or decline before any question."""
-        text = f"{q.title(language)}\n\n{q.privacy.text(language)}\n\n{self.catalog('privacy_question', language)}"
+        """Before any question: who asks and why in one line, the essentials of the notice, and a start.
+
+        On a public-task basis starting is taking part; on a consent basis the button says "I agree".
+        """
+        privacy = q.privacy
+        short = privacy.short_notice(language, self.channel, more=self.catalog("privacy_more", language))
+        suffix = "_public_task" if privacy.basis is LegalBasis.PUBLIC_TASK else ""
+        text = f"{privacy.lead(language)}\n\n{short}\n\n{self.catalog('privacy_question' + suffix, language)}"
         navigation = (
-            self._button("btn_accept", language, Action.ACCEPT),
+            self._button("btn_accept" + suffix, language, Action.ACCEPT),
             self._button("btn_decline", language, Action.DECLINE),
             *self._language_buttons(language),
         )
         return Reply(ReplyKind.PRIVACY, text, language, navigation=navigation)
 
     def privacy_notice(self, q: Questionnaire, language: Language) -> Reply:
-        """The privacy notice on its own, to read again later."""
-        return Reply(ReplyKind.INFO, f"{q.title(language)}\n\n{q.privacy.text(language)}", language)
+        """The full privacy notice as it stands for this channel, to read at any time."""
+        return Reply(ReplyKind.INFO, q.privacy.full_notice(language, self.channel), language)
 
     def events(self, events: Sequence[Event], language: Language, now: datetime) -> Reply:
         """Upcoming events with place, time and accessibility notes."""

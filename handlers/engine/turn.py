@@ -432,8 +432,7 @@ class Turn:
         if action is Action.EVENTS:
             return [self.presenter.events(list(self.events.values()), self.language, self.now)]
         if action is Action.PRIVACY:
-            consenting = sub is None or sub.status == Status.CONSENT
-            return [] if consenting else [self.presenter.privacy_notice(self.questionnaire, self.language)]
+            return [self.presenter.privacy_notice(self.questionnaire, self.language)]
         questions = self.questionnaire.questions
         answers = [] if sub is None else [(q, self._stored(q)) for q in questions if q.code in sub.answers]
         return [self.presenter.my_data(self.language, answers)]

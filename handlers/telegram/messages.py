@@ -20,6 +20,7 @@ MESSAGES: dict[str, set[str]] = {
     "cmd_forget": set(),
     # Telegram's own wording of engine texts (the Presenter's `for_channel`): these name /commands.
     "telegram_help": set(),
+    "telegram_privacy_more": set(),
     "telegram_declined": set(),
     "telegram_cancelled": set(),
     "telegram_forgotten": set(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 MESSAGES: dict[str, set[str]] = {
     "web_title": set(),
+    "web_privacy_more": set(),
     "web_send": set(),
     "web_answer": set(),
     "web_characters": {"limit"},

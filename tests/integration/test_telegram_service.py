@@ -124,15 +124,15 @@ async def test_a_full_questionnaire_by_buttons_and_text(
 
 async def test_navigation_commands(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 502)
-    await person.command("/start", "Administratorem")
-    await person.command("/language", "controller of your data", payload="en")
+    await person.command("/start", "Inspektor ochrony danych")
+    await person.command("/language", "Data protection officer", payload="en")
     await person.tap("I agree, let's start", "Question 1 of 12")
     await person.command("/skip", "Question 2 of 12")
     await person.command("/back", "Question 1 of 12")
     await person.say("Wola", "Question 2 of 12")
     await person.command("/help", "/back")
     await person.command("/events", "Question 2 of 12")
-    await person.command("/privacy", "controller of your data")
+    await person.command("/privacy", "Data protection officer: iod@um.warszawa.pl")
     await person.command("/language", "Choose a language")
     await person.tap("Українська", "Питання 2 з 12")
     await person.command("/cancel", "/start")
@@ -278,7 +278,7 @@ async def test_localized_commands_and_a_flood_is_slowed(
     assert {"command": "forget", "description": "Delete all my data"} in english
 
     person = Resident(api, 510)
-    await person.command("/start", "Administratorem")
+    await person.command("/start", "Inspektor ochrony danych")
     for n in range(60):
         api.send_text(person.id, f"spam {n}")
     await person.expect("zwolnij", 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from bot.service import Config, load_config
 from bot.settings import Settings, load_settings
-from handlers.definitions.config_files import ConfigError
+from handlers.definitions.config_files import ConfigError, read_yaml
 from handlers.definitions.questionnaire import (
     Condition,
     QuestionType,
@@ -20,11 +21,13 @@ from handlers.definitions.questionnaire import (
 )
 from tests.support import QUESTIONNAIRE, TEST_CONFIG
 
-MINIMAL = """
+# The tests' questionnaire's privacy notice, as one line of YAML (JSON is YAML).
+PRIVACY = json.dumps(read_yaml(TEST_CONFIG / "questionnaires" / f"{QUESTIONNAIRE}.yaml")["privacy"], ensure_ascii=False)
+MINIMAL = f"""
 id: demo
 version: 1
-title: {pl: Demo, en: Demo, uk: Демо}
-privacy: {version: v1, text: {pl: a, en: b, uk: c}}
+title: {{pl: Demo, en: Demo, uk: Демо}}
+privacy: {PRIVACY}
 questions:
 """
 
@@ -137,7 +140,7 @@ def test_yes_and_no_stay_text() -> None:
         "id": "d",
         "version": 1,
         "title": {"pl": "a", "en": "a", "uk": "a"},
-        "privacy": {"version": "1", "text": {"pl": "a", "en": "a", "uk": "a"}},
+        "privacy": json.loads(PRIVACY),
         "questions": [
             {"code": "a", "type": "yes_no", "label": {"pl": "a", "en": "a", "uk": "a"}},
             {

@@ -23,7 +23,7 @@ async def stored(service: Service) -> dict[str, Answer]:
 async def test_privacy_notice_comes_before_any_question(person: Person, service: Service) -> None:
     replies = await person.start()
     assert [r.kind for r in replies] == [ReplyKind.PRIVACY]
-    assert "Administratorem danych" in person.last.text
+    assert "Inspektor ochrony danych: iod@um.warszawa.pl" in person.last.text  # the short notice
     assert {c.action for c in person.last.navigation} >= {Action.ACCEPT, Action.DECLINE}
     await person.send("Mokotów")  # an answer before consent is not taken
     assert person.last.kind is ReplyKind.PRIVACY
@@ -50,7 +50,7 @@ async def test_accepting_shows_intro_then_first_question_with_progress(person: P
     assert not any(c.action is Action.BACK for c in question.navigation)
     [submission] = await submissions(service)
     assert submission.status == Status.ACTIVE
-    assert submission.privacy_version == "2026-05-01"
+    assert submission.privacy_version == "2026-12-04"
     assert await count(service.store, Contact) == 1  # the address to reply to, kept apart
 
 
@@ -203,7 +203,7 @@ async def test_going_back_shows_the_current_answer(person: Person) -> None:
 async def test_language_can_change_at_any_point(person: Person, service: Service) -> None:
     await person.start()
     await person.act(Action.LANGUAGE, "en")
-    assert person.last.kind is ReplyKind.PRIVACY and "controller of your data" in person.last.text
+    assert person.last.kind is ReplyKind.PRIVACY and "Data protection officer" in person.last.text
     await person.act(Action.ACCEPT)
     assert person.last.heading == "Question 1 of 12"
     await person.send("/language uk")
@@ -377,7 +377,7 @@ async def test_privacy_events_and_my_data_on_request(person: Person, service: Se
     await person.begin()
     await person.send("/privacy")
     assert person.kinds == [ReplyKind.INFO, ReplyKind.QUESTION]
-    assert "Administratorem danych" in person.replies[0].text
+    assert "Skarga" in person.replies[0].text and "ul. Stawki 2" in person.replies[0].text  # the full notice
     clock.now = datetime(2026, 5, 20, tzinfo=UTC)
     await person.act(Action.EVENTS)
     events = person.replies[0].text

@@ -83,7 +83,10 @@ async def test_one_form_per_sender_within_the_window(service: Service, mailroom:
     async with service.store.sessions() as session:
         form = (await session.scalars(select(OutboxMessage))).first()
     assert form is not None
-    assert "1. W której dzielnicy mieszkasz?" in form.body and "Administratorem danych" in form.body
+    assert "1. W której dzielnicy mieszkasz?" in form.body
+    # The full privacy notice, as true for email: the whole message and the sender's address are kept.
+    assert "iod@um.warszawa.pl" in form.body and "art. 6 ust. 1 lit. a RODO" in form.body
+    assert "zapisujemy całą wiadomość (z podpisem i załącznikami) i adres nadawcy" in form.body
 
 
 async def test_an_email_while_the_questionnaire_is_closed_gets_one_word_on_that_and_records_nothing(
