@@ -52,21 +52,37 @@ def _when(event: Event) -> str:
 SELECTED_PARTICIPANTS = "Spotkanie dla osób wybranych do grup roboczych (zgłoszenia e-mailem: wspolnota@um.warszawa.pl)"
 
 
+# Who asks, what, and how long, in the questionnaire's three languages (the time measured as in
+# handlers/definitions/timing.py: `python -m bench.timing`).
+SENDER = "Urząd m.st. Warszawy"
+HEADLINES = (
+    "Czym jest dla Ciebie wspólnota?",
+    "What does community mean to you?",
+    "Що для вас означає спільнота?",
+)
+LANGUAGES_AND_TIME = "Polski · English · Українська — ok. 5 minut · about 5 minutes · близько 5 хвилин"
+
+
 def _poster(event: Event, link: str) -> Figure:
     figure = Figure(figsize=A4)
-    figure.text(0.5, 0.93, "Program Wspólnota", ha="center", fontsize=30, weight="bold")
-    figure.text(0.5, 0.885, "Powiedz nam, czym jest dla Ciebie wspólnota sąsiedzka", ha="center", fontsize=15)
-    figure.text(0.5, 0.84, event.name("pl"), ha="center", fontsize=17, weight="bold", wrap=True)
+    figure.text(0.5, 0.955, SENDER, ha="center", fontsize=13)
+    figure.text(0.5, 0.915, "Program Wspólnota", ha="center", fontsize=28, weight="bold")
+    figure.text(0.5, 0.868, HEADLINES[0], ha="center", fontsize=20, weight="bold")
+    figure.text(0.5, 0.838, HEADLINES[1], ha="center", fontsize=14)
+    figure.text(0.5, 0.814, HEADLINES[2], ha="center", fontsize=14)
+    figure.text(0.5, 0.772, event.name("pl"), ha="center", fontsize=15, weight="bold", wrap=True)
     optional = " (termin opcjonalny)" if event.optional else ""  # may be cancelled if two meetings suffice
     place = f"{_when(event)}{optional} · {event.address} ({event.district})"
-    figure.text(0.5, 0.80, place, ha="center", fontsize=12, wrap=True)
-    axes = figure.add_axes((0.2, 0.27, 0.6, 0.5))  # imshow keeps the code square inside
+    figure.text(0.5, 0.742, place, ha="center", fontsize=12, wrap=True)
+    axes = figure.add_axes((0.22, 0.26, 0.56, 0.46))  # imshow keeps the code square inside
     axes.imshow(_qr(link), cmap="binary", interpolation="nearest")
     axes.set_axis_off()
     scan = "Zeskanuj kod telefonem · Scan with your phone · Відскануйте телефоном"
     figure.text(0.5, 0.23, scan, ha="center", fontsize=13)
-    figure.text(0.5, 0.19, link, ha="center", fontsize=13, family="monospace")
-    figure.text(0.5, 0.14, "Polski · English · Українська — 3–4 minuty", ha="center", fontsize=12)
+    # A long link shrinks to fit the page: a monospace character is 0.6 of the font size wide.
+    fits = 0.9 * A4[0] * 72 / (0.6 * len(link))
+    figure.text(0.5, 0.19, link, ha="center", fontsize=min(13.0, fits), family="monospace")
+    figure.text(0.5, 0.14, LANGUAGES_AND_TIME, ha="center", fontsize=12)
     if not event.open_to_public:
         figure.text(0.5, 0.11, SELECTED_PARTICIPANTS, ha="center", fontsize=10, wrap=True)
     if event.accessibility:
