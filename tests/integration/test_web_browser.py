@@ -16,7 +16,7 @@ from aiohttp import ClientSession, CookieJar
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page
 
-from tests.support import REPOSITORY, ServiceProcess, Visitor, free_port
+from tests.support import REPOSITORY, SHIPPED_CONFIG, ServiceProcess, Visitor, free_port
 from tests.support.chromium import launch_chromium
 
 ARTEFACTS = REPOSITORY / "test-artifacts"
@@ -287,3 +287,37 @@ async def test_pages_have_no_serious_accessibility_violations(server: Running, p
     await answer_everything(page, "Tekst", until="Please check your answers")
     await check("summary")
     assert seen == {name: [] for name in seen}, seen
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "dpo"),
+    [
+        ("pl", "Zaczynam", "Inspektor ochrony danych"),
+        ("en", "Let's start", "Data protection officer"),
+        ("uk", "Почати", "Інспектор із захисту даних"),
+    ],
+)
+async def test_the_first_screen_of_the_shipped_questionnaire_on_a_phone(
+    tmp_path: Path, page: Page, language: str, start: str, dpo: str
+) -> None:
+    """What a resident sees after scanning the QR code: who asks and why in one line, the essentials of
+    the notice and a start, in their language, on a phone; a screenshot of each is kept to look at."""
+    process = ServiceProcess(
+        tmp_path / "data", WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG)
+    )
+    process.start_blocking()
+    try:
+        await page.set_viewport_size({"width": 360, "height": 780})  # a small phone
+        await page.goto(f"{process.url}/?lang={language}")
+        log = page.locator("#log")
+        first_line = (await log.inner_text()).strip().splitlines()
+        assert any(("5" in line and "Wspólnota" in line) for line in first_line[:3])  # the lead: who, what, how long
+        assert await log.get_by_text(dpo).count() and await log.get_by_text("iod@um.warszawa.pl").count()
+        assert await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+        await page.get_by_role("button", name=start, exact=True).wait_for()
+        ARTEFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTEFACTS / f"web-first-screen-{language}.png"), full_page=True)
+        await page.get_by_role("button", name=start, exact=True).click()
+        await page.wait_for_function("() => document.querySelector('#now')?.textContent.includes('1')")
+    finally:
+        assert process.stop_blocking(timeout=20) == 0
