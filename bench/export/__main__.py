@@ -26,6 +26,19 @@ from tests.support import REPOSITORY as ROOT
 
 DISTRICTS = ["wola", "mokotow", "ursynow", "bielany", "praga_poludnie"]
 TEXT = "Sąsiedzi, którzy się znają i pomagają sobie nawzajem na podwórku."
+ROWS = [  # the shipped questionnaire's version 2, every question but the email answered
+    ("district", '["{}"]', None, None),
+    ("community_meaning", None, TEXT, None),
+    ("values", '["trust", "cooperation"]', None, None),
+    ("care", None, "Robimy zakupy starszej sąsiadce.", None),
+    ("connection", None, None, 4),
+    ("participation", '["sometimes"]', None, None),
+    ("priority_area", '["belonging"]', None, None),
+    ("support", None, TEXT, None),
+    ("age_band", '["age_30_44"]', None, None),
+    ("quote_consent", '["yes"]', None, None),
+    ("contact_consent", "[]", None, None),
+]
 
 
 def seed(data: Path, answers: int) -> int:
@@ -39,23 +52,8 @@ def seed(data: Path, answers: int) -> int:
             pass
 
     asyncio.run(migrate())
-    per = 12
-    submissions = answers // per
     now = datetime(2026, 5, 30, tzinfo=UTC).replace(tzinfo=None).isoformat(sep=" ")
-    rows = [
-        ("district", '["{}"]', None, None),
-        ("community_meaning", None, TEXT, None),
-        ("values", '["trust", "cooperation"]', None, None),
-        ("connection", None, None, 4),
-        ("participation", '["sometimes"]', None, None),
-        ("helps", None, TEXT, None),
-        ("hinders", None, "Brak czasu i miejsca.", None),
-        ("priority_area", '["belonging"]', None, None),
-        ("vision_2030", None, TEXT, None),
-        ("age_band", '["age_30_44"]', None, None),
-        ("quote_consent", '["yes"]', None, None),
-        ("contact_consent", "[]", None, None),
-    ]
+    submissions = answers // len(ROWS)
     connection = sqlite3.connect(data / "wspolnota.db")
     with connection:
         connection.executemany(
@@ -65,7 +63,7 @@ def seed(data: Path, answers: int) -> int:
         connection.executemany(
             "INSERT INTO submission (id, respondent_id, questionnaire_id, questionnaire_version, channel, event,"
             " event_known, language, privacy_version, status, step, editing, started_at, updated_at, finished_at)"
-            " VALUES (?, ?, 'wizja-i-wartosci', 1, 'telegram', 'bench', 0, 'pl', '2026-05-01', 'completed',"
+            " VALUES (?, ?, 'wizja-i-wartosci', 2, 'telegram', 'bench', 0, 'pl', '2026-05-01', 'completed',"
             " 'done', 0, ?, ?, ?)",
             ((i, i, now, now, now) for i in range(1, submissions + 1)),
         )
@@ -75,7 +73,7 @@ def seed(data: Path, answers: int) -> int:
             (
                 (s, code, options.format(DISTRICTS[s % 5]) if options else None, text, number, now)
                 for s in range(1, submissions + 1)
-                for code, options, text, number in rows
+                for code, options, text, number in ROWS
             ),
         )
     connection.close()
@@ -100,12 +98,12 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="wspolnota-bench-export-"))
     sizes = {"100k": 100_000, "1M": args.answers}
     envs, subs = {}, {}
-    for label, answers in {**sizes, "report": 12 * args.report_submissions}.items():
+    for label, answers in {**sizes, "report": len(ROWS) * args.report_submissions}.items():
         data = root / label
         subs[label] = seed(data, answers)
         envs[label] = {**os.environ, "WSPOLNOTA_DATA_DIR": str(data), "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32}
     wspolnota = [sys.executable, "-m", "bot"]
-    print(f"\nseeded: {subs['100k']:,}, {subs['1M']:,} and {subs['report']:,} submissions (12 answers each)")
+    print(f"\nseeded: {subs['100k']:,}, {subs['1M']:,} and {subs['report']:,} submissions ({len(ROWS)} answers each)")
     results = {}
     for label in sizes:
         out = root / f"{label}.csv"
