@@ -18,6 +18,8 @@ _ANSWER_PREFIX = re.compile(r"^\s*(?:odp(?:owied[zź])?\.?|answer|відпові
 _CONJUNCTION = re.compile(r"(?<=\S)\s+(?:i|oraz|and|та|і|й)\s+(?=\S)", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[\s,;/+&]+")
 _LETTER = re.compile(r"\(?([a-z])[).]?", re.IGNORECASE)  # "b", "B", "b)", "(b)", "b."
+# Cyrillic letters that look like our Latin ones, as a Ukrainian keyboard types them: "а, с" is "a, c".
+_LOOK_ALIKES = str.maketrans("авсеіорАВСЕІОР", "abceiopABCEIOP")
 
 
 def choice_example(question: Question) -> str:
@@ -61,13 +63,18 @@ def render_form(questionnaire: Questionnaire, catalog: Catalog, language: Langua
             lines += [f"   {option}" for option in options]
             if question.type is QuestionType.MULTIPLE_CHOICE:
                 example = choice_example(question)
-                lines.append("   " + catalog("form_pick_many", language, max=question.pick_limit, example=example))
+                if question.pick_limit >= len(question.options):
+                    hint = catalog("form_pick_any", language, example=example)
+                else:
+                    hint = catalog("form_pick_many", language, max=question.pick_limit, example=example)
+                lines.append("   " + hint)
         elif question.type is QuestionType.YES_NO:
             lines.append(f"   a) {catalog('btn_yes', language)}   b) {catalog('btn_no', language)}")
         elif question.type is QuestionType.SCALE:
             low = question.min_label(language) if question.min_label else question.min
             high = question.max_label(language) if question.max_label else question.max
-            lines.append(f"   {question.min}–{question.max} ({question.min} = {low}, {question.max} = {high})")
+            scale = catalog("form_scale", language, min=question.min, max=question.max, min_label=low, max_label=high)
+            lines.append(f"   {scale}")
         else:
             lines.append("   " + catalog("form_own_words", language))
         blocks.append("\n".join(lines))
@@ -87,9 +94,12 @@ def _numbered_questions(questionnaire: Questionnaire) -> dict[int, Question]:
 
 
 def _letters(text: str) -> list[str] | None:
-    """The option letters in "b", "B)", "a, c", "a i c", "a oraz c"; None when anything else is written."""
+    """The option letters in "b", "B)", "a, c", "a i c", "a oraz c", "а, с"; None when anything else is written.
+
+    A lone "i" (Polish, Ukrainian "і"), "and", "oraz", "та" or "й" between two letters joins them: it is not option i).
+    """
     letters = []
-    for token in _SEPARATORS.split(_CONJUNCTION.sub(",", text.strip().rstrip(".!"))):
+    for token in _SEPARATORS.split(_CONJUNCTION.sub(",", text.strip().rstrip(".!")).translate(_LOOK_ALIKES)):
         if not token:
             continue
         match = _LETTER.fullmatch(token)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, set[str]] = {
+    "form_pick_any": {"example"},
     "form_pick_many": {"max", "example"},
+    "form_scale": {"min", "max", "min_label", "max_label"},
     "form_own_words": set(),
+    "mail_subject": set(),
     "mail_thanks": set(),
+    "mail_privacy_below": set(),
+    "mail_privacy_title": set(),
     "mail_form_intro": set(),
     "mail_form_examples": {"examples"},
     "mail_quote": {"text"},

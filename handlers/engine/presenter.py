@@ -34,10 +34,12 @@ MESSAGES: dict[str, set[str]] = {  # the engine's own words; each channel adapte
     "btn_accept_public_task": set(),
     "privacy_more": set(),
     "progress": {"number", "total"},
-    "hint_text": {"limit"},
+    "hint_text": set(),
+    "hint_choose_any": set(),
+    "hint_choose_up_to": {"max"},
     "hint_choose_many": {"min", "max"},
     "hint_scale": {"min", "min_label", "max", "max_label"},
-    "hint_optional": set(),
+    "hint_required": set(),
     "current_answer": {"answer"},
     "other_prompt": {"limit"},
     "skipped": set(),
@@ -80,6 +82,23 @@ MESSAGES: dict[str, set[str]] = {  # the engine's own words; each channel adapte
     "mydata_title": set(),
     "mydata_none": set(),
 }
+
+
+def progress(visible: Sequence[Question], question: Question) -> tuple[int, int]:
+    """The "question n of total" of a question among those shown, counting only the unconditional ones.
+
+    A question shown only for some answers (`show_if`, e.g. the email address after "write to me")
+    is a follow-up and carries the number of the question before it, so the total never grows as
+    the resident answers.
+    """
+    numbered = 0
+    number = 1
+    for shown in visible:
+        if not shown.show_if:
+            numbered += 1
+        if shown.code == question.code:
+            number = max(numbered, 1)
+    return number, max(numbered, number)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -184,9 +203,9 @@ class Presenter:
             lines.append(question.hint(language))
         kind = question.type
         if kind is QuestionType.TEXT:
-            lines.append(c("hint_text", language, limit=question.max_length))
+            lines.append(c("hint_text", language))
         elif kind is QuestionType.MULTIPLE_CHOICE:
-            lines.append(c("hint_choose_many", language, min=question.min_choices, max=question.pick_limit))
+            lines.append(self._choose_hint(question, language))
         elif kind is QuestionType.SCALE:
             lines.append(
                 c(
@@ -198,8 +217,8 @@ class Presenter:
                     max_label=question.max_label(language) if question.max_label else question.max,
                 )
             )
-        if not question.required:
-            lines.append(c("hint_optional", language))
+        if question.required:  # the others carry a Skip button: saying so on every screen would be noise
+            lines.append(c("hint_required", language))
         if stored is not None and not stored.skipped:
             answer = _shorten(describe_answer(question, stored, c, language), SUMMARY_ANSWER_CHARS)
             lines.append(c("current_answer", language, answer=answer))
@@ -232,6 +251,14 @@ class Presenter:
             max_length=question.max_length if kind is QuestionType.TEXT else None,
             heading=self.catalog("progress", language, number=position[0], total=position[1]),
         )
+
+    def _choose_hint(self, question: Question, language: Language) -> str:
+        """How many to pick: all that apply, up to a number, or a range when at least two are needed."""
+        if question.min_choices >= 2:
+            return self.catalog("hint_choose_many", language, min=question.min_choices, max=question.pick_limit)
+        if question.pick_limit >= len(question.options):
+            return self.catalog("hint_choose_any", language)
+        return self.catalog("hint_choose_up_to", language, max=question.pick_limit)
 
     def _choices(self, question: Question, language: Language, picked: set[str]) -> tuple[Choice, ...]:
         kind = question.type

@@ -22,7 +22,7 @@ from handlers.engine.answers import (
     valid_options,
 )
 from handlers.engine.messages import Action, Inbound, Reply, parse_command
-from handlers.engine.presenter import Presenter
+from handlers.engine.presenter import Presenter, progress
 from handlers.engine.states import Status, Step
 from storage.erasure import erase_person, resident
 from storage.models import Submission
@@ -477,9 +477,8 @@ class Turn:
         visible = self._visible()
         if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
             question = self.questionnaire.question(sub.current)
-            codes = [q.code for q in visible]
-            if question is not None and question.code in codes:
-                position = (codes.index(question.code) + 1, len(visible))
+            if question is not None and question.code in {q.code for q in visible}:
+                position = progress(visible, question)
                 stored = self._stored(question)
                 if sub.step == Step.OTHER:
                     return [self.presenter.other(question, self.language)]

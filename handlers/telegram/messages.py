@@ -25,5 +25,6 @@ MESSAGES: dict[str, set[str]] = {
     "telegram_cancelled": set(),
     "telegram_forgotten": set(),
     "telegram_error_unknown_command": set(),
+    "telegram_error_choice": set(),
     "telegram_error_edited": set(),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 MESSAGES: dict[str, set[str]] = {
     "web_title": set(),
     "web_privacy_more": set(),
+    "web_skip": set(),
     "web_send": set(),
     "web_answer": set(),
     "web_characters": {"limit"},
@@ -15,6 +16,7 @@ MESSAGES: dict[str, set[str]] = {
     "web_review": set(),
     "web_kiosk_note": set(),
     "web_kiosk_saved": set(),
+    "web_kiosk_cleared": set(),
     "web_too_many": set(),
     "web_too_many_visitors": set(),
     "web_expired": set(),

@@ -39,7 +39,7 @@ WORDS = {
         "progress": "Pytanie",
         "of": "z",
         "done": "Gotowe",
-        "confirm": "Zatwierdzam odpowiedzi",
+        "confirm": "Wysyłam odpowiedzi",
         "thanks": "Dziękujemy!",
         "summary": "Sprawdź swoje odpowiedzi",
     },
@@ -54,10 +54,10 @@ WORDS = {
     },
     "uk": {
         "accept": "Погоджуюся, почнімо",
-        "progress": "Питання",
+        "progress": "Запитання",
         "of": "з",
         "done": "Готово",
-        "confirm": "Підтверджую відповіді",
+        "confirm": "Надсилаю відповіді",
         "thanks": "Дякуємо!",
         "summary": "Перевірте свої відповіді",
     },
@@ -70,7 +70,7 @@ async def walk_to_the_end(person: Resident, words: dict[str, str]) -> None:
     def step(n: int) -> str:
         return f"{words['progress']} {n} {words['of']} 12"
 
-    await person.tap("Żoliborz" if words["progress"] != "Питання" else "Жолібож", step(2))
+    await person.tap("Żoliborz" if words["progress"] != "Запитання" else "Жолібож", step(2))
     await person.say("Ludzie, którzy się znają i pomagają.", step(3))
     values = person.last_with_buttons()
     labels = [label for label, _ in person.api.buttons(person.id, values["message_id"])]
@@ -134,7 +134,7 @@ async def test_navigation_commands(api: BotApiEmulator, service: ServiceProcess,
     await person.command("/events", "Question 2 of 12")
     await person.command("/privacy", "Data protection officer: iod@um.warszawa.pl")
     await person.command("/language", "Choose a language")
-    await person.tap("Українська", "Питання 2 з 12")
+    await person.tap("Українська", "Запитання 2 з 12")
     await person.command("/cancel", "/start")
     assert await count(store, Answer) == 0
     assert await count(store, Submission, Submission.status == Status.CANCELLED) == 1

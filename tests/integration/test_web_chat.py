@@ -56,7 +56,9 @@ async def test_a_visitor_answers_everything_and_it_is_stored_as_from_any_channel
     assert visitor.page.select(".summary li")
     [submission] = await submissions(web_service)
     assert (submission.channel, submission.status, submission.language) == ("web", "completed", "en")
-    assert await count(web_service.store, Answer, Answer.submission_id == submission.id) == 13  # "yes" to contact also asks the address
+    assert (
+        await count(web_service.store, Answer, Answer.submission_id == submission.id) == 13
+    )  # "yes" to contact also asks the address
 
 
 async def test_pages_are_safe_and_the_cookie_private(client: TestClient[Any, Any]) -> None:
@@ -139,7 +141,7 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
     visitor = Visitor(client)
     await visitor.open(f"/?event={EVENT}&kiosk={KIOSK_TOKEN}&lang=pl")
     assert visitor.page.body is not None and "kiosk" in visitor.page.body.get("class", [])
-    await visitor.press("Wypełniane z pomocą wolontariusza")
+    await visitor.press("Wypełniane z pomocą wolontariuszki lub wolontariusza")
     await visitor.press("Zgadzam się, zaczynam")
     await visitor.walk(text="Tajne zdanie pierwszej osoby")
     assert "Dziękujemy" in visitor.text and "wyczyści się dla kolejnej osoby" in visitor.page.get_text()
@@ -157,6 +159,22 @@ async def test_kiosk_starts_afresh_for_each_person_and_marks_help(
         r async for r in export_records(web_service.store, web_service.config.questionnaires, SubmissionFilter())
     ]
     assert [(r["channel"], r["assisted"]) for r in exported] == [("web", True), ("web", False)]
+
+
+async def test_a_kiosk_never_says_saved_after_nothing_was_kept(
+    client: TestClient[Any, Any], web_service: Service
+) -> None:
+    """After declining (or cancelling, or deleting) the tablet says it resets, not "your answers are saved"."""
+    catalog = web_service.config.catalog
+    for language in ("pl", "en", "uk"):
+        visitor = Visitor(client)
+        await visitor.open(f"/?event={EVENT}&kiosk={KIOSK_TOKEN}&lang={language}")
+        await visitor.press(catalog("btn_decline", language))
+        page = visitor.page.get_text(" ")
+        assert catalog("declined", language) in page
+        assert catalog("web_kiosk_cleared", language) in page
+        assert catalog("web_kiosk_saved", language) not in page, language
+        await visitor.press(catalog("web_next_person", language))
 
 
 async def test_a_phone_resumes_where_it_left_off(web_service: Service, client: TestClient[Any, Any]) -> None:

@@ -187,7 +187,7 @@ async def test_a_tablet_with_a_stand_token_is_a_kiosk(tmp_path: Path, clock: Fak
         tablet = Visitor(client)
         await tablet.open(f"/?event={EVENT}&kiosk={TOKEN}&lang=pl")
         assert tablet.page.body is not None and "kiosk" in tablet.page.body.get("class", [])
-        await tablet.press("Wypełniane z pomocą wolontariusza")
+        await tablet.press("Wypełniane z pomocą wolontariuszki lub wolontariusza")
         await tablet.press("Zgadzam się, zaczynam")
         await tablet.press("Wola")
         # Each next person is a new visitor, on the stand's own allowance, not the address's (1 an hour).

@@ -108,3 +108,12 @@ async def test_the_engine_words_each_conversation_for_its_channel(service: Servi
         await person.act(Action.CANCEL)
     assert "/start" in telegram.last.text
     assert not SLASH_COMMAND.search(web.last.text)
+
+
+def test_telegram_asks_for_a_button_where_it_shows_no_numbers(catalog: Catalog) -> None:
+    """Telegram's buttons carry no numbers: its 'unrecognised answer' asks to tap one; the shared text names neither."""
+    for language in LANGUAGES:
+        telegram = catalog.for_channel("telegram")("error_choice", language)
+        shared = catalog("error_choice", language)
+        assert not re.search(r"numer|number|номер", telegram + shared, re.IGNORECASE), language
+        assert re.search(r"przycisk|button|кноп", telegram), language

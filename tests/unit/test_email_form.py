@@ -12,7 +12,9 @@ def test_form_numbers_questions_and_letters_choices(config: Config) -> None:
     form = render_form(questionnaire, config.catalog, "pl")
     assert form.startswith("1. W której dzielnicy mieszkasz?\n   a) Bemowo\n   b) Białołęka")
     assert "   s) Mieszkam poza Warszawą" in form
-    assert "(wpisz litery, najwyżej 3" in form
+    assert "(wpisz najwyżej 3 litery, np. „a, c”)" in form  # values: 3 of 9, the plural form of 3
+    assert "(wpisz jedną lub kilka liter, np. „a, b”)" in form  # contact_consent: any of its 2
+    assert "(wpisz liczbę od 1 do 5: 1 – " in form  # the scale says how to answer
     assert "13." not in form  # the email question: a reply already gives the address
     english = render_form(questionnaire, config.catalog, "en")
     assert english.startswith("1. Which district do you live in?")
@@ -82,6 +84,19 @@ def test_the_polish_i_between_letters_is_a_word_not_option_i(config: Config) -> 
     assert read_form_reply(questionnaire, "1. i\n").answers["district"].options == [
         questionnaire.questions[0].options[8].code
     ]
+
+
+def test_cyrillic_look_alike_letters_are_read_as_latin(config: Config) -> None:
+    """On a Ukrainian keyboard a, b, c, e, i, o, p are typed as а, в, с, е, і, о, р."""
+    questionnaire = config.questionnaires[QUESTIONNAIRE]
+    for written in ("а, с", "А, С", "а і с", "а та с", "a, с"):
+        reading = read_form_reply(questionnaire, f"3. {written}\n")
+        assert reading.answers["values"].options == ["openness", "trust"], written
+    reading = read_form_reply(questionnaire, "1. в\n11. а\n")
+    assert reading.answers["district"].options == ["bialoleka"]
+    assert reading.answers["quote_consent"].options == ["yes"]
+    # Words stay words: a Cyrillic sentence is no list of letters.
+    assert read_form_reply(questionnaire, "3. всі\n").unclear == {3: "всі"}
 
 
 def test_answers_among_quoted_questions_in_upper_case(config: Config) -> None:

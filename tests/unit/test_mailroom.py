@@ -211,15 +211,15 @@ async def test_a_differing_reply_to_is_kept_for_staff_and_the_confirmation_goes_
         (
             "Sąsiedzi się znają i pomagają sobie.",
             "pl",
-            ["Program Wspólnota\nCentrum Komunikacji", "Na przykład: „1. b”, „3: a, c”."],
+            ["Zespół Programu Wspólnota\n\n-- \nCentrum Komunikacji", "Na przykład: „1. b”, „3: a, c”."],
         ),
         (
             "I think the neighbours in my building should have a place to meet.",
             "en",
-            ["Programme Wspólnota (“Community”)\nCentre for Social", "For example: “1. b”, “3: a, c”."],
+            ["The Wspólnota Programme team\n\n-- \nCentre for Social", "For example: “1. b”, “3: a, c”."],
         ),
-        ("Сусіди мають знати одне одного.", "uk", ["Програма Wspólnota", "Наприклад: «1. b», «3: a, c»."]),
-        ("Guten Tag, ich finde das Programm gut.", "pl", ["Program Wspólnota", "Dzień dobry"]),  # not ours: Polish
+        ("Сусіди мають знати одне одного.", "uk", ["команда програми Wspólnota", "Наприклад: «1. b», «3: a, c»."]),
+        ("Guten Tag, ich finde das Programm gut.", "pl", ["Zespół Programu Wspólnota", "Dzień dobry"]),  # not ours: Polish
     ],
 )
 async def test_every_reply_is_signed_in_the_residents_language(
