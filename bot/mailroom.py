@@ -225,7 +225,8 @@ class Mailroom:
             if reply.purpose != "summary":
                 mailed.add(address.lower())  # a second email of theirs in this batch gets no second form
             reference = submission.id if submission is not None else email_id
-            subject, message_id, in_reply_to, references = threading(email, self.policy.domain, reference)
+            threaded = threading(email, self.policy.domain, reference, default_subject=reply.subject)
+            subject, message_id, in_reply_to, references = threaded
             mail = QueuedMail(
                 to_address=address,
                 message_id=message_id,

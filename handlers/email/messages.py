@@ -10,7 +10,6 @@ MESSAGES: dict[str, set[str]] = {
     "mail_subject": set(),
     "mail_thanks": set(),
     "mail_privacy_below": set(),
-    "mail_privacy_title": set(),
     "mail_form_intro": set(),
     "mail_form_examples": {"examples"},
     "mail_quote": {"text"},

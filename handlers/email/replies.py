@@ -19,6 +19,7 @@ from handlers.email.parse import ParsedEmail
 from handlers.engine.messages import Inbound, Reply, ReplyKind, RespondentRef
 
 REFERENCE = re.compile(r"\[W-(\d+)\]")  # our reference in a subject: the submission's number
+_REPLY_PREFIX = re.compile(r"^(?:\s*(?:re|odp|aw|fwd?|pd)\s*:)+", re.IGNORECASE)
 
 
 def reply_address(email: ParsedEmail) -> str:
@@ -64,10 +65,12 @@ def inbound_from_email(
 
 @dataclass(frozen=True, slots=True)
 class MailReply:
-    """What to send back: the body and why (`form`, `summary` or `closed`)."""
+    """What to send back: the body and why (`form`, `summary` or `closed`), and the subject to use
+    when the resident's email had none."""
 
     purpose: str
     body: str
+    subject: str = ""
 
 
 def render_reply(
@@ -86,9 +89,10 @@ def render_reply(
     an opinion gets the questionnaire as a numbered form (once per sender in a while).
     """
     signature = catalog("mail_signature", language, address=contact)
+    subject = catalog("mail_subject", language)
     closed = next((reply for reply in replies if reply.kind is ReplyKind.CLOSED), None)
     if closed is not None:
-        return MailReply("closed", f"{closed.text}\n\n{signature}") if form_due else None
+        return MailReply("closed", f"{closed.text}\n\n{signature}", subject) if form_due else None
     examples = _examples(questionnaire, catalog, language)
     if not reading.answers:
         if not form_due:
@@ -96,11 +100,12 @@ def render_reply(
         body = [
             catalog("mail_thanks", language),
             catalog("mail_form_intro", language) + examples,
+            catalog("mail_privacy_below", language),
             render_form(questionnaire, catalog, language),
             questionnaire.privacy.full_notice(language, "email"),
             signature,
         ]
-        return MailReply("form", "\n\n".join(body))
+        return MailReply("form", "\n\n".join(body), subject)
     numbers = {question.code: n for n, question in enumerate(questionnaire.questions, start=1)}
     lines = [reply.text for reply in replies if reply.kind is ReplyKind.RECORDED]
     for reply in replies:
@@ -113,7 +118,7 @@ def render_reply(
         lines.append(f"{number}. {label}\n   → {written} ({unclear})")
     lines.append(catalog("mail_correct", language) + examples)
     lines.append(signature)
-    return MailReply("summary", "\n\n".join(lines))
+    return MailReply("summary", "\n\n".join(lines), subject)
 
 
 def _examples(questionnaire: Questionnaire, catalog: Catalog, language: Language) -> str:
@@ -122,9 +127,19 @@ def _examples(questionnaire: Questionnaire, catalog: Catalog, language: Language
     return " " + catalog("mail_form_examples", language, examples=", ".join(quoted)) if quoted else ""
 
 
-def threading(email: ParsedEmail, domain: str, reference: int) -> tuple[str, str, str | None, str | None]:
-    """Our reply's subject (with the [W-n] reference), Message-ID, In-Reply-To and References."""
-    subject = email.subject if email.subject.lower().startswith(("re:", "odp:")) else f"Re: {email.subject}"
+def threading(
+    email: ParsedEmail, domain: str, reference: int, default_subject: str = ""
+) -> tuple[str, str, str | None, str | None]:
+    """Our reply's subject (with the [W-n] reference), Message-ID, In-Reply-To and References.
+
+    An email without a subject (or only "Re:") gets `default_subject` rather than "Re:  [W-12]".
+    """
+    if not _REPLY_PREFIX.sub("", email.subject).strip() and default_subject:
+        subject = default_subject
+    elif email.subject.lower().startswith(("re:", "odp:")):
+        subject = email.subject
+    else:
+        subject = f"Re: {email.subject}"
     if not REFERENCE.search(subject):
         subject = f"{subject} [W-{reference}]".strip()
     references = " ".join([*email.references, email.message_id or ""]).strip() or None

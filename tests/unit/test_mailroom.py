@@ -89,6 +89,23 @@ async def test_one_form_per_sender_within_the_window(service: Service, mailroom:
     assert "zapisujemy całą wiadomość (z podpisem i załącznikami) i adres nadawcy" in form.body
 
 
+async def test_the_form_points_to_its_privacy_notice_and_a_blank_subject_gets_ours(
+    service: Service, mailroom: Mailroom
+) -> None:
+    """The notice at the end has a heading and the top says it is there (E7); no subject: ours, not "Re:  [W-1]"."""
+    await mailroom.receive(build_email("Więcej ławek na podwórku.", subject=""))
+    async with service.store.sessions() as session:
+        form = (await session.scalars(select(OutboxMessage))).one()
+    body = form.body
+    pointer, heading = "znajdziesz na końcu tej wiadomości", "\n\nInformacja o danych osobowych (RODO)\n"
+    assert body.index(pointer) < body.index("1. W której dzielnicy") < body.index(heading) < body.index("iod@")
+    assert form.subject.startswith("Program Wspólnota – dziękujemy za wiadomość [W-")
+    await mailroom.receive(build_email("Proszę o więcej zieleni przy szkole.", sender="ewa@example.pl", subject="Re:"))
+    async with service.store.sessions() as session:
+        subjects = list(await session.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.id)))
+    assert subjects[1].startswith("Program Wspólnota – dziękujemy za wiadomość [W-")
+
+
 async def test_an_email_while_the_questionnaire_is_closed_gets_one_word_on_that_and_records_nothing(
     service: Service, mailroom: Mailroom, clock: FakeClock
 ) -> None:
@@ -218,8 +235,12 @@ async def test_a_differing_reply_to_is_kept_for_staff_and_the_confirmation_goes_
             "en",
             ["The Wspólnota Programme team\n\n-- \nCentre for Social", "For example: “1. b”, “3: a, c”."],
         ),
-        ("Сусіди мають знати одне одного.", "uk", ["команда програми Wspólnota", "Наприклад: «1. b», «3: a, c»."]),
-        ("Guten Tag, ich finde das Programm gut.", "pl", ["Zespół Programu Wspólnota", "Dzień dobry"]),  # not ours: Polish
+        ("Сусіди мають знати одне одного.", "uk", ["Команда програми Wspólnota", "Наприклад: «1. b», «3: a, c»."]),
+        (
+            "Guten Tag, ich finde das Programm gut.",
+            "pl",
+            ["Zespół Programu Wspólnota", "Dzień dobry"],
+        ),  # not ours: Polish
     ],
 )
 async def test_every_reply_is_signed_in_the_residents_language(
