@@ -24,7 +24,7 @@ from bot import service as service_module
 from bot.settings import Settings, load_settings
 from bot.transports.mailbox import MailboxUnavailable
 from handlers.definitions.config_files import ConfigError, Problem
-from handlers.definitions.i18n import LANGUAGES, as_language
+from handlers.definitions.i18n import LANGUAGES, as_language, plural
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.messages import Action, Inbound, Reply
 from handlers.engine.presenter import WARSAW
@@ -63,12 +63,17 @@ def _settings() -> Settings:
     return settings
 
 
+def _count(number: int, noun: str, nouns: str | None = None) -> str:
+    """The noun in the plural form of its number (Babel's English rule): "1 submission", "2 submissions"."""
+    return f"{number} {plural('en', number, {'one': noun, 'other': nouns or noun + 's'})}"
+
+
 def _fail(err: Exception) -> NoReturn:
     """Reports a problem staff can fix, with no traceback, and exits with status 1."""
     if isinstance(err, ConfigError) and len(err.problems) == 1:
         click.echo(f"Configuration problem: {err.problems[0]}", err=True)
     elif isinstance(err, ConfigError):
-        click.echo(f"Configuration has {len(err.problems)} problem(s):", err=True)
+        click.echo(f"Configuration has {_count(len(err.problems), 'problem')}:", err=True)
         for problem in err.problems:
             click.echo(f"  {problem}", err=True)
     else:
@@ -420,7 +425,7 @@ def report(
 
     html, total = _run(go)
     out.write_text(html, encoding="utf-8")
-    click.echo(f"Wrote {out} ({total} submission(s)).")
+    click.echo(f"Wrote {out} ({_count(total, 'submission')}).")
 
 
 @main.command()
@@ -465,8 +470,10 @@ def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> Non
         if not erased.anything:
             return "Nothing was stored about this person."
         return (
-            f"Erased: {erased.respondents} respondent(s) with their answers and contact data, "
-            f"{erased.emails} email(s), {erased.outbox} queued or sent repl(ies), {erased.inbox} received message(s)."
+            f"Erased: {_count(erased.respondents, 'respondent')} with their answers and contact data, "
+            f"{_count(erased.emails, 'email')}, "
+            f"{_count(erased.outbox, 'queued or sent reply', 'queued or sent replies')}, "
+            f"{_count(erased.inbox, 'received message')}."
         )
 
     click.echo(_run(go))
@@ -524,7 +531,7 @@ def mail(once: bool) -> None:
             return read, sent
 
     read, sent = _run(go)
-    click.echo(f"Read {read} new email(s); sent {sent} repl(ies).")
+    click.echo(f"Read {_count(read, 'new email')}; sent {_count(sent, 'reply', 'replies')}.")
 
 
 @main.group(invoke_without_command=True)
@@ -585,7 +592,7 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
         written = write_posters(chosen, lambda event: deep_link(bot_username, event), out)
     else:
         raise click.UsageError("the links need the web chat's address or the bot: wspolnota events --web URL posters")
-    click.echo(f"Wrote {len(written.posters)} poster(s) and {written.sheet}.")
+    click.echo(f"Wrote {_count(len(written.posters), 'poster')} and {written.sheet}.")
 
 
 @main.group()
@@ -779,7 +786,7 @@ def export(
                 raise
 
     count = _run(go)
-    click.echo(f"Exported {count} row(s)" + (f" to {out}" if out else "") + ".", err=True)
+    click.echo(f"Exported {_count(count, 'row')}" + (f" to {out}" if out else "") + ".", err=True)
 
 
 async def _close_streams(err: BaseException, *streams: AsyncIterator[Any]) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from matplotlib.figure import Figure
 
+from handlers.definitions.i18n import plural
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from reports.export import export_records
 from reports.themes import ThemeCounter
@@ -23,6 +24,7 @@ from storage.repository import Store
 WARSAW = ZoneInfo("Europe/Warsaw")
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
 DISTRICT = "district"
+ANSWERS = {"one": "odpowiedź", "few": "odpowiedzi", "many": "odpowiedzi", "other": "odpowiedzi"}  # 1, 2, 5, 1,5
 CHANNEL_NAMES = {"web": "czat w przeglądarce", "telegram": "Telegram", "email": "e-mail", "terminal": "terminal"}
 # No script may run in the report, whatever a resident wrote; images only inline.
 _CSP = (
@@ -207,7 +209,8 @@ def render_report(
             parts.append(f"<p>Odpowiedzi: {texts.answers}.</p>")
             for theme in texts.themes():
                 quotes = "".join(f"<blockquote>{escape(q)}</blockquote>" for q in theme.quotes)
-                parts.append(f"<h4>„{escape(theme.lemma)}” — {theme.answers} odpowiedzi</h4>{quotes}")
+                answers = f"{theme.answers} {plural('pl', theme.answers, ANSWERS)}"
+                parts.append(f"<h4>„{escape(theme.lemma)}” — {answers}</h4>{quotes}")
             continue
         codes, labels = _options(question)
         counts = tally.closed.get(question.code, Counts())

@@ -105,7 +105,7 @@ def test_chat_stop_come_back_change_finish_export(env: dict[str, str], tmp_path:
 
     out = tmp_path / "export.jsonl"
     result = invoke(env, "export", "--format", "jsonl", "--out", str(out))
-    assert "Exported 1 row(s)" in result.output
+    assert "Exported 1 row" in result.output
     [record] = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["channel"] == "terminal"
     assert record["status"] == "completed"
@@ -190,7 +190,7 @@ def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_pat
     invoke(env, "chat", "-r", "b", input="1\n1\n")
     book_path = tmp_path / "out.xlsx"
     result = invoke(env, "export", "--format", "xlsx", "--out", str(book_path), "--labels", "pl")
-    assert "Exported 2 row(s)" in result.output
+    assert "Exported 2 rows" in result.output
     sheet = load_workbook(book_path).active
     rows = list(sheet.iter_rows(values_only=True))
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
@@ -208,9 +208,9 @@ def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_pat
     assert any(r["value"] == "'=HYPERLINK(1)" for r in long_rows)  # an "other" text, neutralised
     assert all(r["event"] == "dzien-sasiada-wola" for r in long_rows)
     nothing = invoke(env, "export", "--since", "2099-01-01", "--out", str(tmp_path / "none.csv"))
-    assert "Exported 0 row(s)" in nothing.output
+    assert "Exported 0 rows" in nothing.output
     emails = invoke(env, "export", "--what", "emails", "--out", str(tmp_path / "emails.csv"))
-    assert emails.exit_code == 0 and "Exported 0 row(s)" in emails.output
+    assert emails.exit_code == 0 and "Exported 0 rows" in emails.output
 
 
 def test_posters_for_every_event(env: dict[str, str], tmp_path: Path) -> None:

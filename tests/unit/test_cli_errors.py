@@ -85,7 +85,7 @@ def test_check_lists_every_problem_of_every_file_and_setting_at_once(env: dict[s
         f"{config / 'messages.yaml'}: not_a_message: unknown message key (a typo?)",
     ]:
         assert expected in result.output, result.output
-    assert "Configuration has 7 problem(s):" in result.output
+    assert "Configuration has 7 problems:" in result.output
 
 
 def test_check_passes_and_names_the_database(env: dict[str, str]) -> None:

@@ -107,7 +107,7 @@ def test_flagged_submissions_are_a_column_and_the_filter_leaves_them_out(env: di
     assert [row["flagged"] for row in csv.DictReader(io.StringIO(honest.stdout.lstrip("\ufeff")))] == [""]
     out = tmp_path / "report.html"
     report = invoke(env, "report", "--exclude-flagged", "--out", str(out))
-    assert report.exit_code == 0 and "(1 submission(s))" in report.output
+    assert report.exit_code == 0 and "(1 submission)" in report.output
     html = out.read_text(encoding="utf-8")
     assert "Oznaczone jako podejrzane: <b>1</b>" in html and "pominięte w tym raporcie" in html
     invoke(env, "report", "--out", str(out))

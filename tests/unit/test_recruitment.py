@@ -255,7 +255,7 @@ def test_check_lists_the_calls_problems_with_the_other_files(tmp_path: Path) -> 
         f"{call}: quotas.otwartosc: the minimums add up to 15, more than the group's 2 seats",
     ]:
         assert expected in result.output, result.output
-    assert "Configuration has 3 problem(s):" in result.output
+    assert "Configuration has 3 problems:" in result.output
 
 
 def test_a_broken_events_file_is_reported_once_not_as_missing_meetings(tmp_path: Path) -> None:
