@@ -106,7 +106,7 @@ async def test_only_people_get_a_reply_and_only_at_their_from_address(
     assert await mailer.send_due() == 1
     [confirmation] = await smtp_server.wait_for(1)
     assert list(confirmation.rcpt_tos) == ["ewa.lis@example.pl"] and confirmation.message["To"] == "ewa.lis@example.pl"
-    assert "\n-- \nProgram Wspólnota" in confirmation.message.get_content().replace("\r\n", "\n")
+    assert "Zespół Programu Wspólnota\n\n-- \nCentrum Komunikacji" in confirmation.message.get_content().replace("\r\n", "\n")
     assert await mailer.send_due() == 0
     assert [list(mail.rcpt_tos) for mail in smtp_server.received] == [["ewa.lis@example.pl"]]
     async with service.store.sessions() as session:
