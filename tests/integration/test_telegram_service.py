@@ -180,7 +180,7 @@ async def test_non_text_messages_and_group_chats(api: BotApiEmulator, service: S
     api.send_text(person.id, "Halo?", chat_type="supergroup", chat_id=group)
     await api.wait_for(lambda: api.sent(group), 15, "the invitation in the group")
     [invitation] = api.sent(group)
-    assert "rozmowie prywatnej" in invitation["text"]
+    assert "prywatnej rozmowie z botem" in invitation["text"]
     assert "t.me/" in invitation["reply_markup"]["inline_keyboard"][0][0]["url"]
 
 
