@@ -1,0 +1,750 @@
+"""Reading a working-group application in an email: whether it applies or withdraws, which groups, who, from where.
+
+Pure functions over a parsed email and the call (`config/recruitment.yaml`): no I/O, no storage, no engine.
+The reader is careful rather than clever. An email applies only when a sentence of the writer's says so in
+the first person ("chciałabym dołączyć do grupy II", "I'd like to apply for working group 2", «хочу подати
+заявку до робочої групи»), or when it answers our own application message; an opinion that only mentions
+the programme, a neighbours' group or the working groups is not an application. What it cannot tell
+(the sector when two are named, groups when none is) it leaves empty, and the acknowledgement asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from handlers.definitions.recruitment import Recruitment
+from handlers.email.classify import MailKind, Verdict, classify
+from handlers.email.parse import ParsedEmail
+from handlers.email.quotes import _history_start, starts_signature
+
+# Mail that is not a person writing: never an application, whatever its words (auto-replies quote them).
+_NOT_A_PERSON = frozenset(
+    {MailKind.AUTO_REPLY, MailKind.BOUNCE, MailKind.LIST, MailKind.OWN, MailKind.SPAM, MailKind.SPOOF, MailKind.RECALL}
+)
+_WORD = r"[^\W\d_]"  # a letter of any alphabet
+_UPPER = "A-ZĄĆĘŁŃÓŚŹŻÀ-ÖØ-ÞА-ЯЁІЇЄҐ"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationReading:
+    """What an email says about the working groups, read from the writer's words, signature and address.
+
+    `applies` means the email belongs with the applications rather than the opinions: it applies, answers
+    our application message, updates an application or withdraws one. `withdraws` is the whole application
+    withdrawn; `drops` are groups the writer leaves while keeping the others ("rezygnuję z grupy III,
+    zostaję w I"). Empty `groups` and a None `sector` mean the email did not say: the acknowledgement asks.
+    """
+
+    applies: bool
+    withdraws: bool = False
+    groups: tuple[str, ...] = ()  # group codes wanted, in the call's order
+    any_group: bool = False  # "do dowolnej", "any group": `groups` then holds every group
+    drops: tuple[str, ...] = ()  # group codes the writer leaves, in the call's order
+    sector: str | None = None  # one of recruitment.SECTOR_CODES, when the words, signature or address say it
+    name: str | None = None  # the From display name when it is a person's, else the words or the signature
+    organisation: str | None = None  # from the signature or the words ("z Fundacji X" → "Fundacja X")
+    description: str = ""  # the writer's own words: no greeting, quotes, signature or footer
+    reasons: tuple[str, ...] = ()  # why, for staff: the words that decided each field
+
+
+# ── recognising an application ────────────────────────────────────────────────────────────────────
+# The first person, or a wish, in the sentence: third-person mentions ("mieszkańcy mogą się zgłaszać")
+# and invitations to others ("zachęcam do zgłaszania się") are opinions.
+_FIRST_PERSON = re.compile(
+    r"\b(?:zgłaszam|zgłaszamy|aplikuję|kandyduję|dołączę|dołączyłabym|dołączyłbym|wezmę|chcę|chciał\w*|"
+    r"chcial\w*|chętnie|pragnę|pragnęł\w*|zamierzam|planuję|proszę|prosimy|moj\w*|moją|mnie|mi|mam|jestem|"
+    r"przesyłam|załączam|deklaruję|zostaję|zmieniam|dopiszcie|zapiszcie|"
+    r"(?-i:I)|i'd|i'm|i've|i'll|me|my|we'd|we're|our|us|please|"
+    r"я|хочу|хотів\w*|хотіл\w*|бажаю|прошу|подаю|моя|мою|мене|мені|надсилаю)(?![\w'’])",
+    re.IGNORECASE,
+)
+_ACTION = re.compile(
+    r"\b(?:zgłasza\w*|zgłosi\w*|zgłoszeni\w*|zgłaszam\w*|aplik\w+|kandyd\w+|dołącz\w*|przyłącz\w*|przystąpi\w*|"
+    r"(?:wziąć|wezmę|brać) udział|udział\w* w (?:prac\w* )?grup\w*|uczestnicz\w*|zapis\w+|dopis\w+|wpis\w+|"
+    r"członk\w+ grup\w*|"
+    r"apply|applying|application|applied|join|joining|take part|participat\w*|candida\w+|sign (?:me )?up|"
+    r"be part of|be considered|count me in|volunteer\w*|"
+    r"заявк\w*|подати|подаю|приєдна\w*|долучи\w*|взяти участь|участ\w*|кандидат\w*|запиш\w*|записа\w*)",
+    re.IGNORECASE,
+)
+# Nouns and verbs that name an application on their own, so the group may be named in another sentence.
+_STRONG_ACTION = re.compile(
+    r"\b(?:zgłaszam\w*|zgłosić|zgłoszeni\w*|kandydatur\w*|kandyduję|aplikuję|aplikacj\w*|"
+    r"apply|applying|application|candidacy|заявк\w*|кандидатур\w*)",
+    re.IGNORECASE,
+)
+# A wish that applies when it names a group ("Chcę do II", "interesuje mnie grupa III", "I'd prefer group 1").
+_WISH = re.compile(
+    r"\b(?:chcę|chciał\w*|chcial\w*|wolał\w*|wolę|wybieram|interesuj\w* mnie|zależy mi|"
+    r"i'd prefer|i prefer|i choose|i'm interested|i am interested|i'd be interested|"
+    r"хочу|хотіла б|хотів би|цікавить мене|мене цікавить|обираю)(?![\w'’])",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:nie|not|no|never|don't|doesn't|won't|can't|cannot|не|ні)\b", re.IGNORECASE)
+_WITHDRAW = re.compile(
+    r"\b(?:rezygnuj\w*|rezygnacj\w*|zrezygnow\w*|wycofuj\w*|wycofać|wycofani\w*|wycofał\w*|anuluj\w*|"
+    r"(?:usunięcie|skreślenie|wykreślenie|usunąć|skreślić|wykreślić) (?:mnie|mojego zgłoszenia|mojej kandydatury)|"
+    r"withdraw\w*|cancel\w* my application|(?:remove|take) me (?:off|from)|"
+    r"no longer (?:be )?(?:able|wish|want|intend)\w* to (?:take part|participate|join|apply)|"
+    r"відклика\w*|відкликати|скасув\w*|відмовля\w*|відмовил\w*)",
+    re.IGNORECASE,
+)
+# What a withdrawal must be about, unless the email answers our application message.
+_APPLICATION_TOPIC = re.compile(
+    r"zgłosz\w*|zgłoszeni\w*|kandydatur\w*|aplikacj\w*|udział\w*|grup\w*|uczestnict\w*|"
+    r"application|candidacy|group|participation|заявк\w*|груп\w*|участ\w*|кандидатур\w*",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = re.compile(
+    r"^(?:czy|jak|kiedy|gdzie|ile|do kogo|how|when|where|can i|could i|may i|is it|чи|як|коли|де)\b", re.IGNORECASE
+)
+
+# ── the groups ────────────────────────────────────────────────────────────────────────────────────
+_CONJ = r"(?:\s*[,;/&+]\s*|\s+(?:i|oraz|and|or|lub|albo|a także|та|і|й|чи|або)\s+|\s*[-–—]\s*)"
+_ROMAN = r"(?-i:III|II|I)(?![\w'’])(?!\s+(?:think|would|am|have|want|hope|believe|can|will|was|feel|know|work|live)\b)"
+_DIGIT = r"(?<![\d.,])[123](?![\d,.:%]\d|\d|\s*[-–]\s*\d|\s*(?:-|–)?\s*(?:osob|os\.|people|person|ос))"
+_ORDINAL_WORDS = {
+    1: r"pierwsz\w*|first|one|перш\w+",
+    2: r"drug\w*|second|two|друг\w+",
+    3: r"trzeci\w*|third|three|трет\w+",
+}
+_ORDINAL = "|".join(f"(?:{words})" for words in _ORDINAL_WORDS.values())
+_NUMERAL = rf"(?:{_ROMAN}|{_DIGIT}|\b(?:{_ORDINAL})\b)"
+_NUMERALS = rf"{_NUMERAL}(?:{_CONJ}{_NUMERAL})*"
+# Before the word "group" only ordinals and Roman numerals: "3 grupy robocze", "two groups" are counts.
+_ORDINAL_ADJECTIVE = r"\b(?:pierwsz\w*|drug\w*|trzeci\w*|first|second|third|перш\w+|друг\w+|трет\w+)\b"
+_NUMERAL_BEFORE = rf"(?:{_ROMAN}|{_ORDINAL_ADJECTIVE})"
+_NUMERALS_BEFORE = rf"{_NUMERAL_BEFORE}(?:{_CONJ}{_NUMERAL_BEFORE})*"
+_GROUP_WORD = r"\b(?:grup\w*|group\w*|груп\w*)"
+_NUMBER_SIGN = r"(?:\s*(?:nr|numer|no|number|№|#|obszar\w*|area)\.?)?"
+_WORKING = r"(?:\s+(?:robocz\w*|working|робоч\w*))?"
+# "grupy II", "grupa robocza nr 2", "groups 1 and 3", "групи III"; "II grupy", "pierwszej i trzeciej grupy".
+_GROUPS_AFTER = re.compile(rf"{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*[(,:]?\s*(?P<list>{_NUMERALS})", re.IGNORECASE)
+_GROUPS_BEFORE = re.compile(
+    rf"(?<![\w-])(?P<list>{_NUMERALS_BEFORE})\s+(?:robocz\w+\s+|working\s+|робоч\w+\s+)?{_GROUP_WORD}", re.IGNORECASE
+)
+# "Zgłaszam się do I i III": bare Roman numerals after "do"/"to"/"до", in a sentence that applies.
+_GROUPS_BARE = re.compile(
+    rf"\b(?:do|to|for|до)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
+    re.IGNORECASE,
+)
+_ANY_GROUP = re.compile(
+    r"\b(?:do (?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej)\b|"
+    r"(?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej|wszystkich)(?: trzech)? (?:z )?(?:tych |trzech )?grup\w*|"
+    r"obojętnie (?:której|jakiej|do której)|wszystkich trzech|"
+    r"any (?:one )?(?:of (?:the|them)(?: three| 3)?|(?:working )?groups?)|whichever group|"
+    r"all (?:three |3 )?(?:working )?groups|all three|"
+    r"будь-як\w+|будь як\w+|(?:всіх|усіх|кожн\w+)(?: трьох| з)? груп\w*)",
+    re.IGNORECASE,
+)
+_WORKING_GROUP = re.compile(
+    r"\bgrup\w* robocz\w*|\brobocz\w+ grup\w*|\bworking[- ]groups?\b|\bробоч\w+ груп\w*|\bгруп\w+ робоч\w+|"
+    + _GROUPS_AFTER.pattern.replace("?P<list>", "")
+    + "|"
+    + _GROUPS_BEFORE.pattern.replace("?P<list>", ""),
+    re.IGNORECASE,
+)
+# Each area's words, by the shipped codes; stems, so every case and language matches.
+_TOPICS: dict[str, re.Pattern[str]] = {
+    "otwartosc": re.compile(
+        r"\b(?:otwartoś\w*|otwartos\w*|relacj\w*|nawiązywani\w*|openness|relationships?|відкрит\w*|стосунк\w*|"
+        r"взаємин\w*)",
+        re.IGNORECASE,
+    ),
+    "aktywnosc": re.compile(
+        r"\b(?:aktywnoś\w*|aktywnos\w*|współprac\w*|social activity|activity|cooperation|co-operation|"
+        r"активн\w*|співпрац\w*)",
+        re.IGNORECASE,
+    ),
+    "przynaleznosc": re.compile(
+        r"\b(?:przynależ\w*|przynalez\w*|identyfikac\w*|tożsamoś\w*|belonging|identity|identification|"
+        r"належн\w*|ідентифікац\w*|ідентичн\w*)",
+        re.IGNORECASE,
+    ),
+}
+_TOPIC_REACH = 80  # a topic word names a group only this close after a group word ("grupy o …")
+
+# ── the sector and the organisation ───────────────────────────────────────────────────────────────
+# Most specific first: a line with "Centrum … Urzędu m.st. Warszawy" is City Hall, "Fundacja Centrum X" an NGO.
+_SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "city_hall",
+        re.compile(
+            r"\burz[ąę]d\w*\s+(?:m\.\s*st\.|m\.st\.|miasta\s+st\w*\.?|miasta\s+stołecznego|miasta)\s+warszaw\w*|"
+            r"\burz[ąę]d\w* miasta\b|\bcity hall\b|\bwarsaw city (?:hall|office)|\bcity of warsaw\b|"
+            r"\bмері\w+|\bміськ\w+ (?:рад\w+|адміністрац\w+)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "district_office",
+        re.compile(
+            r"\burz[ąę]d\w*\s+dzielnic\w*|\bdistrict (?:office|council|authority)|"
+            r"\b(?:районн\w+|дільничн\w+) (?:управ\w+|адміністрац\w+)|\bуправ\w+ (?:району|дільниці)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "ngo",
+        re.compile(
+            r"\bfundacj\w*|\bstowarzysze\w*|\borganizacj\w* pozarządow\w*|\bpozarządow\w*|\bngo\b|\btowarzystw\w*|"
+            r"\bfoundation\b|\bassociation\b|\bnon-?profit\b|\bcharity\b|\bnon-governmental\b|"
+            r"\bфонд\w*|\bгромадськ\w+ організац\w*|\bго\s+«|\bблагодійн\w*|\bасоціац\w*",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "informal",
+        re.compile(
+            r"\bgrup\w* nieformaln\w*|\bnieformaln\w*|\binicjatyw\w* (?:sąsiedzk|oddoln|lokaln|mieszkańc)\w*|"
+            r"\bkolektyw\w*|\bpartnerstw\w* lokaln\w*|\binformal\b|\bneighbou?rhood initiative|\bgrassroots\b|"
+            r"\bcollective\b|\bнеформальн\w*|\bініціативн\w+ груп\w*|\bсусідськ\w+ ініціатив\w*",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "city_institution",
+        re.compile(
+            r"\bdom\w* kultury|\bbibliotek\w*|\bośrod\w+ pomocy społecznej|\b(?:m?ops)\b|\bcentrum\s+[" + _UPPER + r"]|"
+            r"\bcentrum (?:społeczn|kultur|usług|pomocy)\w*|\bwarszawsk\w+ centrum|\binstytucj\w* miejsk\w*|"
+            r"\bmiejsk\w+ (?:instytucj|jednostk)\w*|\bzarząd\w* (?:zieleni|dróg|mienia|transportu)|"
+            r"\bpublic library|\blibrary\b|\bcommunity cent(?:re|er)|\bcultural cent(?:re|er)|\bcity institution|"
+            r"\bsocial welfare cent(?:re|er)|\bбібліотек\w*|\bбудин\w* культури|\bцентр\w* соціальн\w*|"
+            r"\bміськ\w+ установ\w*",
+            re.IGNORECASE,
+        ),
+    ),
+)
+_RESIDENT = re.compile(
+    r"\b(?:mieszka[nń](?:k|c|iec)\w*|osob\w+ prywatn\w*|prywatnie|(?:we|w) (?:własnym imieniu|imieniu własnym)|"
+    r"sąsiad\w*|resident|private (?:person|individual|capacity)|individual|on my own behalf|"
+    r"мешкан\w*|жител\w*|приватн\w+ особ\w*|від власного імені)",
+    re.IGNORECASE,
+)
+# Words by which writers say what they are: the sector named right after one of these is theirs.
+_SELF = re.compile(
+    r"\b(?:jako|reprezentuj\w*|w imieniu|z ramienia|jestem|jesteśmy|pracuj\w*|działam|działamy|prowadz[ęi]\w*|"
+    r"koordynuj\w*|współtworz\w*|założył\w*|zgłaszam się z|piszę z|piszę w imieniu|"
+    r"as a|as an|i represent|representing|on behalf of|i work|i'm|i am|we are|i run|i lead|i coordinate|"
+    r"як|представляю|від імені|працюю|я з|я —|я|керую|координую|веду)\b",
+    re.IGNORECASE,
+)
+_SELF_REACH = 70  # characters after a self-word within which the sector must be named
+# Organisation names: a head noun, then the words of its proper name.
+_ORG_HEAD = re.compile(
+    r"\b(?P<head>Fundacj[aię]|Fundacją|Stowarzyszeni[eau]|Stowarzyszeniem|Towarzystw[aou]|Dom(?:u|em)? Kultury|"
+    r"Bibliote(?:ka|ki|ce|kę|ką)|Ośrod(?:ek|ka|ku|kiem)|Centrum|Urz[ąę]d(?:u|zie|em)?|Biur(?:o|a|ze|em)|"
+    r"Inicjatyw[aęyą]|Kolektyw(?:u|ie|em)?|Grup(?:a|y|ie|ę|ą) [Nn]ieformaln\w+|Partnerstw[aou]|"
+    r"фонд(?:у|і|ом)?|громадськ\w+ організаці\w+|ГО)\b"
+)
+_ORG_EN = re.compile(
+    r"\b(?:[" + _UPPER + r"][\w'’.-]*\s+){1,6}(?:Foundation|Association|Library|Centre|Center|Collective|Initiative|"
+    r"Society|Trust|Office)\b"
+)
+_NOMINATIVE = {
+    "fundacji": "Fundacja",
+    "fundację": "Fundacja",
+    "fundacją": "Fundacja",
+    "stowarzyszenia": "Stowarzyszenie",
+    "stowarzyszeniu": "Stowarzyszenie",
+    "stowarzyszeniem": "Stowarzyszenie",
+    "towarzystwa": "Towarzystwo",
+    "towarzystwu": "Towarzystwo",
+    "domu kultury": "Dom Kultury",
+    "domem kultury": "Dom Kultury",
+    "biblioteki": "Biblioteka",
+    "bibliotece": "Biblioteka",
+    "bibliotekę": "Biblioteka",
+    "biblioteką": "Biblioteka",
+    "ośrodka": "Ośrodek",
+    "ośrodku": "Ośrodek",
+    "ośrodkiem": "Ośrodek",
+    "urzędu": "Urząd",
+    "urzędzie": "Urząd",
+    "urzędem": "Urząd",
+    "urzad": "Urząd",
+    "biura": "Biuro",
+    "biurze": "Biuro",
+    "biurem": "Biuro",
+    "inicjatywy": "Inicjatywa",
+    "inicjatywę": "Inicjatywa",
+    "inicjatywą": "Inicjatywa",
+    "kolektywu": "Kolektyw",
+    "kolektywie": "Kolektyw",
+    "kolektywem": "Kolektyw",
+    "partnerstwa": "Partnerstwo",
+    "partnerstwie": "Partnerstwo",
+    "фонду": "фонд",
+    "фонді": "фонд",
+    "фондом": "фонд",
+}
+_FEMININE_HEADS = ("Fundacja", "Biblioteka", "Inicjatywa")
+_NAME_CONNECTORS = frozenset({"z", "w", "we", "na", "dla", "im.", "pod", "przy", "i", "ds.", "m.st.", "of", "for", "the"})
+_ORG_STOP = re.compile(r"[,;:()|/]|\s[-–—]\s|\b(?:która|który|które|gdzie|od|jako|oraz|and|which|that|where)\b")
+# "Z poważaniem" and the like, read here only to find the name under them (quotes.py removes them).
+_CLOSING = re.compile(
+    r"^(?:z (?:wyrazami )?(?:powa[żz]aniem|szacunku|szacunkiem)|z pozdrowieniami|(?:serdecznie )?pozdrawiam\w*"
+    r"(?: serdecznie)?|(?:dzi[eę]kuj[eę] i )?pozdrawiam|best(?: regards| wishes)?|kind regards|regards|"
+    r"(?:yours )?sincerely|cheers|з повагою|з найкращими побажаннями|щиро|łączę pozdrowienia)[,.!]?\s*(?P<name>.*)$",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^(?:dzień dobry|dzien dobry|szanown\w+(?: \w+){0,3}|witam(?: serdecznie)?|cześć|hello|hi|dear\b.*|"
+    r"good (?:morning|afternoon|evening)|добрий день|доброго дня|вітаю|шановн\w+(?: \w+){0,3})[,!.]*$",
+    re.IGNORECASE,
+)
+_SAYS_NAME = re.compile(
+    r"\b(?:nazywam się|mam na imię|my name is|мене звати|я\s*[-–—])\s+(?P<name>[" + _UPPER + r"][\w'’-]+(?:\s+["
+    + _UPPER
+    + r"][\w'’-]+){0,2})"
+)
+_PERSON_TOKEN = re.compile(rf"^[{_UPPER}](?:[\w'’-]*\w)?\.?$")
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|odp|fwd?|pd|aw|wg|sv|відп|ответ|пр)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_ABBREVIATIONS = re.compile(r"\b(?:m\.st|ul|nr|im|np|tzw|ok|al|os|św|dr|prof|mgr|inż|tel|ds|ws|wg|ew|tj|pl|m|st|no)\.$")
+
+
+def _sentences(text: str) -> list[str]:
+    """Splits text into sentences: hard-wrapped lines join, blank lines and list items start a new one."""
+    sentences: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        lines = [line.strip() for line in paragraph.split("\n") if line.strip()]
+        joined = ""
+        for line in lines:
+            if joined and re.match(r"^(?:[-•*–]|\d{1,2}[.)])\s", line):
+                sentences.extend(_split_sentence(joined))
+                joined = line
+            else:
+                joined = f"{joined} {line}".strip()
+        sentences.extend(_split_sentence(joined))
+    return [sentence for sentence in sentences if sentence]
+
+
+def _split_sentence(text: str) -> Iterator[str]:
+    start = 0
+    for match in re.finditer(rf"[.!?…]+[\"'”»)]?\s+(?=[\"'„«(]?[{_UPPER}\d])", text):
+        if _ABBREVIATIONS.search(text[start : match.start() + 1]):
+            continue  # "Urzędu m.st. Warszawy", "ul. Nowolipie"
+        yield text[start : match.end()].strip()
+        start = match.end()
+    if text[start:].strip():
+        yield text[start:].strip()
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence cut at its turns ("…, ale nie do III", "…, but not…"): each clause wants or refuses on its own."""
+    turns = rf",?\s+\b(?:ale|lecz|jednak|but|however|але|проте)\b\s*|;\s*|,\s+(?!{_NUMERAL}|\w+\s+(?-i:I{{1,3}})\b)"
+    return [part for part in re.split(turns, sentence) if part]
+
+
+def _negated(clause: str, position: int) -> bool:
+    """Whether a negation stands within the three words before `position`."""
+    before = clause[:position].split()[-3:]
+    return any(_NEGATION.fullmatch(word.strip(",.!")) for word in before)
+
+
+def _numbers(listed: str, count: int) -> list[int]:
+    """Group numbers (1-based) in "I i III", "1, 3", "II-III", "pierwszej i trzeciej", "two"."""
+    found: list[int] = []
+    tokens = re.finditer(rf"{_ROMAN}|\b[123]\b|\b(?:{_ORDINAL})\b|[-–—]", listed, re.IGNORECASE)
+    dash = False
+    for token in tokens:
+        text = token.group(0)
+        if text in "-–—":
+            dash = bool(found)
+            continue
+        number = _number(text)
+        if number is None:
+            continue
+        if dash and found and number > found[-1]:  # "I–III", "1-3": a range
+            found.extend(range(found[-1] + 1, number + 1))
+        else:
+            found.append(number)
+        dash = False
+    return [n for n in found if 1 <= n <= count]
+
+
+def _number(token: str) -> int | None:
+    if token in ("I", "II", "III"):
+        return len(token)
+    if token in ("1", "2", "3"):
+        return int(token)
+    for number, words in _ORDINAL_WORDS.items():
+        if re.fullmatch(words, token, re.IGNORECASE):
+            return number
+    return None
+
+
+def _named_groups(clause: str, codes: tuple[str, ...], names: dict[str, list[str]], *, applying: bool) -> list[str]:
+    """The groups a clause names: by number, by "any", by a group's name, by its topic words near "grupa"."""
+    numbers: list[int] = []
+    patterns = [_GROUPS_AFTER, _GROUPS_BEFORE] + ([_GROUPS_BARE] if applying else [])
+    for pattern in patterns:
+        for match in pattern.finditer(clause):
+            if not _negated(clause, match.start()):
+                numbers += _numbers(match.group("list"), len(codes))
+    found = [codes[n - 1] for n in numbers]
+    if _ANY_GROUP.search(clause):
+        found += codes
+    lowered = clause.lower()
+    for code, group_names in names.items():
+        if any(name in lowered for name in group_names):
+            found.append(code)
+    if not found:
+        for group_word in re.finditer(_GROUP_WORD, clause, re.IGNORECASE):
+            if _negated(clause, group_word.start()):
+                continue
+            window = clause[group_word.end() : group_word.end() + _TOPIC_REACH]
+            found += [code for code in codes if code in _TOPICS and _TOPICS[code].search(window)]
+    return found
+
+
+def _in_order(codes: tuple[str, ...], wanted: Iterable[str]) -> tuple[str, ...]:
+    chosen = set(wanted)
+    return tuple(code for code in codes if code in chosen)
+
+
+def _is_question(sentence: str) -> bool:
+    return sentence.rstrip().endswith("?") or bool(_QUESTION_WORDS.match(sentence))
+
+
+def _intends(sentence: str) -> re.Match[str] | None:
+    """The action of a first-person sentence that applies ("chciałabym dołączyć"), unless negated or asked."""
+    if _is_question(sentence) or not _FIRST_PERSON.search(sentence):
+        return None
+    for action in _ACTION.finditer(sentence):
+        if not _negated(sentence, action.start()):
+            return action
+    return None
+
+
+def _quote(text: str, limit: int = 70) -> str:
+    text = " ".join(text.split())
+    return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
+
+
+# ── the writer: name, signature, sector, organisation ────────────────────────────────────────────
+def signature_lines(email: ParsedEmail) -> list[str]:
+    """The lines under the writer's own words and above any quoted history: signature, name, title, phone."""
+    lines = email.text.split("\n")
+    start, _ = _history_start(lines)
+    body = [line.strip() for line in lines[:start] if not line.lstrip().startswith(">")]
+    own = [line.strip() for line in email.own_text.split("\n") if line.strip()]
+    position = 0
+    if own:
+        last = own[-1]
+        matches = [i for i, line in enumerate(body) if line == last]
+        position = matches[-1] + 1 if matches else len(body)
+    found = []
+    for line in body[position:]:
+        if not line or line in ("--", "—") or (starts_signature(line) and line not in ("--", "—")):
+            continue
+        found.append(line.strip(" *_|"))
+    return [line for line in found if line]
+
+
+def _person(text: str | None) -> str | None:
+    """A person's name as written ("Anna Nowak", "Kowalska, Anna" → "Anna Kowalska"), or None."""
+    if not text:
+        return None
+    text = " ".join(text.replace('"', "").split()).strip(" ,.")
+    if "@" in text or any(char.isdigit() for char in text):
+        return None
+    if text.count(",") == 1:  # Outlook's "Surname, Name"
+        surname, given = (part.strip() for part in text.split(","))
+        text = f"{given} {surname}"
+    tokens = text.split()
+    if not 1 <= len(tokens) <= 4 or not all(_PERSON_TOKEN.match(token) for token in tokens):
+        return None
+    if _ORG_HEAD.search(text) or any(pattern.search(text) for _, pattern in _SECTORS):
+        return None
+    if text.isupper() and len(text) > 3:
+        text = " ".join(token.capitalize() for token in tokens)
+    return text
+
+
+def _name(email: ParsedEmail, signature: list[str]) -> tuple[str | None, str | None]:
+    """The writer's name and where it came from: the From display name, their words, the signature."""
+    display = _person(email.from_name)
+    if display and " " in display:
+        return display, "from the From display name"
+    said = _SAYS_NAME.search(email.own_text)
+    if said and (person := _person(said.group("name"))):
+        return person, f"from the words {_quote(said.group(0))}"
+    for line in signature:
+        closing = _CLOSING.match(line)
+        candidate = closing.group("name") if closing else line
+        person = _person(candidate)
+        if person and (" " in person or display is None):
+            return person, f"from the signature {_quote(line)}"
+    if display:
+        return display, "from the From display name"
+    return None, None
+
+
+def _organisation_name(text: str, start: int) -> str | None:
+    """The proper name of the organisation whose head noun starts at `start`, put in the nominative."""
+    head = _ORG_HEAD.match(text, start)
+    if head is None:
+        return None
+    head_text = head.group("head")
+    nominative = _NOMINATIVE.get(head_text.lower(), head_text[0].upper() + head_text[1:])
+    rest = text[head.end() :]
+    stop = _ORG_STOP.search(rest)
+    rest = rest[: stop.start()] if stop else rest
+    words: list[str] = []
+    in_quotes = False
+    for word in rest.split():
+        opens = word[0] in "\"„«'“"
+        if in_quotes or opens or word[0].isupper() or word[0].isdigit():
+            in_quotes = (in_quotes or opens) and not word.rstrip(".,!").endswith(("\"", "”", "»", "'")) or (
+                opens and len(word) == 1
+            )
+        elif not (word.lower() in _NAME_CONNECTORS and words):
+            break
+        ends = word.endswith(".") and word.lower() not in _NAME_CONNECTORS
+        words.append(word.rstrip(".") if ends else word)
+        if ends or len(words) >= 10:
+            break
+    while words and words[-1].lower() in _NAME_CONNECTORS:
+        words.pop()
+    if words and nominative in _FEMININE_HEADS and words[0].lower().endswith("ej") and head_text != nominative:
+        words[0] = words[0][:-2] + "a"  # "Biblioteki Publicznej" → "Biblioteka Publiczna"
+    name = " ".join([nominative, *words]).strip(" .,;")
+    if not words and nominative.lower() in ("centrum", "biuro", "urząd", "ośrodek", "inicjatywa", "kolektyw"):
+        return None  # a bare "w urzędzie", "w centrum": no name
+    return name
+
+
+def _organisation_in(text: str) -> str | None:
+    """The first organisation named in a line or sentence ("Fundacja Sąsiedzka Praga", "the Wola Library")."""
+    for head in _ORG_HEAD.finditer(text):
+        name = _organisation_name(text, head.start())
+        if name:
+            return name
+    english = _ORG_EN.search(text)
+    if english:
+        return english.group(0).removeprefix("The ").strip()
+    return None
+
+
+def _sector_of(text: str) -> str | None:
+    """The most specific sector a line or phrase names, if any."""
+    for code, pattern in _SECTORS:
+        if pattern.search(text):
+            return code
+    return None
+
+
+def _self_statements(text: str) -> list[tuple[str, str, str | None]]:
+    """What the writer says they are ("jako mieszkanka", "reprezentuję Fundację X"): sector, words, organisation."""
+    found = []
+    for sentence in _sentences(text):
+        for marker in _SELF.finditer(sentence):
+            window = sentence[marker.end() : marker.end() + _SELF_REACH]
+            resident = _resident_first(window)
+            hits = [(m.start(), code) for code, pattern in _SECTORS if (m := pattern.search(window))]
+            if resident and (not hits or resident.start() <= min(hits)[0]):
+                found.append(("resident", sentence[marker.start() : marker.end() + 30], None))
+                continue
+            if hits:
+                position, code = min(hits)
+                organisation = _organisation_in(window[max(0, position - 20) :]) or _organisation_in(window)
+                found.append((code, sentence[marker.start() : marker.end() + position + 30], organisation))
+    return found
+
+
+_BEFORE_RESIDENT = frozenset(
+    "a an the zwykła zwykły zwykłą zwykłym prywatna prywatny lokalna lokalny local ordinary private "
+    "long-time longtime звичайна звичайний проста простий".split()
+)
+
+
+def _resident_first(window: str) -> re.Match[str] | None:
+    """"jako mieszkanka", "jako zwykła mieszkanka", "as a local resident": the resident word comes first."""
+    words = window.split()
+    while words and words[0].lower() in _BEFORE_RESIDENT:
+        words.pop(0)
+    return _RESIDENT.match(words[0]) if words else None
+
+
+def _domain_sector(address: str | None) -> str | None:
+    domain = (address or "").rsplit("@", 1)[-1]
+    if domain == "um.warszawa.pl":
+        return "city_hall"
+    if re.search(r"fundacj|stowarzysz", domain):
+        return "ngo"
+    if re.search(r"bibliotek|domkultury|\bdk[a-z]*\.|\bops\.", domain):
+        return "city_institution"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Writer:
+    sector: str | None
+    organisation: str | None
+    reasons: tuple[str, ...]
+
+
+def _writer(email: ParsedEmail, words: str, signature: list[str]) -> _Writer:
+    """The sector and organisation: what the writer says they are, then the signature, then the address."""
+    statements = _self_statements(words)
+    sectors = {code for code, _, _ in statements}
+    said_org = next((org for _, _, org in statements if org), None)
+    signed = [(line, code) for line in signature if (code := _sector_of(line))]
+    signed_org = next((org for line, _ in signed if (org := _organisation_in(line))), None)
+    if not signed_org and email.from_name and _sector_of(email.from_name):
+        signed_org = _organisation_in(email.from_name)
+        signed.append((email.from_name, _sector_of(email.from_name) or ""))
+    if len(sectors) == 1:
+        sector = sectors.pop()
+        words_said = next(w for code, w, _ in statements if code == sector)
+        organisation = None if sector == "resident" else signed_org or said_org
+        return _Writer(sector, organisation, (f"sector from the words {_quote(words_said)}",))
+    if len(sectors) > 1:
+        in_signature = {code for _, code in signed} & sectors
+        if len(in_signature) == 1:
+            sector = in_signature.pop()
+            return _Writer(sector, signed_org or said_org, (f"sector from the signature, among {sorted(sectors)}",))
+        return _Writer(None, signed_org or said_org, (f"sector unsure: the words name {sorted(sectors)}",))
+    if signed:
+        line, sector = signed[0]
+        return _Writer(sector, signed_org, (f"sector from the signature {_quote(line)}",))
+    organisation = _organisation_in(words)
+    if (sector := _domain_sector(email.from_address)) is not None:
+        domain = (email.from_address or "").rsplit("@", 1)[-1]
+        return _Writer(sector, organisation, (f"sector from the address's domain {domain}",))
+    return _Writer(None, None, ())
+
+
+def _description(own_text: str, name: str | None) -> str:
+    """The writer's own words as the description: without the greeting line and a bare name at the end."""
+    lines = own_text.split("\n")
+    while lines and (not lines[0].strip() or _GREETING.match(lines[0].strip())):
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and name and lines[-1].strip(" ,.") in (name, name.split()[0]):
+        lines.pop()
+    return "\n".join(lines).strip()
+
+
+# ── the reading ───────────────────────────────────────────────────────────────────────────────────
+def read_application(
+    email: ParsedEmail,
+    recruitment: Recruitment,
+    *,
+    answers_our_application_mail: bool = False,
+    verdict: Verdict | None = None,
+) -> ApplicationReading:
+    """Reads what an email says about the working groups; never raises.
+
+    `answers_our_application_mail`: the caller found our application message in In-Reply-To or
+    References; such a reply belongs with the application whatever it says. `verdict`: the classifier's,
+    when the caller has it; otherwise it is asked here (our address is the call's `contact`).
+    """
+    if verdict is None:
+        verdict = classify(
+            email.headers,
+            content_type=email.content_type,
+            from_address=email.from_address,
+            subject=email.subject,
+            own_addresses=frozenset({recruitment.contact.lower()}),
+            from_name=email.from_name,
+            text=email.text,
+        )
+    if verdict.kind in _NOT_A_PERSON:
+        return ApplicationReading(applies=False, reasons=(f"not a person's own email: {verdict.kind.value}",))
+    codes = tuple(group.code for group in recruitment.groups)
+    names = {
+        group.code: [group.name(language).lower() for language in ("pl", "en", "uk")] for group in recruitment.groups
+    }
+    subject = _REPLY_PREFIX.sub("", email.subject).strip()
+    words = email.own_text
+    # Our own subject, quoted back in a reply, says nothing of the writer's.
+    read_subject = bool(subject) and not answers_our_application_mail
+    found = _Found()
+    if read_subject:
+        _read_sentence(found, subject, codes, names, subject=True, replying=answers_our_application_mail)
+    for sentence in _sentences(words):
+        _read_sentence(found, sentence, codes, names, subject=False, replying=answers_our_application_mail)
+    mentions_working_group = bool(_WORKING_GROUP.search(f"{subject if read_subject else ''}\n{words}"))
+    intent = found.intent
+    if intent is None and found.strong is not None and (mentions_working_group or found.named):
+        intent = found.strong
+    if intent is None and read_subject and _STRONG_ACTION.search(subject) and mentions_working_group:
+        intent = subject
+    wanted = found.wanted or (found.named if intent else [])
+    groups = _in_order(codes, [code for code in wanted if code not in found.dropped])
+    withdraws = found.withdrawal is not None and not groups
+    if not (intent or found.withdrawal or answers_our_application_mail):
+        return ApplicationReading(applies=False, reasons=("no words of applying to the working groups",))
+    reasons = ["a reply to our application message"] if answers_our_application_mail else []
+    if intent:
+        reasons.append(f"applies: {_quote(intent)}")
+    if found.withdrawal:
+        reasons.append(f"withdraws: {_quote(found.withdrawal)}")
+    any_group = len(groups) == len(codes) and bool(_ANY_GROUP.search(f"{subject}\n{words}"))
+    if groups:
+        reasons.append(f"groups: {', '.join(groups)}" + (" (any)" if any_group else ""))
+    signature = signature_lines(email)
+    name, name_reason = _name(email, signature)
+    if name_reason:
+        reasons.append(f"name {name_reason}")
+    writer = _writer(email, words, signature)
+    reasons += writer.reasons
+    return ApplicationReading(
+        applies=True,
+        withdraws=withdraws,
+        groups=groups,
+        any_group=any_group,
+        drops=_in_order(codes, found.dropped),
+        sector=writer.sector,
+        name=name,
+        organisation=writer.organisation,
+        description=_description(words, name),
+        reasons=tuple(reasons),
+    )
+
+
+@dataclass(slots=True)
+class _Found:
+    """What the sentences said so far."""
+
+    intent: str | None = None  # the first sentence that applies and names the working groups
+    strong: str | None = None  # the first that applies without naming them ("przesyłam zgłoszenie")
+    withdrawal: str | None = None
+    wanted: list[str] = field(default_factory=list)  # named where the writer applies or names a working group
+    named: list[str] = field(default_factory=list)  # named anywhere ("interesuje mnie grupa o przynależności")
+    dropped: list[str] = field(default_factory=list)
+
+
+def _read_sentence(
+    found: _Found,
+    sentence: str,
+    codes: tuple[str, ...],
+    names: dict[str, list[str]],
+    *,
+    subject: bool,
+    replying: bool,
+) -> None:
+    """Reads one sentence (or the subject): an application, a withdrawal, the groups named."""
+    action = _ACTION.search(sentence) if subject else _intends(sentence)
+    wish = None if subject or _is_question(sentence) else _WISH.search(sentence)
+    for clause in _clauses(sentence):
+        leaving = _WITHDRAW.search(clause)
+        if leaving and not _negated(clause, leaving.start()) and not _is_question(sentence):
+            if replying or _APPLICATION_TOPIC.search(clause):
+                found.withdrawal = found.withdrawal or sentence
+                found.dropped += _named_groups(clause, codes, names, applying=True)
+            continue
+        groups = _named_groups(clause, codes, names, applying=action is not None or wish is not None)
+        found.named += groups
+        working_group = bool(groups or _WORKING_GROUP.search(clause))
+        if found.intent is None and ((action is not None and working_group) or (wish is not None and groups)):
+            found.intent = sentence
+        if groups and (action is not None or _WORKING_GROUP.search(clause) or found.intent or replying):
+            found.wanted += groups
+    if action is not None and not subject and found.strong is None and _STRONG_ACTION.search(sentence):
+        found.strong = sentence
