@@ -138,13 +138,13 @@ class Presenter:
         privacy = q.privacy
         short = privacy.short_notice(language, self.channel, more=self.catalog("privacy_more", language))
         suffix = "_public_task" if privacy.basis is LegalBasis.PUBLIC_TASK else ""
-        text = f"{privacy.lead(language)}\n\n{short}\n\n{self.catalog('privacy_question' + suffix, language)}"
+        text = f"{short}\n\n{self.catalog('privacy_question' + suffix, language)}"
         navigation = (
             self._button("btn_accept" + suffix, language, Action.ACCEPT),
             self._button("btn_decline", language, Action.DECLINE),
             *self._language_buttons(language),
         )
-        return Reply(ReplyKind.PRIVACY, text, language, navigation=navigation)
+        return Reply(ReplyKind.PRIVACY, text, language, navigation=navigation, heading=privacy.lead(language))
 
     def privacy_notice(self, q: Questionnaire, language: Language) -> Reply:
         """The full privacy notice as it stands for this channel, to read at any time."""

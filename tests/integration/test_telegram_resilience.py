@@ -137,7 +137,7 @@ async def test_get_updates_refused_for_a_while_is_retried_and_shown_by_health(
         body = await health_is(port, 503, "degraded")
         assert json.loads(body)["channels"]["telegram"]["state"] == "degraded"
         api.send_command(person.id, "/start")
-    await person.expect("Inspektor ochrony danych", 0, timeout=30)
+    await person.expect("iod@um.warszawa.pl", 0, timeout=30)
     await health_is(port, 200, "ok")
     log = service.log.read_text()
     if kind is Fault.CONFLICT:

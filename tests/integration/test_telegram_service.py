@@ -124,8 +124,8 @@ async def test_a_full_questionnaire_by_buttons_and_text(
 
 async def test_navigation_commands(api: BotApiEmulator, service: ServiceProcess, store: Store) -> None:
     person = Resident(api, 502)
-    await person.command("/start", "Inspektor ochrony danych")
-    await person.command("/language", "Data protection officer", payload="en")
+    await person.command("/start", "iod@um.warszawa.pl")
+    await person.command("/language", "About your data", payload="en")
     await person.tap("I agree, let's start", "Question 1 of 12")
     await person.command("/skip", "Question 2 of 12")
     await person.command("/back", "Question 1 of 12")
@@ -278,7 +278,7 @@ async def test_localized_commands_and_a_flood_is_slowed(
     assert {"command": "forget", "description": "Delete all my data"} in english
 
     person = Resident(api, 510)
-    await person.command("/start", "Inspektor ochrony danych")
+    await person.command("/start", "iod@um.warszawa.pl")
     for n in range(60):
         api.send_text(person.id, f"spam {n}")
     await person.expect("zwolnij", 0)

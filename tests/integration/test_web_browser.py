@@ -292,9 +292,9 @@ async def test_pages_have_no_serious_accessibility_violations(server: Running, p
 @pytest.mark.parametrize(
     ("language", "start", "dpo"),
     [
-        ("pl", "Zaczynam", "Inspektor ochrony danych"),
-        ("en", "Let's start", "Data protection officer"),
-        ("uk", "Почати", "Інспектор із захисту даних"),
+        ("pl", "Zaczynam", "inspektor ochrony danych"),
+        ("en", "Let's start", "data protection officer"),
+        ("uk", "Почати", "інспектор із захисту даних"),
     ],
 )
 async def test_the_first_screen_of_the_shipped_questionnaire_on_a_phone(

@@ -90,7 +90,7 @@ class Resident:
 
     async def begin(self) -> None:
         """Starts the bot and accepts the privacy notice (in Polish)."""
-        await self.command("/start", "Inspektor ochrony danych")
+        await self.command("/start", "iod@um.warszawa.pl")
         await self.tap("Zgadzam się, zaczynam", "Pytanie 1 z 12")
 
     async def tap(self, label: str, expect: str | None = None, message: JSON | None = None) -> None:

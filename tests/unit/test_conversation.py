@@ -23,7 +23,7 @@ async def stored(service: Service) -> dict[str, Answer]:
 async def test_privacy_notice_comes_before_any_question(person: Person, service: Service) -> None:
     replies = await person.start()
     assert [r.kind for r in replies] == [ReplyKind.PRIVACY]
-    assert "Inspektor ochrony danych: iod@um.warszawa.pl" in person.last.text  # the short notice
+    assert "inspektor ochrony danych: iod@um.warszawa.pl" in person.last.text  # the short notice
     assert {c.action for c in person.last.navigation} >= {Action.ACCEPT, Action.DECLINE}
     await person.send("Mokotów")  # an answer before consent is not taken
     assert person.last.kind is ReplyKind.PRIVACY
@@ -203,7 +203,7 @@ async def test_going_back_shows_the_current_answer(person: Person) -> None:
 async def test_language_can_change_at_any_point(person: Person, service: Service) -> None:
     await person.start()
     await person.act(Action.LANGUAGE, "en")
-    assert person.last.kind is ReplyKind.PRIVACY and "Data protection officer" in person.last.text
+    assert person.last.kind is ReplyKind.PRIVACY and "data protection officer" in person.last.text
     await person.act(Action.ACCEPT)
     assert person.last.heading == "Question 1 of 12"
     await person.send("/language uk")

@@ -59,7 +59,7 @@ def test_each_channel_shows_the_dpo_the_basis_and_its_own_sentences(
 
     first = presenter.privacy(questionnaire, language)
     assert first.kind is ReplyKind.PRIVACY
-    assert first.text.startswith(privacy.lead(language))  # who asks, about what, how long: one line first
+    assert first.heading == privacy.lead(language)  # who asks, about what, how long: one line on top
     assert "\n" not in privacy.lead(language)
     assert DPO in first.text and article in first.text and own.kept(language) in first.text
 
