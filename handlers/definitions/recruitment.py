@@ -24,6 +24,7 @@ SECTOR_CODES = ("ngo", "informal", "resident", "district_office", "city_institut
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")]
 _AWARE_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 _DATE: TypeAdapter[date] = TypeAdapter(date)
+_MIN_AGE: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=13, le=99)])
 
 
 class _Strict(BaseModel):
@@ -67,7 +68,7 @@ class Recruitment(_Strict):
     deadline: datetime  # staff may extend it: applications received (by our mailbox) until then count
     decision_date: date  # every applicant hears back by the end of this day (Europe/Warsaw)
     contact: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] = "wspolnota@um.warszawa.pl"
-    min_age: int = Field(default=16, ge=13, le=99)  # younger people cannot apply; the notice says so
+    min_age: Annotated[int, Field(ge=13, le=99)] = 16  # younger people cannot apply; the notice says so
     groups: tuple[Group, ...] = Field(min_length=1)
     closing_meeting: Slug | None = None
     sectors: tuple[Sector, ...]
@@ -198,7 +199,7 @@ def _check_semantics(raw: Mapping[str, Any], file: str, events: Mapping[str, Eve
 
     privacy = raw.get("privacy")
     text = privacy.get("text") if isinstance(privacy, Mapping) else None
-    min_age = _valid(TypeAdapter(int), raw.get("min_age", 16))
+    min_age = _valid(_MIN_AGE, raw.get("min_age", Recruitment.model_fields["min_age"].default))
     if isinstance(text, Mapping) and min_age is not None:
         for language in LANGUAGES:
             if isinstance(text.get(language), str) and str(min_age) not in text[language]:
