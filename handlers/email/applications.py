@@ -82,7 +82,8 @@ _WISH = re.compile(
     r"хочу|хотіла б|хотів би|цікавить мене|мене цікавить|обираю)(?![\w'’])",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:nie|not|no|never|don't|doesn't|won't|can't|cannot|не|ні)\b", re.IGNORECASE)
+# Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
+_NEGATION = re.compile(r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE)
 _WITHDRAW = re.compile(
     r"\b(?:rezygnuj\w*|rezygnacj\w*|zrezygnow\w*|wycofuj\w*|wycofać|wycofani\w*|wycofał\w*|anuluj\w*|"
     r"(?:usunięcie|skreślenie|wykreślenie|usunąć|skreślić|wykreślić) (?:mnie|mojego zgłoszenia|mojej kandydatury)|"
@@ -112,7 +113,7 @@ _ORDINAL_WORDS = {
 }
 _ORDINAL = "|".join(f"(?:{words})" for words in _ORDINAL_WORDS.values())
 _NUMERAL = rf"(?:{_ROMAN}|{_DIGIT}|\b(?:{_ORDINAL})\b)"
-_NUMERALS = rf"{_NUMERAL}(?:{_CONJ}{_NUMERAL})*"
+_NUMERALS = rf"{_NUMERAL}(?:{_CONJ}(?:(?:nr|no|numer|№)\.?\s*)?{_NUMERAL})*"  # "1 i 3", "nr 1 i nr 3"
 # Before the word "group" only ordinals and Roman numerals: "3 grupy robocze", "two groups" are counts.
 _ORDINAL_ADJECTIVE = r"\b(?:pierwsz\w*|drug\w*|trzeci\w*|first|second|third|перш\w+|друг\w+|трет\w+)\b"
 _NUMERAL_BEFORE = rf"(?:{_ROMAN}|{_ORDINAL_ADJECTIVE})"
@@ -133,7 +134,8 @@ _GROUPS_BARE = re.compile(
 _ANY_GROUP = re.compile(
     r"\b(?:do (?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej)\b|"
     r"(?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej|wszystkich)(?: trzech)? (?:z )?(?:tych |trzech )?grup\w*|"
-    r"obojętnie (?:której|jakiej|do której)|wszystkich trzech|"
+    r"obojętnie (?:której|jakiej|do której)|wszystkich trzech|(?:każdej|którejkolwiek|dowolnej) innej|"
+    r"any other(?: group)?|"
     r"any (?:one )?(?:of (?:the|them)(?: three| 3)?|(?:working )?groups?)|whichever group|"
     r"all (?:three |3 )?(?:working )?groups|all three|"
     r"будь-як\w+|будь як\w+|(?:всіх|усіх|кожн\w+)(?: трьох| з)? груп\w*)",
@@ -207,11 +209,11 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "city_institution",
         re.compile(
-            r"\bdom\w* kultury|\bbibliotek\w*|\bośrod\w+ pomocy społecznej|\b(?:m?ops)\b|\bcentrum\s+[" + _UPPER + r"]|"
+            r"\bdom\w* kultury|\bbibliotek\w*|\bośrod\w+ pomocy społecznej|\b(?-i:M?OPS)\b|\bcentrum\s+(?-i:[" + _UPPER + r"])|"
             r"\bcentrum (?:społeczn|kultur|usług|pomocy)\w*|\bwarszawsk\w+ centrum|\binstytucj\w* miejsk\w*|"
             r"\bmiejsk\w+ (?:instytucj|jednostk)\w*|\bzarząd\w* (?:zieleni|dróg|mienia|transportu)|"
             r"\bpublic library|\blibrary\b|\bcommunity cent(?:re|er)|\bcultural cent(?:re|er)|\bcity institution|"
-            r"\bsocial welfare cent(?:re|er)|\bбібліотек\w*|\bбудин\w* культури|\bцентр\w* соціальн\w*|"
+            r"\bsocial welfare cent(?:re|er)|\bбібліот\w*|\bбудин\w* культури|\bцентр\w* соціальн\w*|"
             r"\bміськ\w+ установ\w*",
             re.IGNORECASE,
         ),
@@ -296,9 +298,10 @@ _GREETING = re.compile(
     re.IGNORECASE,
 )
 _SAYS_NAME = re.compile(
-    r"\b(?:nazywam się|mam na imię|my name is|мене звати|я\s*[-–—])\s+(?P<name>[" + _UPPER + r"][\w'’-]+(?:\s+["
-    + _UPPER
-    + r"][\w'’-]+){0,2})"
+    r"(?:\b(?i:nazywam się|mam na imię|my name is|мене звати)|^\s*(?i:imię i nazwisko|name|full name|"
+    r"ім['’]я(?: та прізвище)?|прізвище та ім['’]я)\s*:)"
+    rf"\s*(?P<name>[{_UPPER}][\w'’-]+(?:[ \t]+[{_UPPER}][\w'’-]+){{0,2}})",
+    re.MULTILINE,
 )
 _PERSON_TOKEN = re.compile(rf"^[{_UPPER}](?:[\w'’-]*\w)?\.?$")
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|odp|fwd?|pd|aw|wg|sv|відп|ответ|пр)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
@@ -377,7 +380,12 @@ def _number(token: str) -> int | None:
 
 
 def _named_groups(clause: str, codes: tuple[str, ...], names: dict[str, list[str]], *, applying: bool) -> list[str]:
-    """The groups a clause names: by number, by "any", by a group's name, by its topic words near "grupa"."""
+    """The groups a clause names: by number, by "any" or by a group's name; else by topic words near "grupa"."""
+    return _numbered_groups(clause, codes, names, applying=applying) or _topic_groups(clause, codes)
+
+
+def _numbered_groups(clause: str, codes: tuple[str, ...], names: dict[str, list[str]], *, applying: bool) -> list[str]:
+    """The groups a clause names for sure: by number ("II", "2", "drugiej", "two"), by "any", by a group's name."""
     numbers: list[int] = []
     patterns = [_GROUPS_AFTER, _GROUPS_BEFORE] + ([_GROUPS_BARE] if applying else [])
     for pattern in patterns:
@@ -391,12 +399,18 @@ def _named_groups(clause: str, codes: tuple[str, ...], names: dict[str, list[str
     for code, group_names in names.items():
         if any(name in lowered for name in group_names):
             found.append(code)
-    if not found:
-        for group_word in re.finditer(_GROUP_WORD, clause, re.IGNORECASE):
-            if _negated(clause, group_word.start()):
-                continue
-            window = clause[group_word.end() : group_word.end() + _TOPIC_REACH]
-            found += [code for code in codes if code in _TOPICS and _TOPICS[code].search(window)]
+    return found
+
+
+def _topic_groups(clause: str, codes: tuple[str, ...]) -> list[str]:
+    """The groups whose topic words stand by the word "group": "grupy o przynależności", "the belonging group"."""
+    found: list[str] = []
+    for group_word in re.finditer(_GROUP_WORD, clause, re.IGNORECASE):
+        if _negated(clause, group_word.start()):
+            continue
+        after = clause[group_word.end() : group_word.end() + _TOPIC_REACH]
+        before = " ".join(clause[: group_word.start()].split()[-2:])
+        found += [code for code in codes if code in _TOPICS and _TOPICS[code].search(f"{before} {after}")]
     return found
 
 
@@ -501,7 +515,7 @@ def _organisation_name(text: str, start: int) -> str | None:
             in_quotes = (in_quotes or opens) and not word.rstrip(".,!").endswith(("\"", "”", "»", "'")) or (
                 opens and len(word) == 1
             )
-        elif not (word.lower() in _NAME_CONNECTORS and words):
+        elif not (word.lower() in _NAME_CONNECTORS and (words or word.lower() == "m.st.")):
             break
         ends = word.endswith(".") and word.lower() not in _NAME_CONNECTORS
         words.append(word.rstrip(".") if ends else word)
@@ -618,6 +632,33 @@ def _writer(email: ParsedEmail, words: str, signature: list[str]) -> _Writer:
     return _Writer(None, None, ())
 
 
+def _trailing_signature(own_text: str) -> tuple[str, list[str]]:
+    """Splits off a signature written without "-- " or a closing formula: a name and a few short lines at the end.
+
+    quotes.py keeps a bare name at the end (it may be the only signature); here a last block that starts
+    with a person's full name and has at most five short lines, none a sentence, is the signature.
+    """
+    lines = own_text.split("\n")
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    start = end
+    while start and lines[start - 1].strip() and end - start < 6:
+        start -= 1
+    block = [line.strip() for line in lines[start:end]]
+    for offset, line in enumerate(block):
+        person = _person(line)
+        rest = block[offset:]
+        if (
+            person
+            and " " in person
+            and all(len(item) <= 70 and not re.search(r"[.!?]$", item) or _person(item) for item in rest)
+        ):
+            kept = "\n".join(lines[: start + offset]).rstrip()
+            return kept, rest
+    return own_text, []
+
+
 def _description(own_text: str, name: str | None) -> str:
     """The writer's own words as the description: without the greeting line and a bare name at the end."""
     lines = own_text.split("\n")
@@ -661,7 +702,7 @@ def read_application(
         group.code: [group.name(language).lower() for language in ("pl", "en", "uk")] for group in recruitment.groups
     }
     subject = _REPLY_PREFIX.sub("", email.subject).strip()
-    words = email.own_text
+    words, signed_below = _trailing_signature(email.own_text)
     # Our own subject, quoted back in a reply, says nothing of the writer's.
     read_subject = bool(subject) and not answers_our_application_mail
     found = _Found()
@@ -688,7 +729,7 @@ def read_application(
     any_group = len(groups) == len(codes) and bool(_ANY_GROUP.search(f"{subject}\n{words}"))
     if groups:
         reasons.append(f"groups: {', '.join(groups)}" + (" (any)" if any_group else ""))
-    signature = signature_lines(email)
+    signature = signed_below + signature_lines(email)
     name, name_reason = _name(email, signature)
     if name_reason:
         reasons.append(f"name {name_reason}")
@@ -739,10 +780,12 @@ def _read_sentence(
                 found.withdrawal = found.withdrawal or sentence
                 found.dropped += _named_groups(clause, codes, names, applying=True)
             continue
-        groups = _named_groups(clause, codes, names, applying=action is not None or wish is not None)
+        numbered = _numbered_groups(clause, codes, names, applying=action is not None or wish is not None)
+        groups = numbered or _topic_groups(clause, codes)
         found.named += groups
         working_group = bool(groups or _WORKING_GROUP.search(clause))
-        if found.intent is None and ((action is not None and working_group) or (wish is not None and groups)):
+        # A wish applies only with a group named for sure: "interesuje mnie współpraca z grupą sąsiadów" does not.
+        if found.intent is None and ((action is not None and working_group) or (wish is not None and numbered)):
             found.intent = sentence
         if groups and (action is not None or _WORKING_GROUP.search(clause) or found.intent or replying):
             found.wanted += groups
