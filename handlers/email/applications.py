@@ -83,7 +83,9 @@ _WISH = re.compile(
     re.IGNORECASE,
 )
 # Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
-_NEGATION = re.compile(r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE
+)
 _WITHDRAW = re.compile(
     r"\b(?:rezygnuj\w*|rezygnacj\w*|zrezygnow\w*|wycofuj\w*|wycofać|wycofani\w*|wycofał\w*|anuluj\w*|"
     r"(?:usunięcie|skreślenie|wykreślenie|usunąć|skreślić|wykreślić) (?:mnie|mojego zgłoszenia|mojej kandydatury)|"
@@ -105,7 +107,7 @@ _QUESTION_WORDS = re.compile(
 # ── the groups ────────────────────────────────────────────────────────────────────────────────────
 _CONJ = r"(?:\s*[,;/&+]\s*|\s+(?:i|oraz|and|or|lub|albo|a także|та|і|й|чи|або)\s+|\s*[-–—]\s*)"
 _ROMAN = r"(?-i:III|II|I)(?![\w'’])(?!\s+(?:think|would|am|have|want|hope|believe|can|will|was|feel|know|work|live)\b)"
-_DIGIT = r"(?<![\d.,])[123](?![\d,.:%]\d|\d|\s*[-–]\s*\d|\s*(?:-|–)?\s*(?:osob|os\.|people|person|ос))"
+_DIGIT = r"(?<![\d.,])[123](?![\d,.:%]\d|\d|\s*[-–]\s*\d|\s*(?:-|–)?\s*(?:os[oó]b|os\.|people|person|ос))"
 _ORDINAL_WORDS = {
     1: r"pierwsz\w*|first|one|перш\w+",
     2: r"drug\w*|second|two|друг\w+",
@@ -209,7 +211,9 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "city_institution",
         re.compile(
-            r"\bdom\w* kultury|\bbibliotek\w*|\bośrod\w+ pomocy społecznej|\b(?-i:M?OPS)\b|\bcentrum\s+(?-i:[" + _UPPER + r"])|"
+            r"\bdom\w* kultury|\bbibliot\w*|\bośrod\w+ pomocy społecznej|\b(?-i:M?OPS)\b|\bcentrum\s+(?-i:["
+            + _UPPER
+            + r"])|"
             r"\bcentrum (?:społeczn|kultur|usług|pomocy)\w*|\bwarszawsk\w+ centrum|\binstytucj\w* miejsk\w*|"
             r"\bmiejsk\w+ (?:instytucj|jednostk)\w*|\bzarząd\w* (?:zieleni|dróg|mienia|transportu)|"
             r"\bpublic library|\blibrary\b|\bcommunity cent(?:re|er)|\bcultural cent(?:re|er)|\bcity institution|"
@@ -233,7 +237,11 @@ _SELF = re.compile(
     r"як|представляю|від імені|працюю|я з|я —|я|керую|координую|веду)\b",
     re.IGNORECASE,
 )
-_SELF_REACH = 70  # characters after a self-word within which the sector must be named
+_SELF_REACH = 70  # characters after a self-word within which the sector must be named…
+# …and before the sentence turns to something else: "Jestem przekonana, że biblioteki…" says nothing of her.
+_SELF_STOP = re.compile(
+    r"[,;:()]|\s[-–—]\s|\b(?:że|bo|ponieważ|któr\w+|gdzie|that|because|which|who|where|що|бо|як\w+)\b"
+)
 # Organisation names: a head noun, then the words of its proper name.
 _ORG_HEAD = re.compile(
     r"\b(?P<head>Fundacj[aię]|Fundacją|Stowarzyszeni[eau]|Stowarzyszeniem|Towarzystw[aou]|Dom(?:u|em)? Kultury|"
@@ -283,7 +291,9 @@ _NOMINATIVE = {
     "фондом": "фонд",
 }
 _FEMININE_HEADS = ("Fundacja", "Biblioteka", "Inicjatywa")
-_NAME_CONNECTORS = frozenset({"z", "w", "we", "na", "dla", "im.", "pod", "przy", "i", "ds.", "m.st.", "of", "for", "the"})
+_NAME_CONNECTORS = frozenset(
+    {"z", "w", "we", "na", "dla", "im.", "pod", "przy", "i", "ds.", "m.st.", "of", "for", "the"}
+)
 _ORG_STOP = re.compile(r"[,;:()|/]|\s[-–—]\s|\b(?:która|który|które|gdzie|od|jako|oraz|and|which|that|where)\b")
 # "Z poważaniem" and the like, read here only to find the name under them (quotes.py removes them).
 _CLOSING = re.compile(
@@ -337,7 +347,7 @@ def _split_sentence(text: str) -> Iterator[str]:
 
 def _clauses(sentence: str) -> list[str]:
     """A sentence cut at its turns ("…, ale nie do III", "…, but not…"): each clause wants or refuses on its own."""
-    turns = rf",?\s+\b(?:ale|lecz|jednak|but|however|але|проте)\b\s*|;\s*|,\s+(?!{_NUMERAL}|\w+\s+(?-i:I{{1,3}})\b)"
+    turns = rf",?\s+\b(?:ale|lecz|jednak|but|however|але|проте)\b\s*|;\s*|,\s+(?!{_NUMERAL})"
     return [part for part in re.split(turns, sentence) if part]
 
 
@@ -452,8 +462,8 @@ def signature_lines(email: ParsedEmail) -> list[str]:
         position = matches[-1] + 1 if matches else len(body)
     found = []
     for line in body[position:]:
-        if not line or line in ("--", "—") or (starts_signature(line) and line not in ("--", "—")):
-            continue
+        if not line or starts_signature(line):
+            continue  # "-- ", "Sent from my iPhone"
         found.append(line.strip(" *_|"))
     return [line for line in found if line]
 
@@ -512,9 +522,8 @@ def _organisation_name(text: str, start: int) -> str | None:
     for word in rest.split():
         opens = word[0] in "\"„«'“"
         if in_quotes or opens or word[0].isupper() or word[0].isdigit():
-            in_quotes = (in_quotes or opens) and not word.rstrip(".,!").endswith(("\"", "”", "»", "'")) or (
-                opens and len(word) == 1
-            )
+            closes = word.rstrip(".,!").endswith(('"', "”", "»", "'"))
+            in_quotes = ((in_quotes or opens) and not closes) or (opens and len(word) == 1)
         elif not (word.lower() in _NAME_CONNECTORS and (words or word.lower() == "m.st.")):
             break
         ends = word.endswith(".") and word.lower() not in _NAME_CONNECTORS
@@ -525,10 +534,9 @@ def _organisation_name(text: str, start: int) -> str | None:
         words.pop()
     if words and nominative in _FEMININE_HEADS and words[0].lower().endswith("ej") and head_text != nominative:
         words[0] = words[0][:-2] + "a"  # "Biblioteki Publicznej" → "Biblioteka Publiczna"
-    name = " ".join([nominative, *words]).strip(" .,;")
-    if not words and nominative.lower() in ("centrum", "biuro", "urząd", "ośrodek", "inicjatywa", "kolektyw"):
-        return None  # a bare "w urzędzie", "w centrum": no name
-    return name
+    if not words:
+        return None  # "w urzędzie", "w fundacji", «громадську організацію»: a kind, not a name
+    return " ".join([nominative, *words]).strip(" .,;")
 
 
 def _organisation_in(text: str) -> str | None:
@@ -553,10 +561,12 @@ def _sector_of(text: str) -> str | None:
 
 def _self_statements(text: str) -> list[tuple[str, str, str | None]]:
     """What the writer says they are ("jako mieszkanka", "reprezentuję Fundację X"): sector, words, organisation."""
-    found = []
+    found: list[tuple[str, str, str | None]] = []
     for sentence in _sentences(text):
         for marker in _SELF.finditer(sentence):
             window = sentence[marker.end() : marker.end() + _SELF_REACH]
+            if stop := _SELF_STOP.search(window):
+                window = window[: stop.start()]
             resident = _resident_first(window)
             hits = [(m.start(), code) for code, pattern in _SECTORS if (m := pattern.search(window))]
             if resident and (not hits or resident.start() <= min(hits)[0]):
@@ -576,15 +586,15 @@ _BEFORE_RESIDENT = frozenset(
 
 
 def _resident_first(window: str) -> re.Match[str] | None:
-    """"jako mieszkanka", "jako zwykła mieszkanka", "as a local resident": the resident word comes first."""
+    """Finds the resident word first in a window: "mieszkanka", "zwykła mieszkanka", "a local resident"."""
     words = window.split()
     while words and words[0].lower() in _BEFORE_RESIDENT:
         words.pop(0)
     return _RESIDENT.match(words[0]) if words else None
 
 
-def _domain_sector(address: str | None) -> str | None:
-    domain = (address or "").rsplit("@", 1)[-1]
+def _domain_sector(domain: str) -> str | None:
+    """A sector the sender's domain tells: City Hall's own, or one that spells its kind."""
     if domain == "um.warszawa.pl":
         return "city_hall"
     if re.search(r"fundacj|stowarzysz", domain):
@@ -602,33 +612,35 @@ class _Writer:
 
 
 def _writer(email: ParsedEmail, words: str, signature: list[str]) -> _Writer:
-    """The sector and organisation: what the writer says they are, then the signature, then the address."""
+    """The sector and organisation: what the writer says they are, then the signature, then the address.
+
+    Two sectors said ("mieszkanka… działam w stowarzyszeniu") are settled by the signature, else left unsure.
+    A resident by their own words has no organisation, whatever their employer's signature says.
+    """
     statements = _self_statements(words)
-    sectors = {code for code, _, _ in statements}
+    said = {code for code, _, _ in statements}
     said_org = next((org for _, _, org in statements if org), None)
-    signed = [(line, code) for line in signature if (code := _sector_of(line))]
+    signed: list[tuple[str, str]] = [(line, code) for line in signature if (code := _sector_of(line)) is not None]
+    if email.from_name and (code := _sector_of(email.from_name)) is not None:
+        signed.append((email.from_name, code))  # "Dom Kultury Kadr <sekretariat@…>"
     signed_org = next((org for line, _ in signed if (org := _organisation_in(line))), None)
-    if not signed_org and email.from_name and _sector_of(email.from_name):
-        signed_org = _organisation_in(email.from_name)
-        signed.append((email.from_name, _sector_of(email.from_name) or ""))
-    if len(sectors) == 1:
-        sector = sectors.pop()
-        words_said = next(w for code, w, _ in statements if code == sector)
+    if len(said) == 1:
+        sector = next(iter(said))
+        words_said = next(text for code, text, _ in statements if code == sector)
         organisation = None if sector == "resident" else signed_org or said_org
         return _Writer(sector, organisation, (f"sector from the words {_quote(words_said)}",))
-    if len(sectors) > 1:
-        in_signature = {code for _, code in signed} & sectors
-        if len(in_signature) == 1:
-            sector = in_signature.pop()
-            return _Writer(sector, signed_org or said_org, (f"sector from the signature, among {sorted(sectors)}",))
-        return _Writer(None, signed_org or said_org, (f"sector unsure: the words name {sorted(sectors)}",))
+    if said:
+        settled = {code for _, code in signed} & said
+        if len(settled) == 1:
+            sector = settled.pop()
+            return _Writer(sector, signed_org or said_org, (f"sector from the signature, among {sorted(said)}",))
+        return _Writer(None, signed_org or said_org, (f"sector unsure: the words name {sorted(said)}",))
     if signed:
         line, sector = signed[0]
         return _Writer(sector, signed_org, (f"sector from the signature {_quote(line)}",))
-    organisation = _organisation_in(words)
-    if (sector := _domain_sector(email.from_address)) is not None:
-        domain = (email.from_address or "").rsplit("@", 1)[-1]
-        return _Writer(sector, organisation, (f"sector from the address's domain {domain}",))
+    domain = (email.from_address or "").rsplit("@", 1)[-1]
+    if (sector_by_domain := _domain_sector(domain)) is not None:
+        return _Writer(sector_by_domain, _organisation_in(words), (f"sector from the address's domain {domain}",))
     return _Writer(None, None, ())
 
 
@@ -652,7 +664,7 @@ def _trailing_signature(own_text: str) -> tuple[str, list[str]]:
         if (
             person
             and " " in person
-            and all(len(item) <= 70 and not re.search(r"[.!?]$", item) or _person(item) for item in rest)
+            and all((len(item) <= 70 and not re.search(r"[.!?]$", item)) or _person(item) for item in rest)
         ):
             kept = "\n".join(lines[: start + offset]).rstrip()
             return kept, rest
