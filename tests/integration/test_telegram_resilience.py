@@ -98,7 +98,7 @@ async def test_updates_the_library_cannot_read_are_confirmed_and_their_sender_to
 ) -> None:
     await service.start()
     person = Resident(api, 603, "en")
-    await person.command("/start", "controller")
+    await person.command("/start", "iod@um.warszawa.pl")
     since = len(person.messages())
     private = {"id": person.id, "type": "private", "first_name": "Ola"}
     sender = {"id": person.id, "is_bot": False, "first_name": "Ola", "language_code": "en"}
