@@ -20,6 +20,48 @@ from handlers.email.parse import ParsedEmail
 from handlers.email.quotes import _history_start, starts_signature
 
 # Mail that is not a person writing: never an application, whatever its words (auto-replies quote them).
+_FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+
+
+def _fold(text: str) -> str:
+    """Drops the marks of Polish letters, one character for one ("zgłaszam" → "zglaszam"): positions stay."""
+    return text.translate(_FOLD)
+
+
+class _Words:
+    """A pattern that reads Polish written with or without its letters' marks (phones often type none).
+
+    The pattern and the text are both folded, one character for one, so a match's positions index the
+    original text: take what it matched from there (`text[m.start() : m.end()]`), never from `m.group()`.
+    """
+
+    __slots__ = ("_compiled",)
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._compiled = re.compile(_fold(pattern), flags)
+
+    @property
+    def pattern(self) -> str:
+        """The folded pattern's source."""
+        return self._compiled.pattern
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """Finds the first match at or after `pos`."""
+        return self._compiled.search(_fold(text), pos)
+
+    def match(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """Matches at `pos`."""
+        return self._compiled.match(_fold(text), pos)
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        """Matches the whole text."""
+        return self._compiled.fullmatch(_fold(text))
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match, left to right."""
+        return self._compiled.finditer(_fold(text))
+
+
 _NOT_A_PERSON = frozenset(
     {MailKind.AUTO_REPLY, MailKind.BOUNCE, MailKind.LIST, MailKind.OWN, MailKind.SPAM, MailKind.SPOOF, MailKind.RECALL}
 )
@@ -52,7 +94,7 @@ class ApplicationReading:
 # ── recognising an application ────────────────────────────────────────────────────────────────────
 # The first person, or a wish, in the sentence: third-person mentions ("mieszkańcy mogą się zgłaszać")
 # and invitations to others ("zachęcam do zgłaszania się") are opinions.
-_FIRST_PERSON = re.compile(
+_FIRST_PERSON = _Words(
     r"\b(?:zgłaszam|zgłaszamy|aplikuję|kandyduję|dołączę|dołączyłabym|dołączyłbym|wezmę|chcę|chciał\w*|"
     r"chcial\w*|chętnie|pragnę|pragnęł\w*|zamierzam|planuję|proszę|prosimy|moj\w*|moją|mnie|mi|mam|jestem|"
     r"przesyłam|załączam|deklaruję|zostaję|zmieniam|dopiszcie|zapiszcie|"
@@ -60,9 +102,10 @@ _FIRST_PERSON = re.compile(
     r"я|хочу|хотів\w*|хотіл\w*|бажаю|прошу|подаю|моя|мою|мене|мені|надсилаю)(?![\w'’])",
     re.IGNORECASE,
 )
-_ACTION = re.compile(
+_ACTION = _Words(
     r"\b(?:zgłasza\w*|zgłosi\w*|zgłoszeni\w*|zgłaszam\w*|aplik\w+|kandyd\w+|dołącz\w*|przyłącz\w*|przystąpi\w*|"
-    r"(?:wziąć|wezmę|brać) udział|udział\w* w (?:prac\w* )?grup\w*|uczestnicz\w*|zapis\w+|dopis\w+|wpis\w+|"
+    r"(?:wziąć|wezmę|brać) udział|udział\w* w (?:prac\w* )?grup\w*|uczestnicz\w*|uczestnict\w*|"
+    r"zapis\w+|dopis\w+|wpis\w+|"
     r"członk\w+ grup\w*|"
     r"apply|applying|application|applied|join|joining|take part|participat\w*|candida\w+|sign (?:me )?up|"
     r"be part of|be considered|count me in|volunteer\w*|"
@@ -70,23 +113,23 @@ _ACTION = re.compile(
     re.IGNORECASE,
 )
 # Nouns and verbs that name an application on their own, so the group may be named in another sentence.
-_STRONG_ACTION = re.compile(
+_STRONG_ACTION = _Words(
     r"\b(?:zgłaszam\w*|zgłosić|zgłoszeni\w*|kandydatur\w*|kandyduję|aplikuję|aplikacj\w*|"
     r"apply|applying|application|candidacy|заявк\w*|кандидатур\w*)",
     re.IGNORECASE,
 )
 # A wish that applies when it names a group ("Chcę do II", "interesuje mnie grupa III", "I'd prefer group 1").
-_WISH = re.compile(
-    r"\b(?:chcę|chciał\w*|chcial\w*|wolał\w*|wolę|wybieram|interesuj\w* mnie|zależy mi|"
+_WISH = _Words(
+    r"\b(?:chcę|chciał\w*|wolał\w*|wolę|wybieram|interesuj\w* mnie|zależy mi|zainteresowan[aey]|"
     r"i'd prefer|i prefer|i choose|i'm interested|i am interested|i'd be interested|"
     r"хочу|хотіла б|хотів би|цікавить мене|мене цікавить|обираю)(?![\w'’])",
     re.IGNORECASE,
 )
 # Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
-_NEGATION = re.compile(
+_NEGATION = _Words(
     r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE
 )
-_WITHDRAW = re.compile(
+_WITHDRAW = _Words(
     r"\b(?:rezygnuj\w*|rezygnacj\w*|zrezygnow\w*|wycofuj\w*|wycofać|wycofani\w*|wycofał\w*|anuluj\w*|"
     r"(?:usunięcie|skreślenie|wykreślenie|usunąć|skreślić|wykreślić) (?:mnie|mojego zgłoszenia|mojej kandydatury)|"
     r"withdraw\w*|cancel\w* my application|(?:remove|take) me (?:off|from)|"
@@ -95,18 +138,29 @@ _WITHDRAW = re.compile(
     re.IGNORECASE,
 )
 # What a withdrawal must be about, unless the email answers our application message.
-_APPLICATION_TOPIC = re.compile(
+_APPLICATION_TOPIC = _Words(
     r"zgłosz\w*|zgłoszeni\w*|kandydatur\w*|aplikacj\w*|udział\w*|grup\w*|uczestnict\w*|"
     r"application|candidacy|group|participation|заявк\w*|груп\w*|участ\w*|кандидатур\w*",
     re.IGNORECASE,
 )
-_QUESTION_WORDS = re.compile(
+# Polite requests end with "?" but ask us to do something: "Could you please move my application…?"
+_REQUEST = _Words(
+    r"^(?:could you|would you|can you|will you|czy (?:mog[eęł]\w* prosić|mogliby|można prosić|mogłaby pani|"
+    r"mógłby pan)|чи (?:можна|могли б|можете))\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = _Words(
     r"^(?:czy|jak|kiedy|gdzie|ile|do kogo|how|when|where|can i|could i|may i|is it|чи|як|коли|де)\b", re.IGNORECASE
 )
 
 # ── the groups ────────────────────────────────────────────────────────────────────────────────────
 _CONJ = r"(?:\s*[,;/&+]\s*|\s+(?:i|oraz|and|or|lub|albo|a także|та|і|й|чи|або)\s+|\s*[-–—]\s*)"
-_ROMAN = r"(?-i:III|II|I)(?![\w'’])(?!\s+(?:think|would|am|have|want|hope|believe|can|will|was|feel|know|work|live)\b)"
+# "group I would also be fine" is group I; "working group I would like to join" is the pronoun.
+_PRONOUN_I = (
+    r"(?:would|should|could) (?:like|love|prefer|be happy|be glad|bring)|"
+    r"think|am|have|want|hope|believe|can|will|was|feel|know|work|live"
+)
+_ROMAN = rf"(?-i:III|II|I)(?![\w'’])(?!\s+(?:{_PRONOUN_I})\b)"
 _DIGIT = r"(?<![\d.,])[123](?![\d,.:%]\d|\d|\s*[-–]\s*\d|\s*(?:-|–)?\s*(?:os[oó]b|os\.|people|person|ос))"
 _ORDINAL_WORDS = {
     1: r"pierwsz\w*|first|one|перш\w+",
@@ -124,16 +178,22 @@ _GROUP_WORD = r"\b(?:grup\w*|group\w*|груп\w*)"
 _NUMBER_SIGN = r"(?:\s*(?:nr|numer|no|number|№|#|obszar\w*|area)\.?)?"
 _WORKING = r"(?:\s+(?:robocz\w*|working|робоч\w*))?"
 # "grupy II", "grupa robocza nr 2", "groups 1 and 3", "групи III"; "II grupy", "pierwszej i trzeciej grupy".
-_GROUPS_AFTER = re.compile(rf"{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*[(,:]?\s*(?P<list>{_NUMERALS})", re.IGNORECASE)
-_GROUPS_BEFORE = re.compile(
+_GROUPS_AFTER = _Words(rf"{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*[(,:]?\s*(?P<list>{_NUMERALS})", re.IGNORECASE)
+_GROUPS_BEFORE = _Words(
     rf"(?<![\w-])(?P<list>{_NUMERALS_BEFORE})\s+(?:robocz\w+\s+|working\s+|робоч\w+\s+)?{_GROUP_WORD}", re.IGNORECASE
 )
 # "Zgłaszam się do I i III": bare Roman numerals after "do"/"to"/"до", in a sentence that applies.
-_GROUPS_BARE = re.compile(
+_GROUPS_BARE = _Words(
     rf"\b(?:do|to|for|до)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
     re.IGNORECASE,
 )
-_ANY_GROUP = re.compile(
+_GROUP_REF = rf"(?:the\s+)?(?:{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*)?"
+# "z grupy 1 do grupy 3", "from group 1 to group 3", "z II na III", «з групи 1 до групи 3»: one left, one wanted.
+_MOVE = _Words(
+    rf"\b(?:from|z|ze|з|із)\s+{_GROUP_REF}(?P<old>{_NUMERALS})\s+(?:to|into|do|na|до|на)\s+{_GROUP_REF}(?P<new>{_NUMERALS})",
+    re.IGNORECASE,
+)
+_ANY_GROUP = _Words(
     r"\b(?:do (?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej)\b|"
     r"(?:dowoln\w+|którejkolwiek|jakiejkolwiek|każdej|wszystkich)(?: trzech)? (?:z )?(?:tych |trzech )?grup\w*|"
     r"obojętnie (?:której|jakiej|do której)|wszystkich trzech|(?:każdej|którejkolwiek|dowolnej) innej|"
@@ -143,7 +203,7 @@ _ANY_GROUP = re.compile(
     r"будь-як\w+|будь як\w+|(?:всіх|усіх|кожн\w+)(?: трьох| з)? груп\w*)",
     re.IGNORECASE,
 )
-_WORKING_GROUP = re.compile(
+_WORKING_GROUP = _Words(
     r"\bgrup\w* robocz\w*|\brobocz\w+ grup\w*|\bworking[- ]groups?\b|\bробоч\w+ груп\w*|\bгруп\w+ робоч\w+|"
     + _GROUPS_AFTER.pattern.replace("?P<list>", "")
     + "|"
@@ -151,18 +211,18 @@ _WORKING_GROUP = re.compile(
     re.IGNORECASE,
 )
 # Each area's words, by the shipped codes; stems, so every case and language matches.
-_TOPICS: dict[str, re.Pattern[str]] = {
-    "otwartosc": re.compile(
+_TOPICS: dict[str, _Words] = {
+    "otwartosc": _Words(
         r"\b(?:otwartoś\w*|otwartos\w*|relacj\w*|nawiązywani\w*|openness|relationships?|відкрит\w*|стосунк\w*|"
         r"взаємин\w*)",
         re.IGNORECASE,
     ),
-    "aktywnosc": re.compile(
+    "aktywnosc": _Words(
         r"\b(?:aktywnoś\w*|aktywnos\w*|współprac\w*|social activity|activity|cooperation|co-operation|"
         r"активн\w*|співпрац\w*)",
         re.IGNORECASE,
     ),
-    "przynaleznosc": re.compile(
+    "przynaleznosc": _Words(
         r"\b(?:przynależ\w*|przynalez\w*|identyfikac\w*|tożsamoś\w*|belonging|identity|identification|"
         r"належн\w*|ідентифікац\w*|ідентичн\w*)",
         re.IGNORECASE,
@@ -172,10 +232,10 @@ _TOPIC_REACH = 80  # a topic word names a group only this close after a group wo
 
 # ── the sector and the organisation ───────────────────────────────────────────────────────────────
 # Most specific first: a line with "Centrum … Urzędu m.st. Warszawy" is City Hall, "Fundacja Centrum X" an NGO.
-_SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_SECTORS: tuple[tuple[str, _Words], ...] = (
     (
         "city_hall",
-        re.compile(
+        _Words(
             r"\burz[ąę]d\w*\s+(?:m\.\s*st\.|m\.st\.|miasta\s+st\w*\.?|miasta\s+stołecznego|miasta)\s+warszaw\w*|"
             r"\burz[ąę]d\w* miasta\b|\bcity hall\b|\bwarsaw city (?:hall|office)|\bcity of warsaw\b|"
             r"\bмері\w+|\bміськ\w+ (?:рад\w+|адміністрац\w+)",
@@ -184,7 +244,7 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "district_office",
-        re.compile(
+        _Words(
             r"\burz[ąę]d\w*\s+dzielnic\w*|\bdistrict (?:office|council|authority)|"
             r"\b(?:районн\w+|дільничн\w+) (?:управ\w+|адміністрац\w+)|\bуправ\w+ (?:району|дільниці)",
             re.IGNORECASE,
@@ -192,7 +252,7 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "ngo",
-        re.compile(
+        _Words(
             r"\bfundacj\w*|\bstowarzysze\w*|\borganizacj\w* pozarządow\w*|\bpozarządow\w*|\bngo\b|\btowarzystw\w*|"
             r"\bfoundation\b|\bassociation\b|\bnon-?profit\b|\bcharity\b|\bnon-governmental\b|"
             r"\bфонд\w*|\bгромадськ\w+ організац\w*|\bго\s+«|\bблагодійн\w*|\bасоціац\w*",
@@ -201,7 +261,7 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "informal",
-        re.compile(
+        _Words(
             r"\bgrup\w* nieformaln\w*|\bnieformaln\w*|\binicjatyw\w* (?:sąsiedzk|oddoln|lokaln|mieszkańc)\w*|"
             r"\bkolektyw\w*|\bpartnerstw\w* lokaln\w*|\binformal\b|\bneighbou?rhood initiative|\bgrassroots\b|"
             r"\bcollective\b|\bнеформальн\w*|\bініціативн\w+ груп\w*|\bсусідськ\w+ ініціатив\w*",
@@ -210,7 +270,7 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
     (
         "city_institution",
-        re.compile(
+        _Words(
             r"\bdom\w* kultury|\bbibliot\w*|\bośrod\w+ pomocy społecznej|\b(?-i:M?OPS)\b|\bcentrum\s+(?-i:["
             + _UPPER
             + r"])|"
@@ -223,37 +283,39 @@ _SECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_RESIDENT = re.compile(
+_RESIDENT = _Words(
     r"\b(?:mieszka[nń](?:k|c|iec)\w*|osob\w+ prywatn\w*|prywatnie|(?:we|w) (?:własnym imieniu|imieniu własnym)|"
     r"sąsiad\w*|resident|private (?:person|individual|capacity)|individual|on my own behalf|"
     r"мешкан\w*|жител\w*|приватн\w+ особ\w*|від власного імені)",
     re.IGNORECASE,
 )
 # Words by which writers say what they are: the sector named right after one of these is theirs.
-_SELF = re.compile(
+_SELF = _Words(
     r"\b(?:jako|reprezentuj\w*|w imieniu|z ramienia|jestem|jesteśmy|pracuj\w*|działam|działamy|prowadz[ęi]\w*|"
     r"koordynuj\w*|współtworz\w*|założył\w*|zgłaszam się z|piszę z|piszę w imieniu|"
     r"as a|as an|i represent|representing|on behalf of|i work|i'm|i am|we are|i run|i lead|i coordinate|"
     r"як|представляю|від імені|працюю|я з|я —|я|керую|координую|веду)\b",
     re.IGNORECASE,
 )
+# "Centrum Aktywności Lokalnej prowadzone przez Stowarzyszenie X": the one that runs it is the sector.
+_RUN_BY = _Words(
+    r"\b(?:prowadzon\w* przez|run by|operated by|managed by|(?:який|яку|що) (?:веде|керує))\b", re.IGNORECASE
+)
 _SELF_REACH = 70  # characters after a self-word within which the sector must be named…
 # …and before the sentence turns to something else: "Jestem przekonana, że biblioteki…" says nothing of her.
-_SELF_STOP = re.compile(
-    r"[,;:()]|\s[-–—]\s|\b(?:że|bo|ponieważ|któr\w+|gdzie|that|because|which|who|where|що|бо|як\w+)\b"
-)
+_SELF_STOP = _Words(r"[,;:()]|\s[-–—]\s|\b(?:że|bo|ponieważ|któr\w+|gdzie|that|because|which|who|where|що|бо|як\w+)\b")
 # Organisation names: a head noun, then the words of its proper name.
-_ORG_HEAD = re.compile(
+_ORG_HEAD = _Words(
     r"\b(?P<head>Fundacj[aię]|Fundacją|Stowarzyszeni[eau]|Stowarzyszeniem|Towarzystw[aou]|Dom(?:u|em)? Kultury|"
     r"Bibliote(?:ka|ki|ce|kę|ką)|Ośrod(?:ek|ka|ku|kiem)|Centrum|Urz[ąę]d(?:u|zie|em)?|Biur(?:o|a|ze|em)|"
     r"Inicjatyw[aęyą]|Kolektyw(?:u|ie|em)?|Grup(?:a|y|ie|ę|ą) [Nn]ieformaln\w+|Partnerstw[aou]|"
     r"фонд(?:у|і|ом)?|громадськ\w+ організаці\w+|ГО)\b"
 )
-_ORG_EN = re.compile(
+_ORG_EN = _Words(
     r"\b(?:[" + _UPPER + r"][\w'’.-]*\s+){1,6}(?:Foundation|Association|Library|Centre|Center|Collective|Initiative|"
     r"Society|Trust|Office)\b"
 )
-_NOMINATIVE = {
+_NOMINATIVE_BY_CASE = {
     "fundacji": "Fundacja",
     "fundację": "Fundacja",
     "fundacją": "Fundacja",
@@ -290,32 +352,33 @@ _NOMINATIVE = {
     "фонді": "фонд",
     "фондом": "фонд",
 }
+_NOMINATIVE = {_fold(case): nominative for case, nominative in _NOMINATIVE_BY_CASE.items()}
 _FEMININE_HEADS = ("Fundacja", "Biblioteka", "Inicjatywa")
 _NAME_CONNECTORS = frozenset(
     {"z", "w", "we", "na", "dla", "im.", "pod", "przy", "i", "ds.", "m.st.", "of", "for", "the"}
 )
-_ORG_STOP = re.compile(r"[,;:()|/]|\s[-–—]\s|\b(?:która|który|które|gdzie|od|jako|oraz|and|which|that|where)\b")
+_ORG_STOP = _Words(r"[,;:()|/]|\s[-–—]\s|\b(?:która|który|które|gdzie|od|jako|oraz|and|which|that|where)\b")
 # "Z poważaniem" and the like, read here only to find the name under them (quotes.py removes them).
-_CLOSING = re.compile(
+_CLOSING = _Words(
     r"^(?:z (?:wyrazami )?(?:powa[żz]aniem|szacunku|szacunkiem)|z pozdrowieniami|(?:serdecznie )?pozdrawiam\w*"
     r"(?: serdecznie)?|(?:dzi[eę]kuj[eę] i )?pozdrawiam|best(?: regards| wishes)?|kind regards|regards|"
     r"(?:yours )?sincerely|cheers|з повагою|з найкращими побажаннями|щиро|łączę pozdrowienia)[,.!]?\s*(?P<name>.*)$",
     re.IGNORECASE,
 )
-_GREETING = re.compile(
+_GREETING = _Words(
     r"^(?:dzień dobry|dzien dobry|szanown\w+(?: \w+){0,3}|witam(?: serdecznie)?|cześć|hello|hi|dear\b.*|"
     r"good (?:morning|afternoon|evening)|добрий день|доброго дня|вітаю|шановн\w+(?: \w+){0,3})[,!.]*$",
     re.IGNORECASE,
 )
-_SAYS_NAME = re.compile(
+_SAYS_NAME = _Words(
     r"(?:\b(?i:nazywam się|mam na imię|my name is|мене звати)|^\s*(?i:imię i nazwisko|name|full name|"
     r"ім['’]я(?: та прізвище)?|прізвище та ім['’]я)\s*:)"
     rf"\s*(?P<name>[{_UPPER}][\w'’-]+(?:[ \t]+[{_UPPER}][\w'’-]+){{0,2}})",
     re.MULTILINE,
 )
-_PERSON_TOKEN = re.compile(rf"^[{_UPPER}](?:[\w'’-]*\w)?\.?$")
-_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|odp|fwd?|pd|aw|wg|sv|відп|ответ|пр)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_ABBREVIATIONS = re.compile(r"\b(?:m\.st|ul|nr|im|np|tzw|ok|al|os|św|dr|prof|mgr|inż|tel|ds|ws|wg|ew|tj|pl|m|st|no)\.$")
+_PERSON_TOKEN = _Words(rf"^[{_UPPER}](?:[\w'’-]*\w)?\.?$")
+_REPLY_PREFIX = _Words(r"^\s*(?:(?:re|odp|fwd?|pd|aw|wg|sv|відп|ответ|пр)\s*(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+_ABBREVIATIONS = _Words(r"\b(?:m\.st|ul|nr|im|np|tzw|ok|al|os|św|dr|prof|mgr|inż|tel|ds|ws|wg|ew|tj|pl|m|st|no)\.$")
 
 
 def _sentences(text: str) -> list[str]:
@@ -405,9 +468,9 @@ def _numbered_groups(clause: str, codes: tuple[str, ...], names: dict[str, list[
     found = [codes[n - 1] for n in numbers]
     if _ANY_GROUP.search(clause):
         found += codes
-    lowered = clause.lower()
+    lowered = _fold(clause.lower())
     for code, group_names in names.items():
-        if any(name in lowered for name in group_names):
+        if any(_fold(name) in lowered for name in group_names):
             found.append(code)
     return found
 
@@ -430,6 +493,8 @@ def _in_order(codes: tuple[str, ...], wanted: Iterable[str]) -> tuple[str, ...]:
 
 
 def _is_question(sentence: str) -> bool:
+    if _REQUEST.match(sentence):
+        return False
     return sentence.rstrip().endswith("?") or bool(_QUESTION_WORDS.match(sentence))
 
 
@@ -494,11 +559,11 @@ def _name(email: ParsedEmail, signature: list[str]) -> tuple[str | None, str | N
     if display and " " in display:
         return display, "from the From display name"
     said = _SAYS_NAME.search(email.own_text)
-    if said and (person := _person(said.group("name"))):
-        return person, f"from the words {_quote(said.group(0))}"
+    if said and (person := _person(email.own_text[said.start("name") : said.end("name")])):
+        return person, f"from the words {_quote(email.own_text[said.start() : said.end()])}"
     for line in signature:
         closing = _CLOSING.match(line)
-        candidate = closing.group("name") if closing else line
+        candidate = line[closing.start("name") :] if closing else line
         person = _person(candidate)
         if person and (" " in person or display is None):
             return person, f"from the signature {_quote(line)}"
@@ -512,8 +577,8 @@ def _organisation_name(text: str, start: int) -> str | None:
     head = _ORG_HEAD.match(text, start)
     if head is None:
         return None
-    head_text = head.group("head")
-    nominative = _NOMINATIVE.get(head_text.lower(), head_text[0].upper() + head_text[1:])
+    head_text = text[head.start("head") : head.end("head")]
+    nominative = _NOMINATIVE.get(_fold(head_text.lower()), head_text[0].upper() + head_text[1:])
     rest = text[head.end() :]
     stop = _ORG_STOP.search(rest)
     rest = rest[: stop.start()] if stop else rest
@@ -539,15 +604,20 @@ def _organisation_name(text: str, start: int) -> str | None:
     return " ".join([nominative, *words]).strip(" .,;")
 
 
-def _organisation_in(text: str) -> str | None:
-    """The first organisation named in a line or sentence ("Fundacja Sąsiedzka Praga", "the Wola Library")."""
+def _organisation_in(text: str, *, near: int | None = None) -> str | None:
+    """The first organisation named in a line or sentence ("Fundacja Sąsiedzka Praga", "the Wola Library").
+
+    With `near`, only a name that starts within that many characters counts.
+    """
     for head in _ORG_HEAD.finditer(text):
+        if near is not None and head.start() > near:
+            break
         name = _organisation_name(text, head.start())
         if name:
             return name
     english = _ORG_EN.search(text)
-    if english:
-        return english.group(0).removeprefix("The ").strip()
+    if english and (near is None or english.start() <= near):
+        return text[english.start() : english.end()].removeprefix("The ").strip()
     return None
 
 
@@ -564,23 +634,28 @@ def _self_statements(text: str) -> list[tuple[str, str, str | None]]:
     found: list[tuple[str, str, str | None]] = []
     for sentence in _sentences(text):
         for marker in _SELF.finditer(sentence):
-            window = sentence[marker.end() : marker.end() + _SELF_REACH]
+            reach = sentence.find(" ", marker.end() + _SELF_REACH)  # never cut a word
+            window = sentence[marker.end() : reach if reach >= 0 else len(sentence)]
             if stop := _SELF_STOP.search(window):
                 window = window[: stop.start()]
             resident = _resident_first(window)
             hits = [(m.start(), code) for code, pattern in _SECTORS if (m := pattern.search(window))]
+            if (operator := _RUN_BY.search(window)) and any(position >= operator.end() for position, _ in hits):
+                hits = [(position, code) for position, code in hits if position >= operator.end()]
             if resident and (not hits or resident.start() <= min(hits)[0]):
                 found.append(("resident", sentence[marker.start() : marker.end() + 30], None))
                 continue
             if hits:
                 position, code = min(hits)
-                organisation = _organisation_in(window[max(0, position - 20) :]) or _organisation_in(window)
+                # The name may run past the window ("…przez Stowarzyszenie Sąsiedzki Ursus"): read it from the sentence.
+                organisation = _organisation_in(sentence[marker.end() + max(0, position - 20) :], near=40)
                 found.append((code, sentence[marker.start() : marker.end() + position + 30], organisation))
     return found
 
 
 _BEFORE_RESIDENT = frozenset(
-    "a an the zwykła zwykły zwykłą zwykłym prywatna prywatny lokalna lokalny local ordinary private "
+    _fold(word)
+    for word in "a an the zwykła zwykły zwykłą zwykłym prywatna prywatny lokalna lokalny local ordinary private "
     "long-time longtime звичайна звичайний проста простий".split()
 )
 
@@ -588,7 +663,7 @@ _BEFORE_RESIDENT = frozenset(
 def _resident_first(window: str) -> re.Match[str] | None:
     """Finds the resident word first in a window: "mieszkanka", "zwykła mieszkanka", "a local resident"."""
     words = window.split()
-    while words and words[0].lower() in _BEFORE_RESIDENT:
+    while words and _fold(words[0].lower()) in _BEFORE_RESIDENT:
         words.pop(0)
     return _RESIDENT.match(words[0]) if words else None
 
@@ -713,7 +788,8 @@ def read_application(
     names = {
         group.code: [group.name(language).lower() for language in ("pl", "en", "uk")] for group in recruitment.groups
     }
-    subject = _REPLY_PREFIX.sub("", email.subject).strip()
+    prefix = _REPLY_PREFIX.match(email.subject)
+    subject = email.subject[prefix.end() if prefix else 0 :].strip()
     words, signed_below = _trailing_signature(email.own_text)
     # Our own subject, quoted back in a reply, says nothing of the writer's.
     read_subject = bool(subject) and not answers_our_application_mail
@@ -786,6 +862,13 @@ def _read_sentence(
     action = _ACTION.search(sentence) if subject else _intends(sentence)
     wish = None if subject or _is_question(sentence) else _WISH.search(sentence)
     for clause in _clauses(sentence):
+        if moved := _MOVE.search(clause):
+            found.dropped += [codes[n - 1] for n in _numbers(moved.group("old"), len(codes))]
+            new = [codes[n - 1] for n in _numbers(moved.group("new"), len(codes))]
+            found.wanted += new
+            found.named += new
+            found.intent = found.intent or sentence
+            continue
         leaving = _WITHDRAW.search(clause)
         if leaving and not _negated(clause, leaving.start()) and not _is_question(sentence):
             if replying or _APPLICATION_TOPIC.search(clause):
