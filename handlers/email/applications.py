@@ -126,6 +126,8 @@ _WISH = _Words(
     re.IGNORECASE,
 )
 # Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
+# Staying in a group while leaving another: "…, ale zostaję w III".
+_STAY = _Words(r"\b(?:zostaj\w*|pozostaj\w*|zostan\w*|stay\w*|remain\w*|залиша\w*)", re.IGNORECASE)
 _NEGATION = _Words(
     r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE
 )
@@ -174,8 +176,9 @@ _NUMERALS = rf"{_NUMERAL}(?:{_CONJ}(?:(?:nr|no|numer|№)\.?\s*)?{_NUMERAL})*"  
 _ORDINAL_ADJECTIVE = r"\b(?:pierwsz\w*|drug\w*|trzeci\w*|first|second|third|перш\w+|друг\w+|трет\w+)\b"
 _NUMERAL_BEFORE = rf"(?:{_ROMAN}|{_ORDINAL_ADJECTIVE})"
 _NUMERALS_BEFORE = rf"{_NUMERAL_BEFORE}(?:{_CONJ}{_NUMERAL_BEFORE})*"
-_GROUP_WORD = r"\b(?:grup\w*|group\w*|груп\w*)"
-_NUMBER_SIGN = r"(?:\s*(?:nr|numer|no|number|№|#|obszar\w*|area)\.?)?"
+# The programme's page calls them areas too: "obszar drugi", "area 2".
+_GROUP_WORD = r"\b(?:grup\w*|group\w*|груп\w*|obszar\w*|areas?\b|напрям\w*)"
+_NUMBER_SIGN = r"(?:\s*(?:nr|numer|no|number|№|#)\.?)?"
 _WORKING = r"(?:\s+(?:robocz\w*|working|робоч\w*))?"
 # "grupy II", "grupa robocza nr 2", "groups 1 and 3", "групи III"; "II grupy", "pierwszej i trzeciej grupy".
 _GROUPS_AFTER = _Words(rf"{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*[(,:]?\s*(?P<list>{_NUMERALS})", re.IGNORECASE)
@@ -184,7 +187,7 @@ _GROUPS_BEFORE = _Words(
 )
 # "Zgłaszam się do I i III": bare Roman numerals after "do"/"to"/"до", in a sentence that applies.
 _GROUPS_BARE = _Words(
-    rf"\b(?:do|to|for|до)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
+    rf"\b(?:do|to|for|w|we|in|до|у|в)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
     re.IGNORECASE,
 )
 _GROUP_REF = rf"(?:the\s+)?(?:{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*)?"
@@ -294,7 +297,8 @@ _SELF = _Words(
     r"\b(?:jako|reprezentuj\w*|w imieniu|z ramienia|jestem|jesteśmy|pracuj\w*|działam|działamy|prowadz[ęi]\w*|"
     r"koordynuj\w*|współtworz\w*|założył\w*|zgłaszam się z|piszę z|piszę w imieniu|"
     r"as a|as an|i represent|representing|on behalf of|i work|i'm|i am|we are|i run|i lead|i coordinate|"
-    r"як|представляю|від імені|працюю|я з|я —|я|керую|координую|веду)\b",
+    r"як|представляю|від імені|працюю|я з|я —|я|керую|координую|веду)\b"
+    r"|\b(?:sektor|sector|сектор)\s*:",  # "Sektor: organizacja pozarządowa"
     re.IGNORECASE,
 )
 # "Centrum Aktywności Lokalnej prowadzone przez Stowarzyszenie X": the one that runs it is the sector.
@@ -591,7 +595,8 @@ def _organisation_name(text: str, start: int) -> str | None:
             in_quotes = ((in_quotes or opens) and not closes) or (opens and len(word) == 1)
         elif not (word.lower() in _NAME_CONNECTORS and (words or word.lower() == "m.st.")):
             break
-        ends = word.endswith(".") and word.lower() not in _NAME_CONNECTORS
+        # A name ends with its sentence, not at an initial or an abbreviation ("im. St. Staszica").
+        ends = word.endswith(".") and word.lower() not in _NAME_CONNECTORS and len(word.rstrip(".")) > 2
         words.append(word.rstrip(".") if ends else word)
         if ends or len(words) >= 10:
             break
@@ -736,6 +741,10 @@ def _trailing_signature(own_text: str) -> tuple[str, list[str]]:
     for offset, line in enumerate(block):
         person = _person(line)
         rest = block[offset:]
+        closing = _CLOSING.match(line)
+        if closing and (not (signed := line[closing.start("name") :].strip()) or _person(signed)):
+            # A closing formula quotes.py kept because a line under it was long ("Jan Nowak | Dyrektor | …").
+            return "\n".join(lines[: start + offset]).rstrip(), rest
         if (
             person
             and " " in person
@@ -860,7 +869,7 @@ def _read_sentence(
 ) -> None:
     """Reads one sentence (or the subject): an application, a withdrawal, the groups named."""
     action = _ACTION.search(sentence) if subject else _intends(sentence)
-    wish = None if subject or _is_question(sentence) else _WISH.search(sentence)
+    wish = None if subject or _is_question(sentence) else _WISH.search(sentence) or _STAY.search(sentence)
     for clause in _clauses(sentence):
         if moved := _MOVE.search(clause):
             found.dropped += [codes[n - 1] for n in _numbers(moved.group("old"), len(codes))]
