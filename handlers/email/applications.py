@@ -186,6 +186,8 @@ _GROUPS_BEFORE = _Words(
     rf"(?<![\w-])(?P<list>{_NUMERALS_BEFORE})\s+(?:robocz\w+\s+|working\s+|робоч\w+\s+)?{_GROUP_WORD}", re.IGNORECASE
 )
 # "Zgłaszam się do I i III": bare Roman numerals after "do"/"to"/"до", in a sentence that applies.
+# "…obszar drugi, ale mogę też pierwszy": after a group named, a clause that ends with a bare numeral.
+_LONE_NUMERAL = _Words(rf"(?:^|\s)(?P<list>{_NUMERALS_BEFORE})\s*[.!]?$", re.IGNORECASE)
 _GROUPS_BARE = _Words(
     rf"\b(?:do|to|for|w|we|in|до|у|в)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
     re.IGNORECASE,
@@ -870,6 +872,7 @@ def _read_sentence(
     """Reads one sentence (or the subject): an application, a withdrawal, the groups named."""
     action = _ACTION.search(sentence) if subject else _intends(sentence)
     wish = None if subject or _is_question(sentence) else _WISH.search(sentence) or _STAY.search(sentence)
+    named_here = False
     for clause in _clauses(sentence):
         if moved := _MOVE.search(clause):
             found.dropped += [codes[n - 1] for n in _numbers(moved.group("old"), len(codes))]
@@ -885,6 +888,10 @@ def _read_sentence(
                 found.dropped += _named_groups(clause, codes, names, applying=True)
             continue
         numbered = _numbered_groups(clause, codes, names, applying=action is not None or wish is not None)
+        lone = _LONE_NUMERAL.search(clause) if not numbered and named_here else None
+        if lone and not _negated(clause, lone.end()):
+            numbered = [codes[n - 1] for n in _numbers(lone.group("list"), len(codes))]
+        named_here = named_here or bool(numbered)
         groups = numbered or _topic_groups(clause, codes)
         found.named += groups
         working_group = bool(groups or _WORKING_GROUP.search(clause))

@@ -147,11 +147,16 @@ def _reading(body: str, recruitment: Recruitment, subject: str = "Wiadomość", 
         ("Chcę się zgłosić do grupy roboczej o przynależności i tożsamości.", ("przynaleznosc",)),
         ("Zgłaszam się do grupy roboczej zajmującej się współpracą lokalną.", ("aktywnosc",)),
         ("Chcę się zgłosić do grupy roboczej.", ()),
+        ("chcialabym sie zglosic do grupy 2", ("aktywnosc",)),  # a phone without Polish letters
+        ("Zgłaszam się do grupy roboczej: obszar drugi, ale mogę też pierwszy.", ("otwartosc", "aktywnosc")),
+        ("Zgłaszam się!\nGrupa: II\nOpis: prowadzę ogród.", ("aktywnosc",)),
         ("I'd like to apply for working group 2.", ("aktywnosc",)),
         ("I would like to join group two.", ("aktywnosc",)),
         ("I'd like to apply to working groups I and III.", ("otwartosc", "przynaleznosc")),
         ("Please count me in for the first group.", ("otwartosc",)),
         ("I'd like to join any of the working groups.", ALL),
+        ("I'd like to apply: preferably group III, but group I would also be fine.", ("otwartosc", "przynaleznosc")),
+        ("I'd like to apply to working groups I–III.", ALL),
         ("I'd like to apply for the working group on openness and relationships.", ("otwartosc",)),
         ("Хочу подати заявку до робочої групи III.", ("przynaleznosc",)),
         ("Хочу долучитися до першої робочої групи.", ("otwartosc",)),
@@ -228,6 +233,18 @@ def test_opinions_that_mention_groups_do_not_apply(words: str, recruitment: Recr
             "Stowarzyszenie Wola Razem",
         ),
         ("Zgłaszam się do grupy I. Mam 40 lat i dużo pomysłów.", None, None),
+        ("Zgłaszam się do grupy I. Jestem przekonana, że biblioteki są ważne.", None, None),
+        (
+            "Zgłaszam się do grupy I. Sektor: organizacja pozarządowa (Fundacja Ogród Sąsiadów).",
+            "ngo",
+            "Fundacja Ogród Sąsiadów",
+        ),
+        ("zglaszam sie do grupy 1. dzialam w fundacji pomocy sasiedzkiej", "ngo", None),
+        (
+            "Zgłaszam się do grupy I. Koordynuję Centrum Aktywności Lokalnej prowadzone przez Stowarzyszenie Nasz Ursus.",
+            "ngo",
+            "Stowarzyszenie Nasz Ursus",
+        ),
     ],
 )
 def test_sector_and_organisation_from_the_words(
@@ -254,9 +271,24 @@ def test_sector_from_the_address_when_nothing_else_says_it(recruitment: Recruitm
         ("Відкликаю заявку.", False, True, (), ()),
         ("Rezygnuję z grupy III, zostaję w grupie I.", True, False, ("otwartosc",), ("przynaleznosc",)),
         ("Nie rezygnuję, zostaję w grupie II.", True, False, ("aktywnosc",), ()),
+        (
+            "Rezygnuję z grupy roboczej II, bo zmieniłem pracę, ale zostaję w III.",
+            False,
+            False,
+            ("przynaleznosc",),
+            ("aktywnosc",),
+        ),
+        ("Proszę przenieść mnie z grupy 1 do grupy 3.", False, False, ("przynaleznosc",), ("otwartosc",)),
+        (
+            "Could you please move my application from group 1 to group 3?",
+            False,
+            False,
+            ("przynaleznosc",),
+            ("otwartosc",),
+        ),
     ],
 )
-def test_withdrawals(
+def test_withdrawals_and_moves(
     words: str, reply: bool, withdraws: bool, groups: tuple[str, ...], drops: tuple[str, ...], recruitment: Recruitment
 ) -> None:
     reading = _reading(words, recruitment, answers_our_application_mail=reply)
