@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from handlers.definitions.i18n import Catalog, as_language
 from handlers.definitions.questionnaire import Questionnaire
@@ -44,6 +44,14 @@ class MailPolicy:
     domain: str  # our Message-IDs end with @domain, so replies to us are recognised
     reply_window: timedelta = timedelta(days=7)  # one form per sender in this window
     max_bytes: int = 256 * 1024
+
+
+class Delivered(NamedTuple):
+    """One email as the mailbox hands it over: its source, its UID, and when our mailbox received it."""
+
+    raw: bytes
+    uid: int | None = None
+    arrived: datetime | None = None  # the IMAP INTERNALDATE; None where the server gave none
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,34 +89,42 @@ class Mailroom:
         return self.conversation.clock
 
     async def receive(
-        self, raw: bytes, *, folder: str | None = None, uidvalidity: int | None = None, uid: int | None = None
+        self,
+        raw: bytes,
+        *,
+        folder: str | None = None,
+        uidvalidity: int | None = None,
+        uid: int | None = None,
+        arrived: datetime | None = None,
     ) -> MailOutcome:
         """Handles one raw email in one transaction; an email seen before changes nothing."""
-        [outcome] = await self.receive_many([(raw, uid)], folder=folder, uidvalidity=uidvalidity)
+        [outcome] = await self.receive_many([(raw, uid, arrived)], folder=folder, uidvalidity=uidvalidity)
         return outcome
 
     async def receive_many(
         self,
-        items: Sequence[tuple[bytes, int | None]],
+        items: Sequence[tuple[bytes, int | None] | tuple[bytes, int | None, datetime | None]],
         *,
         folder: str | None = None,
         uidvalidity: int | None = None,
         then: Callable[[Unit], Awaitable[None]] | None = None,
     ) -> list[MailOutcome]:
-        """Handles a batch of raw emails (with their UIDs) in one transaction.
+        """Handles a batch of raw emails (with their UIDs, and when our mailbox received each: the IMAP
+        INTERNALDATE) in one transaction.
 
         Parsing runs in a worker thread, so a batch of big emails does not stall the other
         channels. `then` adds more work to the same transaction (the reader's position).
         """
+        delivered = [Delivered(*item) for item in items]
         parsed = await asyncio.to_thread(
-            lambda: [parse_email(raw, max_bytes=self.policy.max_bytes) for raw, _ in items]
+            lambda: [parse_email(item.raw, max_bytes=self.policy.max_bytes) for item in delivered]
         )
         verdicts = [self._classify(email) for email in parsed]
         now = self.clock()
         async with self.store.unit() as unit:
             received = [
-                self._received(raw, uid, email, verdict, folder, uidvalidity)
-                for (raw, uid), email, verdict in zip(items, parsed, verdicts, strict=True)
+                self._received(item, email, verdict, folder, uidvalidity)
+                for item, email, verdict in zip(delivered, parsed, verdicts, strict=True)
             ]
             ids = await store_emails(unit, received, now)
             outcomes = [MailOutcome(email_id, verdict) for email_id, verdict in zip(ids, verdicts, strict=True)]
@@ -147,13 +163,13 @@ class Mailroom:
 
     def _received(
         self,
-        raw: bytes,
-        uid: int | None,
+        item: Delivered,
         email: ParsedEmail,
         verdict: Verdict,
         folder: str | None,
         uidvalidity: int | None,
     ) -> ReceivedEmail:
+        raw = item.raw
         return ReceivedEmail(
             raw=raw[: self.policy.max_bytes],
             message_id=email.message_id or "",
@@ -171,7 +187,8 @@ class Mailroom:
             attachments=[{"name": a.name, "type": a.type, "size": a.size} for a in email.attachments],
             folder=folder,
             uidvalidity=uidvalidity,
-            uid=uid,
+            uid=item.uid,
+            arrived=item.arrived,
         )
 
     async def _from_people(

@@ -35,6 +35,7 @@ class ReceivedEmail:
     folder: str | None = None
     uidvalidity: int | None = None
     uid: int | None = None
+    arrived: datetime | None = None  # when our mailbox received it (IMAP INTERNALDATE); None: when we stored it
 
 
 async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetime) -> list[int | None]:
@@ -63,7 +64,7 @@ async def store_emails(unit: Unit, emails: Sequence[ReceivedEmail], now: datetim
             "own_text": email.own_text,
             "reply_to": email.reply_to,
             "attachments": email.attachments,
-            "received_at": now,
+            "received_at": email.arrived or now,
         }
         for email in emails
     ]

@@ -228,7 +228,7 @@ class Email(Base):
     attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
-    received_at: Mapped[datetime]
+    received_at: Mapped[datetime]  # when our mailbox received it (IMAP INTERNALDATE), else when we stored it
 
     def __repr__(self) -> str:
         return f"Email(id={self.id}, kind={self.kind!r})"

@@ -8,7 +8,7 @@ import logging
 import re
 import ssl
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Protocol, TypeVar
 
 import aioimaplib
@@ -171,7 +171,7 @@ class MailboxReader:
         uids = [uid for uid in present if uid > last]
         for start in range(0, len(uids), BATCH):
             batch = uids[start : start + BATCH]
-            items = [(raw, uid) for uid in batch if (raw := await self._fetch(client, uid)) is not None]
+            items = [(*fetched, uid) for uid in batch if (fetched := await self._fetch(client, uid)) is not None]
 
             # The emails, their replies and how far we have read: one commit, then the move.
             set_aside = await self._receive(client, items, uidvalidity, batch[-1])
@@ -181,7 +181,7 @@ class MailboxReader:
         return len(uids)
 
     async def _receive(
-        self, client: aioimaplib.IMAP4, items: list[tuple[bytes, int]], uidvalidity: int, top: int
+        self, client: aioimaplib.IMAP4, items: list[tuple[bytes, datetime | None, int]], uidvalidity: int, top: int
     ) -> set[int]:
         """Stores a batch in one transaction; should one email break it, each alone.
 
@@ -197,7 +197,10 @@ class MailboxReader:
         remember = self.positions.advancing(self.folder, uidvalidity, top, self.mailroom.clock())
         try:
             outcomes = await self.mailroom.receive_many(
-                items, folder=self.folder, uidvalidity=uidvalidity, then=remember
+                [(raw, uid, arrived) for raw, arrived, uid in items],
+                folder=self.folder,
+                uidvalidity=uidvalidity,
+                then=remember,
             )
         except Exception as err:
             if is_transient(err):
@@ -207,14 +210,14 @@ class MailboxReader:
                     "Mailbox: a batch of %d failed (%s); reading them one by one", len(items), type(err).__name__
                 )
                 aside: set[int] = set()
-                for raw, uid in items:
-                    aside |= await self._receive(client, [(raw, uid)], uidvalidity, uid)
+                for item in items:
+                    aside |= await self._receive(client, [item], uidvalidity, item[2])
                 return aside
-            uid = items[0][1]
+            uid = items[0][2]
             logger.exception("Mailbox: UID %s could not be read; it is set aside for staff", uid)
             await self._set_aside(client, uid, uidvalidity)
             return {uid}
-        for (_, uid), outcome in zip(items, outcomes, strict=True):
+        for (_, _, uid), outcome in zip(items, outcomes, strict=True):
             logger.info("Mailbox: UID %s read as %s", uid, outcome.verdict.kind)
         return set()
 
@@ -231,11 +234,15 @@ class MailboxReader:
             await self._expect_ok(client.uid("store", str(uid), "+FLAGS", "(\\Flagged)"), "STORE")
         await self.positions.advance(self.folder, uidvalidity, uid, self.mailroom.clock())
 
-    async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> bytes | None:
-        response = await self._expect_ok(client.uid("fetch", str(uid), "(BODY.PEEK[])"), f"FETCH {uid}")
+    async def _fetch(self, client: aioimaplib.IMAP4, uid: int) -> tuple[bytes, datetime | None] | None:
+        """The email's source and when our mailbox received it (INTERNALDATE: what a deadline counts by,
+        never the sender's own Date header)."""
+        response = await self._expect_ok(client.uid("fetch", str(uid), "(INTERNALDATE BODY.PEEK[])"), f"FETCH {uid}")
+        arrived = None
         for line in response.lines:
             if isinstance(line, bytearray):
-                return bytes(line)
+                return bytes(line), arrived
+            arrived = arrived or internal_date(bytes(line))
         logger.warning("Mailbox: UID %s came back without a body", uid)
         return None
 
@@ -319,3 +326,27 @@ class MailChannel:
             if self.mailer is not None:
                 mailer = self.mailer
                 group.create_task(supervise("mail sender", lambda: mailer, stop, health))
+
+
+_INTERNALDATE = re.compile(
+    rb'INTERNALDATE "\s*(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})"'
+)
+_MONTHS = {
+    name: n
+    for n, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
+
+
+def internal_date(line: bytes) -> datetime | None:
+    """Reads `INTERNALDATE "04-Dec-2026 20:07:59 +0100"` from a FETCH response line (RFC 3501's
+    date-time, English month names whatever the locale); None when the line has none."""
+    match = _INTERNALDATE.search(line)
+    if match is None or (month := _MONTHS.get(match.group(2).decode().lower())) is None:
+        return None
+    day, _, year, hour, minute, second, sign, zh, zm = match.groups()
+    offset = timedelta(hours=int(zh), minutes=int(zm)) * (-1 if sign == b"-" else 1)
+    try:
+        moment = datetime(int(year), month, int(day), int(hour), int(minute), int(second), tzinfo=timezone(offset))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,24 @@ async def test_once_reads_moves_and_answers_once(
     assert reply.message["Auto-Submitted"] == "auto-replied"
     assert reply.message["In-Reply-To"] and reply.message["References"]
     assert "1. W której dzielnicy mieszkasz?" in reply.message.get_content()
+
+
+async def test_an_email_counts_from_when_our_mailbox_received_it(service: Service, dovecot: DovecotServer) -> None:
+    """IMAP INTERNALDATE, never the sender's own Date header: what a deadline is measured by."""
+    arrived = datetime(2027, 9, 30, 21, 59, 30, tzinfo=UTC)  # 23:59:30 in Warsaw, half a minute before a deadline
+    late = arrived + timedelta(minutes=1)
+    for when, note in ((arrived, "w terminie"), (late, "po terminie")):
+        claimed = "Tue, 28 Sep 2027 10:00:00 +0200"  # what the sender's mail program wrote
+        path = dovecot.append(build_email(f"Zgłaszam się {note}.", headers={"Date": claimed}))
+        os.utime(path, (when.timestamp(), when.timestamp()))  # a Maildir message's INTERNALDATE is its mtime
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    assert await reader.once() == 2
+    async with service.store.sessions() as session:
+        stored = {e.own_text: e.received_at for e in await session.scalars(select(Email))}
+    assert {text: moment.astimezone(UTC) for text, moment in stored.items()} == {
+        "Zgłaszam się w terminie.": arrived,
+        "Zgłaszam się po terminie.": late,
+    }
 
 
 async def test_only_people_get_a_reply_and_only_at_their_from_address(
@@ -307,7 +327,7 @@ async def test_an_email_that_cannot_be_stored_is_set_aside_and_the_rest_read(
     receive_many = mailroom.receive_many
 
     async def breaks_on_poison(items: Any, **kwargs: Any) -> Any:
-        if any(b"POISON" in raw for raw, _ in items):
+        if any(b"POISON" in item[0] for item in items):
             raise ValueError("a fault in our own code, for this one email")
         return await receive_many(items, **kwargs)
 
