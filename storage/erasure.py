@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 
 from storage.audit import audit_in
 from storage.inbox import erase_chat
-from storage.models import Email, InboxItem, OutboxMessage, Respondent, Submission
+from storage.models import Application, Email, InboxItem, OutboxMessage, Respondent, Submission
 from storage.repository import Store, Unit
 
 
@@ -23,10 +23,11 @@ class Erased:
     emails: int = 0
     outbox: int = 0
     inbox: int = 0
+    applications: int = 0  # working-group applications, with the names and addresses they hold
 
     @property
     def anything(self) -> bool:
-        return any((self.respondents, self.emails, self.outbox, self.inbox))
+        return any((self.respondents, self.emails, self.outbox, self.inbox, self.applications))
 
 
 def resident(channel: str) -> str:
@@ -57,7 +58,8 @@ async def erase_person(
     Goes: the respondent with their contact data, submissions and answers (and the emails and
     replies linked to them), emails from their address with the raw source, replies queued or sent
     to it, and what their chat's messages held in the inbox. `pseudonym` is the keyed hash of their
-    channel id; `address` the raw address (email or chat) where the data holds it directly.
+    channel id; `address` the raw address (email or chat) where the data holds it directly. Their
+    working-group applications go too: theirs on this channel, and any giving their email address.
     `loaded` is a submission of theirs this transaction holds, so the session forgets it too.
     """
     if loaded is not None:
@@ -73,19 +75,28 @@ async def erase_person(
             await unit.session.execute(update(Email).where(Email.reply_to == address).values(reply_to=None))
     if address is not None:
         inbox = await erase_chat(unit, channel, address)
+    theirs = select(Respondent.id).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
+    applied: ColumnElement[bool] = Application.respondent_id.in_(theirs)
+    if channel == "email" and address is not None:
+        applied = or_(applied, Application.email == address.strip().lower())
+    applications = _count(await unit.session.execute(delete(Application).where(applied)))
     # Contact, submissions, answers, linked emails and queued replies go with the respondent (cascades).
     respondents = _count(
         await unit.session.execute(
             delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
         )
     )
-    erased = Erased(respondents, emails, outbox, inbox)
-    audit_in(unit, actor, "forget", {"channel": channel, **asdict(erased)}, now)
+    erased = Erased(respondents, emails, outbox, inbox, applications)
+    details: dict[str, Any] = {"channel": channel, **asdict(erased)}
+    if not applications:
+        del details["applications"]  # named only where the working groups had something of theirs
+    audit_in(unit, actor, "forget", details, now)
     return erased
 
 
 async def purge(store: Store, *, before: datetime, actor: str, now: datetime) -> dict[str, int]:
-    """Applies a retention period: erases submissions, emails and received messages from before a date."""
+    """Applies a retention period: erases submissions, emails, received messages and working-group
+    applications from before a date (an application counts from its first receipt)."""
     async with store.unit() as unit:
         session = unit.session
         submissions = _count(await session.execute(delete(Submission).where(Submission.started_at < before)))
@@ -96,9 +107,10 @@ async def purge(store: Store, *, before: datetime, actor: str, now: datetime) ->
             )
         )
         inbox = _count(await session.execute(delete(InboxItem).where(InboxItem.received_at < before)))
+        applications = _count(await session.execute(delete(Application).where(Application.received_at < before)))
         # People with nothing left are erased too, with their contact data.
         kept = select(Submission.respondent_id).union(
-            select(Email.respondent_id).where(Email.respondent_id.is_not(None))
+            select(Email.respondent_id).where(Email.respondent_id.is_not(None)), select(Application.respondent_id)
         )
         respondents = _count(await session.execute(delete(Respondent).where(Respondent.id.not_in(kept))))
         counts = {
@@ -106,6 +118,7 @@ async def purge(store: Store, *, before: datetime, actor: str, now: datetime) ->
             "emails": emails,
             "outbox": outbox,
             "inbox": inbox,
+            "applications": applications,
             "respondents": respondents,
         }
         audit_in(unit, actor, "purge", {"before": before.isoformat(), **counts}, now)

@@ -297,3 +297,46 @@ class Kiosk(Base):
 
     def __repr__(self) -> str:
         return f"Kiosk({self.name!r})"
+
+
+class Application(Base):
+    """One person's application to the working groups (`Z-<id>` to staff), with the personal data it needs.
+
+    Names and addresses live in this table only: consultation exports and the report never read it.
+    One row per respondent (a person in a channel); the same person in two channels is two rows,
+    shown to staff as a possible duplicate.
+    """
+
+    __tablename__ = "application"
+    __table_args__ = (Index(None, "email"), Index(None, "name_key"), Index(None, "received_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondent.id", ondelete="CASCADE"), unique=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(12))  # incomplete, complete, withdrawn
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Staff's judgement (`wspolnota groups exclude`), e.g. not eligible; the reason is for staff only.
+    excluded: Mapped[bool] = mapped_column(Boolean, default=False)
+    exclusion_reason: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))
+    name_key: Mapped[str | None] = mapped_column(String(200))  # the name normalised, to find duplicates
+    email: Mapped[str | None] = mapped_column(String(320))  # lower-cased
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    organisation: Mapped[str | None] = mapped_column(Text)
+    sector: Mapped[str | None] = mapped_column(String(24))
+    groups: Mapped[list[str]]
+    description: Mapped[str | None] = mapped_column(Text)
+    available: Mapped[bool | None] = mapped_column(Boolean)
+    privacy_version: Mapped[str | None] = mapped_column(String(40))
+    received_at: Mapped[datetime]  # the first receipt: an email's arrival in our mailbox, a chat's first answer
+    updated_at: Mapped[datetime]
+
+    @property
+    def reference(self) -> str:
+        """The short public reference staff and email subjects use."""
+        return f"Z-{self.id}"
+
+    def __repr__(self) -> str:
+        return f"Application(id={self.id}, status={self.status!r}, late={self.late}, excluded={self.excluded})"

@@ -1,0 +1,242 @@
+"""Working-group applications: one per respondent, recorded by the engine, judged and read by staff.
+
+The engine records an application in the transaction of the step that completes, corrects or
+withdraws it (`record_application`, `withdraw_application`, taking a `Unit`); staff's functions
+run their own transactions (taking a `Store`). Names and addresses are kept in this table only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from storage.audit import audit_in
+from storage.models import Application
+from storage.repository import Store, Unit
+
+__all__ = [
+    "Application",
+    "ApplicationFields",
+    "ApplicationStatus",
+    "Duplicate",
+    "UnknownApplication",
+    "exclude_application",
+    "fields_of",
+    "find_application",
+    "find_duplicates",
+    "include_application",
+    "list_applications",
+    "name_key",
+    "parse_reference",
+    "record_application",
+    "withdraw_application",
+]
+
+
+class ApplicationStatus(StrEnum):
+    """Where an application stands: `complete` once every required answer is in."""
+
+    INCOMPLETE = "incomplete"
+    COMPLETE = "complete"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFields:
+    """What the applicant told us; None is not given (yet)."""
+
+    name: str | None = None
+    email: str | None = None
+    email_verified: bool = False
+    organisation: str | None = None
+    sector: str | None = None  # a sector code of config/recruitment.yaml
+    groups: tuple[str, ...] = ()  # the group codes wanted, in the order given
+    description: str | None = None
+    available: bool | None = None  # can attend all of the group's meetings
+    language: str = "pl"
+    privacy_version: str | None = None  # the applicants' notice accepted
+
+
+class UnknownApplication(Exception):
+    """No application has this reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no application {reference!r} (references look like Z-12; see `wspolnota groups export`)")
+        self.reference = reference
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """Applications that may be one person's: the same normalised name, or the same email."""
+
+    by: str  # "name" or "email"
+    references: tuple[str, ...]  # Z-n, oldest first
+
+
+async def record_application(
+    unit: Unit,
+    *,
+    respondent_id: int,
+    submission_id: int | None,
+    channel: str,
+    received_at: datetime,
+    late: bool,
+    fields: ApplicationFields,
+    complete: bool,
+    now: datetime,
+) -> Application:
+    """Stores a respondent's application, or updates the one they have (never a second row).
+
+    `fields` replace the stored ones: pass the whole application (`fields_of` and
+    `dataclasses.replace` for a partial correction). The first call's `received_at` and `late` stay:
+    they describe when the application arrived, which a later correction does not change (a late
+    application stays late; an on-time one is not made late by a correction). A later call with
+    `complete` also revives a withdrawn application. `submission_id` None keeps the one stored.
+    """
+    application = await find_application(unit, respondent_id)
+    if application is None:
+        application = Application(
+            respondent_id=respondent_id,
+            channel=channel,
+            received_at=received_at,
+            late=late,
+            excluded=False,
+            groups=[],
+        )
+        unit.add(application)
+    if submission_id is not None:
+        application.submission_id = submission_id
+    application.status = ApplicationStatus.COMPLETE if complete else ApplicationStatus.INCOMPLETE
+    application.name = _clean(fields.name)
+    application.name_key = name_key(fields.name)
+    application.email = _clean(fields.email.lower()) if fields.email else None
+    application.email_verified = fields.email_verified
+    application.organisation = _clean(fields.organisation)
+    application.sector = fields.sector
+    application.groups = list(dict.fromkeys(fields.groups))
+    application.description = fields.description
+    application.available = fields.available
+    application.language = fields.language
+    application.privacy_version = fields.privacy_version
+    application.updated_at = now
+    await unit.flush()
+    return application
+
+
+async def withdraw_application(unit: Unit, respondent_id: int, now: datetime) -> Application | None:
+    """Marks the respondent's application withdrawn (kept for staff until erased); None when they have none."""
+    application = await find_application(unit, respondent_id)
+    if application is not None:
+        application.status = ApplicationStatus.WITHDRAWN
+        application.updated_at = now
+        await unit.flush()
+    return application
+
+
+async def find_application(unit: Unit, respondent_id: int) -> Application | None:
+    """Returns the respondent's application, if they have one."""
+    result = await unit.session.scalars(select(Application).where(Application.respondent_id == respondent_id))
+    return result.first()
+
+
+def fields_of(application: Application) -> ApplicationFields:
+    """What an application holds, as the fields `record_application` takes."""
+    return ApplicationFields(
+        name=application.name,
+        email=application.email,
+        email_verified=application.email_verified,
+        organisation=application.organisation,
+        sector=application.sector,
+        groups=tuple(application.groups or ()),
+        description=application.description,
+        available=application.available,
+        language=application.language,
+        privacy_version=application.privacy_version,
+    )
+
+
+def parse_reference(reference: str) -> int | None:
+    """The id in a reference staff typed: `Z-12`, `z12` or `12`; None when it is not one."""
+    match = re.fullmatch(r"\s*(?:[zZ]\s*-?\s*)?(\d{1,12})\s*", reference)
+    return int(match.group(1)) if match else None
+
+
+async def list_applications(store: Store) -> list[Application]:
+    """Every application, oldest first (for staff's status and export)."""
+    async with store.unit(write=False) as unit:
+        return list(await unit.session.scalars(select(Application).order_by(Application.received_at, Application.id)))
+
+
+async def exclude_application(store: Store, reference: str, *, reason: str, actor: str, now: datetime) -> Application:
+    """Leaves an application out of the selection for a reason staff give (written to the audit log).
+
+    Raises:
+        UnknownApplication: when no application has this reference.
+    """
+    return await _judge(store, reference, excluded=True, reason=reason, actor=actor, now=now)
+
+
+async def include_application(store: Store, reference: str, *, actor: str, now: datetime) -> Application:
+    """Takes an excluded application back into the selection (written to the audit log).
+
+    Raises:
+        UnknownApplication: when no application has this reference.
+    """
+    return await _judge(store, reference, excluded=False, reason=None, actor=actor, now=now)
+
+
+async def _judge(
+    store: Store, reference: str, *, excluded: bool, reason: str | None, actor: str, now: datetime
+) -> Application:
+    number = parse_reference(reference)
+    async with store.unit() as unit:
+        application = await unit.session.get(Application, number) if number is not None else None
+        if application is None:
+            raise UnknownApplication(reference)
+        was = application.excluded
+        application.excluded = excluded
+        application.exclusion_reason = reason
+        # Who judged which application, and why: the reason is staff's words, never the applicant's data.
+        details = {"application": application.reference, "was_excluded": was} | ({"reason": reason} if reason else {})
+        audit_in(unit, actor, "application_exclude" if excluded else "application_include", details, now)
+        return application
+
+
+async def find_duplicates(store: Store) -> list[Duplicate]:
+    """Applications (not withdrawn) that share a normalised name or an email: possibly one person twice."""
+    by_key: dict[tuple[str, str], list[Application]] = defaultdict(list)
+    for application in await list_applications(store):
+        if application.status == ApplicationStatus.WITHDRAWN:
+            continue
+        if application.name_key:
+            by_key["name", application.name_key].append(application)
+        if application.email:
+            by_key["email", application.email].append(application)
+    found = [
+        Duplicate(by, tuple(a.reference for a in sorted(group, key=lambda a: a.id)))
+        for (by, _), group in by_key.items()
+        if len(group) > 1
+    ]
+    return sorted(found, key=lambda d: (int(d.references[0][2:]), d.by))
+
+
+def name_key(name: str | None) -> str | None:
+    """A name as duplicates are found by: case, accents, punctuation and word order left aside."""
+    if not name:
+        return None
+    folded = unicodedata.normalize("NFKD", name.casefold().replace("ł", "l"))
+    letters = "".join(c for c in folded if not unicodedata.combining(c))
+    words = sorted(re.findall(r"\w+", letters))
+    return " ".join(words)[:200] or None
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return " ".join(text.split()) or None
