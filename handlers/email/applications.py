@@ -20,7 +20,6 @@ from handlers.email.classify import MailKind, Verdict, classify
 from handlers.email.parse import ParsedEmail
 from handlers.email.quotes import _history_start, starts_signature
 
-# Mail that is not a person writing: never an application, whatever its words (auto-replies quote them).
 _FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 
 
@@ -67,10 +66,10 @@ class _Words:
 # Who applies, to which groups and from where is said near the top: the rest of a long description is
 # kept whole, but not read sentence by sentence (a 250 KB email would otherwise take a second).
 _READ_CHARS = 30_000
+# Mail that is not a person writing: never an application, whatever its words (auto-replies quote them).
 _NOT_A_PERSON = frozenset(
     {MailKind.AUTO_REPLY, MailKind.BOUNCE, MailKind.LIST, MailKind.OWN, MailKind.SPAM, MailKind.SPOOF, MailKind.RECALL}
 )
-_WORD = r"[^\W\d_]"  # a letter of any alphabet
 _UPPER = "A-ZĄĆĘŁŃÓŚŹŻÀ-ÖØ-ÞА-ЯЁІЇЄҐ"
 
 
@@ -101,7 +100,7 @@ class ApplicationReading:
 # and invitations to others ("zachęcam do zgłaszania się") are opinions.
 _FIRST_PERSON = _Words(
     r"\b(?:zgłaszam|zgłaszamy|aplikuję|kandyduję|dołączę|dołączyłabym|dołączyłbym|wezmę|chcę|chciał\w*|"
-    r"chcial\w*|chętnie|pragnę|pragnęł\w*|zamierzam|planuję|proszę|prosimy|moj\w*|moją|mnie|mi|mam|jestem|"
+    r"chętnie|pragnę|pragnęł\w*|zamierzam|planuję|proszę|prosimy|moj\w*|moją|mnie|mi|mam|jestem|"
     r"przesyłam|załączam|deklaruję|zostaję|zmieniam|dopiszcie|zapiszcie|"
     r"(?-i:I)|i'd|i'm|i've|i'll|me|my|we'd|we're|our|us|please|"
     r"я|хочу|хотів\w*|хотіл\w*|бажаю|прошу|подаю|моя|мою|мене|мені|надсилаю)(?![\w'’])",
@@ -130,9 +129,9 @@ _WISH = _Words(
     r"хочу|хотіла б|хотів би|цікавить мене|мене цікавить|обираю)(?![\w'’])",
     re.IGNORECASE,
 )
-# Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
 # Staying in a group while leaving another: "…, ale zostaję w III".
 _STAY = _Words(r"\b(?:zostaj\w*|pozostaj\w*|zostan\w*|stay\w*|remain\w*|залиша\w*)", re.IGNORECASE)
+# Before a group: "nie do III", "zamiast grupy II", "not group 1", «не до третьої».
 _NEGATION = _Words(
     r"\b(?:nie|zamiast|not|no|never|don't|doesn't|won't|can't|cannot|instead|не|ні|замість)\b", re.IGNORECASE
 )
@@ -190,9 +189,9 @@ _GROUPS_AFTER = _Words(rf"{_GROUP_WORD}{_WORKING}{_NUMBER_SIGN}\s*[(,:]?\s*(?P<l
 _GROUPS_BEFORE = _Words(
     rf"(?<![\w-])(?P<list>{_NUMERALS_BEFORE})\s+(?:robocz\w+\s+|working\s+|робоч\w+\s+)?{_GROUP_WORD}", re.IGNORECASE
 )
-# "Zgłaszam się do I i III": bare Roman numerals after "do"/"to"/"до", in a sentence that applies.
 # "…obszar drugi, ale mogę też pierwszy": after a group named, a clause that ends with a bare numeral.
 _LONE_NUMERAL = _Words(rf"(?:^|\s)(?P<list>{_NUMERALS_BEFORE})\s*[.!]?$", re.IGNORECASE)
+# "Zgłaszam się do I i III", "zostaję w III": bare Roman numerals after a preposition, where one applies.
 _GROUPS_BARE = _Words(
     rf"\b(?:do|to|for|w|we|in|до|у|в)\s+(?P<list>{_ROMAN}(?:{_CONJ}{_ROMAN})*)(?=\s*(?:[.,;!)]|$|\s+(?:grup\w*|group\w*|груп\w*)))",
     re.IGNORECASE,
@@ -409,6 +408,7 @@ def _sentences(text: str) -> list[str]:
 
 
 def _split_sentence(text: str) -> Iterator[str]:
+    """Cuts a paragraph after ".", "!", "?" before a capital or a digit, not after "m.st." or "ul."."""
     start = 0
     for match in re.finditer(rf"[.!?…]+[\"'”»)]?\s+(?=[\"'„«(]?[{_UPPER}\d])", text):
         if _ABBREVIATIONS.search(text[start : match.start() + 1]):
@@ -453,6 +453,7 @@ def _numbers(listed: str, count: int) -> list[int]:
 
 
 def _number(token: str) -> int | None:
+    """One group's number: "II" → 2, "3" → 3, "pierwszej" → 1."""
     if token in ("I", "II", "III"):
         return len(token)
     if token in ("1", "2", "3"):
@@ -499,11 +500,13 @@ def _topic_groups(clause: str, codes: tuple[str, ...]) -> list[str]:
 
 
 def _in_order(codes: tuple[str, ...], wanted: Iterable[str]) -> tuple[str, ...]:
+    """The codes wanted, once each, in the call's order."""
     chosen = set(wanted)
     return tuple(code for code in codes if code in chosen)
 
 
 def _is_question(sentence: str) -> bool:
+    """A question asks about applying ("Czy mogę się zgłosić…?"); a polite request ("Could you…?") does not."""
     if _REQUEST.match(sentence):
         return False
     return sentence.rstrip().endswith("?") or bool(_QUESTION_WORDS.match(sentence))
@@ -520,12 +523,13 @@ def _intends(sentence: str) -> re.Match[str] | None:
 
 
 def _quote(text: str, limit: int = 70) -> str:
+    """The words that decided, quoted for staff on one line."""
     text = " ".join(text.split())
     return f'"{text[: limit - 1]}…"' if len(text) > limit else f'"{text}"'
 
 
 # ── the writer: name, signature, sector, organisation ────────────────────────────────────────────
-def signature_lines(email: ParsedEmail) -> list[str]:
+def _signature_lines(email: ParsedEmail) -> list[str]:
     """The lines under the writer's own words and above any quoted history: signature, name, title, phone."""
     lines = email.text.split("\n")
     start, _ = _history_start(lines)
@@ -693,6 +697,8 @@ def _domain_sector(domain: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Writer:
+    """Who the writer is: their sector and organisation, and why."""
+
     sector: str | None
     organisation: str | None
     reasons: tuple[str, ...]
@@ -833,7 +839,7 @@ def read_application(
     any_group = len(groups) == len(codes) and bool(_ANY_GROUP.search(f"{subject}\n{words}"))
     if groups:
         reasons.append(f"groups: {', '.join(groups)}" + (" (any)" if any_group else ""))
-    signature = signed_below + signature_lines(email)
+    signature = signed_below + _signature_lines(email)
     name, name_reason = _name(email, signature)
     if name_reason:
         reasons.append(f"name {name_reason}")
