@@ -1,0 +1,298 @@
+"""Commands over the data collected: export, report, stats, forget, purge."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import sys
+import traceback
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from bot import service as service_module
+from bot.cli import (
+    Row,
+    StaffError,
+    chosen_questionnaire,
+    counted,
+    fail,
+    filter_options,
+    main,
+    run_async,
+    staff_actor,
+    staff_settings,
+    warsaw_day,
+    writable,
+)
+from handlers.definitions.i18n import LANGUAGES, as_language
+from handlers.engine.presenter import WARSAW
+from reports.export import write_jsonl
+from storage.exports import SubmissionFilter
+
+
+@main.command()
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write.",
+)
+@filter_options
+@click.option(
+    "--min-cell",
+    type=click.IntRange(1),
+    default=5,
+    show_default=True,
+    help="Table cells smaller than this are hidden (anonymity).",
+)
+def report(
+    out: Path,
+    questionnaire: str | None,
+    event: str | None,
+    channel: str | None,
+    since: str | None,
+    until: str | None,
+    completed_only: bool,
+    exclude_flagged: bool,
+    min_cell: int,
+) -> None:
+    """Write the consultation report: one self-contained HTML file with charts, breakdowns and themes."""
+    settings = staff_settings()
+    writable(out)
+
+    async def go() -> tuple[str, int]:
+        from reports.report import gather, render_report
+
+        async with service_module.open_service(settings) as service:
+            chosen = chosen_questionnaire(service, questionnaire)
+            filters = SubmissionFilter(
+                chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
+            )
+            tally = await gather(service.store, chosen, filters)
+            html = render_report(chosen, tally, filters, service.conversation.clock(), min_cell)
+        return html, tally.total
+
+    html, total = run_async(go)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"Wrote {out} ({counted(total, 'submission')}).")
+
+
+@main.command()
+@click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
+def stats(questionnaire: str | None) -> None:
+    """Show live counts: submissions today and in total, by event and channel, per question."""
+    settings = staff_settings()
+
+    async def go() -> str:
+        from reports.staff import describe_live_stats
+
+        async with service_module.open_service(settings) as service:
+            chosen = chosen_questionnaire(service, questionnaire)
+            return await describe_live_stats(service.store, chosen, service.conversation.clock())
+
+    click.echo(run_async(go))
+
+
+@main.command()
+@click.option("--telegram", "telegram_id", help="The person's Telegram user id.")
+@click.option("--email", "email_address", help="The person's email address.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> None:
+    """Erase everything about one person: answers, contact data, emails with their raw source, replies."""
+    if (telegram_id is None) == (email_address is None):
+        raise click.UsageError("give exactly one of --telegram ID or --email ADDRESS")
+    settings = staff_settings()
+    channel, identifier = ("telegram", telegram_id) if telegram_id else ("email", (email_address or "").strip().lower())
+    assert identifier is not None
+    if not yes:
+        click.confirm(f"Erase everything about this {channel} user? This cannot be undone", abort=True)
+
+    async def go() -> str:
+        from storage.erasure import forget as erase
+
+        async with service_module.open_service(settings) as service:
+            ref = service.respondent(channel, identifier, identifier)
+            now = service.conversation.clock()
+            erased = await erase(
+                service.store,
+                channel=channel,
+                pseudonym=ref.pseudonym,
+                address=identifier,
+                actor=staff_actor(),
+                now=now,
+            )
+        if not erased.anything:
+            return "Nothing was stored about this person."
+        return (
+            f"Erased: {counted(erased.respondents, 'respondent')} with their answers and contact data, "
+            f"{counted(erased.emails, 'email')}, "
+            f"{counted(erased.outbox, 'queued or sent reply', 'queued or sent replies')}, "
+            f"{counted(erased.inbox, 'received message')}."
+        )
+
+    click.echo(run_async(go))
+
+
+@main.command()
+@click.option("--older-than", "older_than", required=True, help="A retention period: 365d, 52w or 2y.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def purge(older_than: str, yes: bool) -> None:
+    """Apply a retention period: erase submissions, emails and received messages older than it."""
+    import re
+    from datetime import timedelta
+
+    match = re.fullmatch(r"\s*(\d+)\s*([dwy])\s*", older_than.lower())
+    if match is None:
+        raise click.BadParameter("use a number of days, weeks or years: 365d, 52w, 2y", param_hint="--older-than")
+    days = int(match.group(1)) * {"d": 1, "w": 7, "y": 365}[match.group(2)]
+    try:
+        datetime.now(WARSAW) - timedelta(days=days)
+    except OverflowError:
+        fail(StaffError(f"--older-than {older_than.strip()}: that goes back before the year 1; use a shorter period"))
+    settings = staff_settings()
+    if not yes:
+        click.confirm(f"Erase everything older than {days} days? This cannot be undone", abort=True)
+
+    async def go() -> dict[str, int]:
+        from storage.erasure import purge as apply
+
+        async with service_module.open_service(settings) as service:
+            now = service.conversation.clock()
+            return await apply(service.store, before=now - timedelta(days=days), actor=staff_actor(), now=now)
+
+    counts = run_async(go)
+    click.echo("Erased: " + ", ".join(f"{n} {what}" for what, n in counts.items()) + ".")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option("--what", type=click.Choice(["submissions", "emails"]), default="submissions", show_default=True)
+@click.option(
+    "--layout",
+    type=click.Choice(["wide", "long"]),
+    default="wide",
+    show_default=True,
+    help="wide: a row per submission; long: a row per answer (for statistical tools).",
+)
+@click.option("--labels", type=click.Choice(LANGUAGES), help="Option labels in this language instead of codes.")
+@filter_options
+@click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
+def export(
+    fmt: str,
+    out: Path | None,
+    what: str,
+    layout: str,
+    labels: str | None,
+    questionnaire: str | None,
+    event: str | None,
+    channel: str | None,
+    since: str | None,
+    until: str | None,
+    completed_only: bool,
+    exclude_flagged: bool,
+    include_contact: bool,
+) -> None:
+    """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX or JSON Lines.
+
+    Columns are question codes; a multiple choice is a 0/1 column per option (`code__option`),
+    an "other" text is `code__text`. No contact data unless --include-contact.
+    """
+    settings = staff_settings()
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("XLSX needs --out FILE")
+    if out is not None:
+        writable(out)
+    language = as_language(labels)
+
+    async def go() -> int:
+        from reports.staff import CSV_ENCODING, ExportChoice, start_export
+        from reports.tables import write_csv_rows, write_xlsx_rows
+
+        async with service_module.open_service(settings) as service:
+            chosen = chosen_questionnaire(service, questionnaire)
+            filters = SubmissionFilter(
+                chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
+            )
+            choice = ExportChoice(what, fmt, layout, language, include_contact)
+            started = await start_export(
+                service.store,
+                service.config.questionnaires,
+                chosen,
+                filters,
+                choice,
+                actor=staff_actor(),
+                now=service.conversation.clock(),
+            )
+            rows, columns, records = started.rows, started.columns, started.records
+            try:
+                with _progress(out is not None) as tick:
+                    if fmt == "xlsx":
+                        assert out is not None
+                        return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
+                    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
+                    with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
+                        if fmt == "jsonl":
+                            source = records if what == "submissions" and layout == "wide" else rows
+                            return await write_jsonl(_ticking(source, tick), handle)
+                        return await write_csv_rows(_ticking(rows, tick), handle, columns)
+            except BaseException as err:
+                await _close_streams(err, rows, records)
+                raise
+
+    count = run_async(go)
+    click.echo(f"Exported {counted(count, 'row')}" + (f" to {out}" if out else "") + ".", err=True)
+
+
+async def _close_streams(err: BaseException, *streams: AsyncIterator[Any]) -> None:
+    """Closes an interrupted export's row streams (a closed pipe, a full disk) while the database is open.
+
+    Left to asyncio, they would be closed after the service let the database go, and their cursors'
+    threads would report a closed event loop with a traceback. The error's frames hold the inner
+    streams; cleared, those are finalised, and their closing is awaited here.
+    """
+    traceback.clear_frames(err.__traceback__)
+    for stream in streams:
+        if isinstance(stream, AsyncGenerator):
+            await stream.aclose()
+    await asyncio.sleep(0)  # the finaliser schedules each orphaned stream's aclose() as a task
+    closing = asyncio.all_tasks() - {asyncio.current_task()}
+    if closing:
+        await asyncio.wait(closing, timeout=5)
+
+
+async def _ticking(rows: AsyncIterator[Row], tick: Callable[[], None]) -> AsyncIterator[Row]:
+    async for row in rows:
+        tick()
+        yield row
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[], None]]:
+    """A progress counter on a terminal (rich); nothing when piped."""
+    if not (enabled and sys.stderr.isatty()):
+        yield lambda: None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"), transient=True) as progress:
+        task = progress.add_task("export")
+        yield lambda: progress.advance(task)
+
+
+@contextmanager
+def _stdout(encoding: str) -> Iterator[IO[str]]:
+    """Standard output as text in a chosen encoding, left open afterwards."""
+    wrapper = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()

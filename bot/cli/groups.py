@@ -1,0 +1,1 @@
+"""The working groups: applications by group and sector, their export, staff's exclusions."""
