@@ -50,7 +50,6 @@ async def service(
         yield running
 
 
-
 async def test_once_reads_moves_and_answers_once(
     service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
 ) -> None:
@@ -126,7 +125,9 @@ async def test_only_people_get_a_reply_and_only_at_their_from_address(
     assert await mailer.send_due() == 1
     [confirmation] = await smtp_server.wait_for(1)
     assert list(confirmation.rcpt_tos) == ["ewa.lis@example.pl"] and confirmation.message["To"] == "ewa.lis@example.pl"
-    assert "Zespół Programu Wspólnota\n\n-- \nCentrum Komunikacji" in confirmation.message.get_content().replace("\r\n", "\n")
+    assert "Zespół Programu Wspólnota\n\n-- \nCentrum Komunikacji" in confirmation.message.get_content().replace(
+        "\r\n", "\n"
+    )
     assert await mailer.send_due() == 0
     assert [list(mail.rcpt_tos) for mail in smtp_server.received] == [["ewa.lis@example.pl"]]
     async with service.store.sessions() as session:
@@ -363,7 +364,9 @@ async def test_emailed_opinions_and_form_replies_are_completed_contributions_in_
             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body
         ).encode()
 
-    dovecot.append(plain("Anna <anna@example.pl>", "a-1@example.pl", "Wspólnota to sąsiedzi, którzy sobie pomagają.\r\n"))
+    dovecot.append(
+        plain("Anna <anna@example.pl>", "a-1@example.pl", "Wspólnota to sąsiedzi, którzy sobie pomagają.\r\n")
+    )
     dovecot.append(plain("Jan <jan@example.pl>", "j-1@example.pl", "Brakuje miejsc spotkań na osiedlu.\r\n"))
     reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
     mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
@@ -391,7 +394,9 @@ async def test_emailed_opinions_and_form_replies_are_completed_contributions_in_
         "WSPOLNOTA_CONFIG_DIR": str(service.settings.config_dir),
     }
     # Staff commands run their own event loop: in a thread here, as from a shell beside the service.
-    exported = await asyncio.to_thread(CliRunner().invoke, main, ["export", "--completed-only", "--format", "csv"], env=env)
+    exported = await asyncio.to_thread(
+        CliRunner().invoke, main, ["export", "--completed-only", "--format", "csv"], env=env
+    )
     assert exported.exit_code == 0, exported.output
     rows = list(csv.DictReader(io.StringIO(exported.stdout.lstrip("\ufeff"))))
     assert len(rows) == 2 and {row["channel"] for row in rows} == {"email"}
@@ -401,7 +406,9 @@ async def test_emailed_opinions_and_form_replies_are_completed_contributions_in_
     assert jan["district"] == "wola" and jan["connection"] == "5"
 
     report = tmp_path / "report.html"
-    made = await asyncio.to_thread(CliRunner().invoke, main, ["report", "--completed-only", "--out", str(report)], env=env)
+    made = await asyncio.to_thread(
+        CliRunner().invoke, main, ["report", "--completed-only", "--out", str(report)], env=env
+    )
     assert made.exit_code == 0, made.output
     html = report.read_text()
     assert "zakończone: <b>2</b>" in html and "e-mail" in html
