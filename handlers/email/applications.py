@@ -18,7 +18,7 @@ from functools import lru_cache
 from handlers.definitions.recruitment import Recruitment
 from handlers.email.classify import MailKind, Verdict, classify
 from handlers.email.parse import ParsedEmail
-from handlers.email.quotes import _history_start, starts_signature
+from handlers.email.quotes import history_start, starts_signature
 
 _FOLD = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 
@@ -532,7 +532,7 @@ def _quote(text: str, limit: int = 70) -> str:
 def _signature_lines(email: ParsedEmail) -> list[str]:
     """The lines under the writer's own words and above any quoted history: signature, name, title, phone."""
     lines = email.text.split("\n")
-    start, _ = _history_start(lines)
+    start, _ = history_start(lines)
     body = [line.strip() for line in lines[:start] if not line.lstrip().startswith(">")]
     own = [line.strip() for line in email.own_text.split("\n") if line.strip()]
     position = 0

@@ -67,7 +67,7 @@ def _is_closing(line: str) -> bool:
     return 0 < len(words) <= 4 and all(word[0].isupper() for word in words)
 
 
-def _history_start(lines: list[str]) -> tuple[int, int]:
+def history_start(lines: list[str]) -> tuple[int, int]:
     """Where quoted history begins and where its header line ends (both len(lines) when none)."""
     for index, line in enumerate(lines):
         stripped = line.strip()
@@ -109,7 +109,7 @@ def own_words(text: str) -> str:
     Answers written between quoted lines (an inline reply) are kept; the quoted lines are not.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    start, end = _history_start(lines)
+    start, end = history_start(lines)
     own = lines[:start]
     history = lines[end:]
     quoted_after = [i for i, line in enumerate(history) if line.lstrip().startswith(">")]
