@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from handlers.definitions.questionnaire import Questionnaire
+from handlers.definitions.recruitment import Recruitment
 from handlers.engine.conversation import Conversation
 from reports.staff import CSV_ENCODING, describe_live_stats, export_csv
+from reports.stats import describe_applications
 from storage.repository import Store
 
 
@@ -28,14 +30,17 @@ class Staff:
     store: Store
     questionnaires: Mapping[str, Questionnaire]
     conversation: Conversation
+    recruitment: Recruitment | None = None  # the call for working-group applications; None: the groups are off
 
     @property
     def questionnaire(self) -> Questionnaire:
         return self.questionnaires[self.conversation.default_questionnaire]
 
     async def stats(self) -> str:
-        """Live counts as text."""
-        return await describe_live_stats(self.store, self.questionnaire, self.conversation.clock())
+        """Live counts as text (and the working groups' applications when there is a call)."""
+        text = await describe_live_stats(self.store, self.questionnaire, self.conversation.clock())
+        applications = await describe_applications(self.store, self.recruitment)
+        return text if applications is None else f"{text}\n\n{applications}"
 
     async def export_csv(self, actor: str, via: str) -> CsvFile:
         """Every submission as CSV without contact data, after an audit entry naming `actor`."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from handlers.definitions.recruitment import Recruitment
+from reports.applications import collect_application_figures, describe_application_summary
 from storage.counts import count_submissions
 from storage.repository import Store
 
@@ -53,3 +55,11 @@ def describe_stats(stats: Stats, question_order: list[str]) -> str:
         *[f"  {code}: {stats.per_question.get(code, 0)}" for code in question_order],
     ]
     return "\n".join(lines)
+
+
+async def describe_applications(store: Store, call: Recruitment | None) -> str | None:
+    """The working groups' applications in a few lines for /stats and `wspolnota stats`; None when off."""
+    if call is None:
+        return None
+    figures = await collect_application_figures(store, call)
+    return "Working groups\n" + describe_application_summary(figures)

@@ -30,6 +30,7 @@ __all__ = [
     "fields_of",
     "find_application",
     "find_duplicates",
+    "in_the_draw",
     "include_application",
     "list_applications",
     "name_key",
@@ -143,6 +144,11 @@ async def find_application(unit: Unit, respondent_id: int) -> Application | None
     """Returns the respondent's application, if they have one."""
     result = await unit.session.scalars(select(Application).where(Application.respondent_id == respondent_id))
     return result.first()
+
+
+def in_the_draw(application: Application) -> bool:
+    """Tells whether an application counts for the groups' seats: complete, on time, not excluded by staff."""
+    return application.status == ApplicationStatus.COMPLETE and not application.late and not application.excluded
 
 
 def fields_of(application: Application) -> ApplicationFields:

@@ -12,10 +12,11 @@ import io
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import IO, Any, NoReturn, TypeVar
 
 import click
 
@@ -249,6 +250,17 @@ def warsaw_day(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=WARSAW)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a date like 2026-05-30") from None
+
+
+@contextmanager
+def text_stdout(encoding: str) -> Iterator[IO[str]]:
+    """Standard output as text in a chosen encoding, left open afterwards."""
+    wrapper = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()
 
 
 # The commands register themselves on `main` when their modules are imported.

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import sys
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -26,6 +25,7 @@ from bot.cli import (
     run_async,
     staff_actor,
     staff_settings,
+    text_stdout,
     warsaw_day,
     writable,
 )
@@ -87,15 +87,18 @@ def report(
 @main.command()
 @click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
 def stats(questionnaire: str | None) -> None:
-    """Show live counts: submissions today and in total, by event and channel, per question."""
+    """Show live counts: submissions today and in total, by event and channel, per question (and applications)."""
     settings = staff_settings()
 
     async def go() -> str:
         from reports.staff import describe_live_stats
+        from reports.stats import describe_applications
 
         async with service_module.open_service(settings) as service:
             chosen = chosen_questionnaire(service, questionnaire)
-            return await describe_live_stats(service.store, chosen, service.conversation.clock())
+            text = await describe_live_stats(service.store, chosen, service.conversation.clock())
+            applications = await describe_applications(service.store, service.config.recruitment)
+        return text if applications is None else f"{text}\n\n{applications}"
 
     click.echo(run_async(go))
 
@@ -105,7 +108,8 @@ def stats(questionnaire: str | None) -> None:
 @click.option("--email", "email_address", help="The person's email address.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> None:
-    """Erase everything about one person: answers, contact data, emails with their raw source, replies."""
+    """Erase everything about one person: answers, contact data, emails with their raw source, replies,
+    working-group applications (theirs, and any giving their email address)."""
     if (telegram_id is None) == (email_address is None):
         raise click.UsageError("give exactly one of --telegram ID or --email ADDRESS")
     settings = staff_settings()
@@ -134,7 +138,8 @@ def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> Non
             f"Erased: {counted(erased.respondents, 'respondent')} with their answers and contact data, "
             f"{counted(erased.emails, 'email')}, "
             f"{counted(erased.outbox, 'queued or sent reply', 'queued or sent replies')}, "
-            f"{counted(erased.inbox, 'received message')}."
+            f"{counted(erased.inbox, 'received message')}"
+            + (f", {counted(erased.applications, 'working-group application')}." if erased.applications else ".")
         )
 
     click.echo(run_async(go))
@@ -144,7 +149,7 @@ def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> Non
 @click.option("--older-than", "older_than", required=True, help="A retention period: 365d, 52w or 2y.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def purge(older_than: str, yes: bool) -> None:
-    """Apply a retention period: erase submissions, emails and received messages older than it."""
+    """Apply a retention period: erase submissions, emails, received messages and applications older than it."""
     import re
     from datetime import timedelta
 
@@ -238,7 +243,7 @@ def export(
                         assert out is not None
                         return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
                     encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
-                    with open(out, "w", encoding=encoding, newline="") if out else _stdout(encoding) as handle:  # noqa: ASYNC230
+                    with open(out, "w", encoding=encoding, newline="") if out else text_stdout(encoding) as handle:  # noqa: ASYNC230
                         if fmt == "jsonl":
                             source = records if what == "submissions" and layout == "wide" else rows
                             return await write_jsonl(_ticking(source, tick), handle)
@@ -285,14 +290,3 @@ def _progress(enabled: bool) -> Iterator[Callable[[], None]]:
     with Progress(SpinnerColumn(), TextColumn("{task.completed} rows"), transient=True) as progress:
         task = progress.add_task("export")
         yield lambda: progress.advance(task)
-
-
-@contextmanager
-def _stdout(encoding: str) -> Iterator[IO[str]]:
-    """Standard output as text in a chosen encoding, left open afterwards."""
-    wrapper = io.TextIOWrapper(sys.stdout.buffer, encoding=encoding, newline="")
-    try:
-        yield wrapper
-    finally:
-        wrapper.flush()
-        wrapper.detach()

@@ -1,0 +1,201 @@
+"""The working groups' applications for staff: where they stand (by group and sector, against the seats),
+one record each for the export, and possible duplicates; read through storage's functions only."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.definitions.recruitment import Recruitment
+from storage.applications import (
+    Application,
+    ApplicationStatus,
+    Duplicate,
+    find_duplicates,
+    in_the_draw,
+    list_applications,
+)
+from storage.repository import Store
+
+# The export's fields, in this order; names and addresses only when staff ask (and it is logged).
+APPLICATION_COLUMNS = [
+    *("application", "channel", "received_at", "late", "status"),
+    *("sector", "groups", "organisation", "description"),
+]
+CONTACT_COLUMNS = ["name", "email"]
+NO_SECTOR = "—"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFigures:
+    """One group: what asked for it, by sector and by status, against its seats."""
+
+    code: str
+    name: str
+    seats: int
+    in_draw: int  # complete, on time, not excluded: what the draw counts
+    by_sector: dict[str, int]  # of those in the draw; NO_SECTOR for none given
+    short: dict[str, int]  # sectors below their quota's minimum: how many are missing
+    complete: int = 0  # every application that asked for the group, by where it stands
+    incomplete: int = 0
+    withdrawn: int = 0
+    late: int = 0
+    excluded: int = 0
+
+    @property
+    def oversubscription(self) -> float:
+        """Applications in the draw per seat: above 1, there are more than seats."""
+        return self.in_draw / self.seats
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFigures:
+    """All applications: how many stand where, by channel, by group, and which may be one person's."""
+
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    late: int = 0
+    excluded: int = 0
+    in_draw: int = 0
+    no_group: int = 0  # complete ones that name no group yet
+    by_channel: dict[str, int] = field(default_factory=dict)
+    groups: list[GroupFigures] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+async def collect_application_figures(store: Store, call: Recruitment) -> ApplicationFigures:
+    """Counts the applications against the call's groups, seats and quotas."""
+    applications = await list_applications(store)
+    return ApplicationFigures(
+        total=len(applications),
+        by_status=dict(Counter(a.status for a in applications)),
+        late=sum(a.late for a in applications),
+        excluded=sum(a.excluded for a in applications),
+        in_draw=sum(in_the_draw(a) for a in applications),
+        no_group=sum(1 for a in applications if in_the_draw(a) and not a.groups),
+        by_channel=dict(sorted(Counter(a.channel for a in applications).items())),
+        groups=[_group_figures(call, code, applications) for code in (g.code for g in call.groups)],
+        duplicates=await find_duplicates(store),
+    )
+
+
+def _group_figures(call: Recruitment, code: str, applications: Iterable[Application]) -> GroupFigures:
+    group = call.group(code)
+    assert group is not None
+    asked = [a for a in applications if code in (a.groups or ())]
+    drawn = [a for a in asked if in_the_draw(a)]
+    by_sector = Counter(a.sector or NO_SECTOR for a in drawn)
+    short = {
+        sector.code: call.quota(code, sector.code).min - by_sector[sector.code]
+        for sector in call.sectors
+        if by_sector[sector.code] < call.quota(code, sector.code).min
+    }
+    statuses = Counter(a.status for a in asked)
+    return GroupFigures(
+        code=code,
+        name=group.name("pl"),
+        seats=group.seats,
+        in_draw=len(drawn),
+        by_sector=dict(by_sector),
+        short=short,
+        complete=statuses[ApplicationStatus.COMPLETE],
+        incomplete=statuses[ApplicationStatus.INCOMPLETE],
+        withdrawn=statuses[ApplicationStatus.WITHDRAWN],
+        late=sum(a.late for a in asked),
+        excluded=sum(a.excluded for a in asked),
+    )
+
+
+def describe_application_figures(figures: ApplicationFigures, call: Recruitment) -> str:
+    """Shows the applications as plain text: totals, a group × sector table against the seats, duplicates."""
+    status = figures.by_status
+    lines = [
+        f"Applications: {figures.total} (complete {status.get(ApplicationStatus.COMPLETE, 0)}, "
+        f"incomplete {status.get(ApplicationStatus.INCOMPLETE, 0)}, "
+        f"withdrawn {status.get(ApplicationStatus.WITHDRAWN, 0)}); late {figures.late}, excluded {figures.excluded}",
+        f"In the draw (complete, on time, not excluded): {figures.in_draw}"
+        + (f", of which {figures.no_group} name no group yet" if figures.no_group else ""),
+        "By channel: " + (", ".join(f"{k} {v}" for k, v in figures.by_channel.items()) or "—"),
+    ]
+    if not figures.groups:
+        return "\n".join(lines)
+    sectors = [sector.code for sector in call.sectors]
+    extra = any(NO_SECTOR in g.by_sector for g in figures.groups)
+    heads = ["group", *sectors, *([NO_SECTOR] if extra else []), "in draw", "seats", "per seat"]
+    rows = []
+    for g in figures.groups:
+        cells = [f"{g.by_sector.get(s, 0)}{'!' if s in g.short else ''}" for s in sectors]
+        ratio = f"{g.oversubscription:.2f}" + (" (over)" if g.in_draw > g.seats else "")
+        rows.append([g.code, *cells, *([str(g.by_sector.get(NO_SECTOR, 0))] if extra else []), str(g.in_draw)])
+        rows[-1] += [str(g.seats), ratio]
+    lines += ["", "Applications in the draw by group × sector, against the seats:", *_table(heads, rows)]
+    if any(g.short for g in figures.groups):
+        lines.append("  ! fewer than the sector's quota minimum in config/recruitment.yaml")
+    heads = ["group", "complete", "incomplete", "withdrawn", "late", "excluded"]
+    rows = [[g.code, *map(str, (g.complete, g.incomplete, g.withdrawn, g.late, g.excluded))] for g in figures.groups]
+    lines += ["", "Every application that asked for each group:", *_table(heads, rows)]
+    if figures.duplicates:
+        lines += ["", "Possible duplicates (one person twice? check before the draw):"]
+        lines += [f"  {', '.join(d.references)}: the same {d.by}" for d in figures.duplicates]
+    return "\n".join(lines)
+
+
+def describe_application_summary(figures: ApplicationFigures) -> str:
+    """A few lines for Telegram's /stats: totals and each group's applications against its seats."""
+    status = figures.by_status
+    lines = [
+        f"Applications: {figures.total} (complete {status.get(ApplicationStatus.COMPLETE, 0)}, "
+        f"incomplete {status.get(ApplicationStatus.INCOMPLETE, 0)}, "
+        f"withdrawn {status.get(ApplicationStatus.WITHDRAWN, 0)}); late {figures.late}, excluded {figures.excluded}",
+        *[f"  {g.code}: {g.in_draw} for {g.seats} seats ({g.oversubscription:.2f} per seat)" for g in figures.groups],
+    ]
+    if figures.duplicates:
+        lines.append(f"  possible duplicates: {len(figures.duplicates)} (wspolnota groups status)")
+    return "\n".join(lines)
+
+
+def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(head), *(len(row[i]) for row in rows)) for i, head in enumerate(heads)]
+    line = "  ".join(head.ljust(widths[0]) if i == 0 else head.rjust(widths[i]) for i, head in enumerate(heads))
+    out = ["  " + line.rstrip()]
+    for row in rows:
+        out.append("  " + "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(row)))
+    return out
+
+
+def application_record(application: Application, *, include_contact: bool) -> dict[str, Any]:
+    """One application as the export's record (JSON Lines keeps `groups` a list)."""
+    record: dict[str, Any] = {
+        "application": application.reference,
+        "channel": application.channel,
+        "received_at": application.received_at.isoformat(),
+        "late": application.late,
+        "status": application.status,
+        "sector": application.sector,
+        "groups": list(application.groups or ()),
+        "organisation": application.organisation,
+        "description": application.description,
+    }
+    if include_contact:
+        record["name"] = application.name
+        record["email"] = application.email
+    return record
+
+
+async def application_records(store: Store, *, include_contact: bool) -> AsyncIterator[dict[str, Any]]:
+    """Every application as an export record, oldest first."""
+    for application in await list_applications(store):
+        yield application_record(application, include_contact=include_contact)
+
+
+async def application_rows(store: Store, *, include_contact: bool) -> AsyncIterator[dict[str, Any]]:
+    """Every application as a spreadsheet row: `groups` as codes joined by commas (`otwartosc,aktywnosc`)."""
+    async for record in application_records(store, include_contact=include_contact):
+        yield record | {"groups": ",".join(record["groups"])}
+
+
+def application_columns(*, include_contact: bool) -> list[str]:
+    """The export's columns, with the name and email only when asked for."""
+    return APPLICATION_COLUMNS + (CONTACT_COLUMNS if include_contact else [])
