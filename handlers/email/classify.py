@@ -12,6 +12,7 @@ from enum import StrEnum
 class MailKind(StrEnum):
     OPINION = "opinion"  # a person wrote to us: store, answer once
     FORM_REPLY = "form_reply"  # a person answered our numbered form
+    APPLICATION = "application"  # a person applied to the working groups (or answered our application mail)
     AUTO_REPLY = "auto_reply"  # out-of-office and other automatic answers
     BOUNCE = "bounce"  # delivery reports
     LIST = "list"  # mailing lists and bulk mail

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from handlers.definitions.i18n import Catalog, Language
@@ -51,13 +52,23 @@ def form_examples(questionnaire: Questionnaire) -> list[str]:
     return [examples[kind] for kind in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE) if kind in examples]
 
 
-def render_form(questionnaire: Questionnaire, catalog: Catalog, language: Language) -> str:
-    """Writes every question as a numbered item, choices lettered a), b), …, for any mail client."""
+def render_form(
+    questionnaire: Questionnaire,
+    catalog: Catalog,
+    language: Language,
+    only: Collection[str] | None = None,
+    *,
+    hints: bool = False,
+) -> str:
+    """Writes every question (or `only` these codes) as a numbered item, choices lettered a), b), …, for any
+    mail client; a question keeps its number in the whole questionnaire, so a reply is read the same way."""
     blocks = []
     for number, question in enumerate(questionnaire.questions, start=1):
-        if question.type is QuestionType.EMAIL:
+        if question.type is QuestionType.EMAIL or (only is not None and question.code not in only):
             continue  # a reply by email already gives us the address
         lines = [f"{number}. {question.label(language)}"]
+        if hints and question.hint:
+            lines += [f"   {line}" for line in question.hint(language).splitlines() if line.strip()]
         if question.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
             options = [f"{LETTERS[i]}) {option.label(language)}" for i, option in enumerate(question.options)]
             lines += [f"   {option}" for option in options]

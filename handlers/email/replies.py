@@ -128,11 +128,18 @@ def _examples(questionnaire: Questionnaire, catalog: Catalog, language: Language
 
 
 def threading(
-    email: ParsedEmail, domain: str, reference: int, default_subject: str = ""
+    email: ParsedEmail,
+    domain: str,
+    reference: int,
+    default_subject: str = "",
+    *,
+    tag: str = "W",
+    id_prefix: str = "wsp-",
 ) -> tuple[str, str, str | None, str | None]:
-    """Our reply's subject (with the [W-n] reference), Message-ID, In-Reply-To and References.
+    """Our reply's subject (with the [W-n] reference, or `tag`'s), Message-ID, In-Reply-To and References.
 
     An email without a subject (or only "Re:") gets `default_subject` rather than "Re:  [W-12]".
+    An application's reply is tagged [Z-n] and its Message-ID starts `wsp-z-`, so a reply to it is known.
     """
     if not _REPLY_PREFIX.sub("", email.subject).strip() and default_subject:
         subject = default_subject
@@ -140,7 +147,7 @@ def threading(
         subject = email.subject
     else:
         subject = f"Re: {email.subject}"
-    if not REFERENCE.search(subject):
-        subject = f"{subject} [W-{reference}]".strip()
+    if not re.search(rf"\[{tag}-\d+\]", subject):
+        subject = f"{subject} [{tag}-{reference}]".strip()
     references = " ".join([*email.references, email.message_id or ""]).strip() or None
-    return subject, f"<wsp-{uuid.uuid4().hex}@{domain}>", email.message_id, references
+    return subject, f"<{id_prefix}{uuid.uuid4().hex}@{domain}>", email.message_id, references
