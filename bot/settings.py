@@ -60,7 +60,7 @@ class Settings(BaseModel):
     # The domain of our Message-IDs: only this service uses it, so a reply to us is recognised.
     mail_domain: str = "wspolnota.um.warszawa.pl"
     mail_reply_window_days: float = Field(default=7, ge=0)  # one form per sender in this window
-    mail_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)  # kept of one email; more is cut and marked
+    mail_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)  # kept of one email (with a CV); more is cut, marked
 
     web_enabled: bool = True  # the web chat: the stand's tablet, and the service with nothing else set
     web_host: str = "127.0.0.1"
