@@ -35,7 +35,7 @@ class GroupFigures:
     code: str
     name: str
     seats: int
-    in_draw: int  # complete, on time, not excluded: what the draw counts
+    in_draw: int  # complete, on time, not excluded, eligible: what the draw counts
     by_sector: dict[str, int]  # of those in the draw; NO_SECTOR for none given
     short: dict[str, int]  # sectors below their quota's minimum: how many are missing
     complete: int = 0  # every application that asked for the group, by where it stands
@@ -115,7 +115,7 @@ def describe_application_figures(figures: ApplicationFigures, call: Recruitment)
         f"Applications: {figures.total} (complete {status.get(ApplicationStatus.COMPLETE, 0)}, "
         f"incomplete {status.get(ApplicationStatus.INCOMPLETE, 0)}, "
         f"withdrawn {status.get(ApplicationStatus.WITHDRAWN, 0)}); late {figures.late}, excluded {figures.excluded}",
-        f"In the draw (complete, on time, not excluded): {figures.in_draw}"
+        f"In the draw (complete, on time, eligible, not excluded): {figures.in_draw}"
         + (f", of which {figures.no_group} name no group yet" if figures.no_group else ""),
         "By channel: " + (", ".join(f"{k} {v}" for k, v in figures.by_channel.items()) or "—"),
     ]

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from storage.audit import audit_in
+from storage.dialect import insert, locked
 from storage.models import Application
 from storage.repository import Store, Unit
 
@@ -100,17 +101,27 @@ async def record_application(
     application stays late; an on-time one is not made late by a correction). A later call with
     `complete` also revives a withdrawn application. `submission_id` None keeps the one stored.
     """
-    application = await find_application(unit, respondent_id)
+    application = await _held(unit, respondent_id)
     if application is None:
-        application = Application(
-            respondent_id=respondent_id,
-            channel=channel,
-            received_at=received_at,
-            late=late,
-            excluded=False,
-            groups=[],
+        # Two steps of one person racing (two emails read at once): one row, the first receipt's.
+        await unit.session.execute(
+            insert(unit.dialect, Application)
+            .values(
+                respondent_id=respondent_id,
+                channel=channel,
+                language=fields.language,
+                status=ApplicationStatus.INCOMPLETE,
+                late=late,
+                excluded=False,
+                email_verified=False,
+                groups=[],
+                received_at=received_at,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["respondent_id"])
         )
-        unit.add(application)
+        application = await _held(unit, respondent_id)
+        assert application is not None
     if submission_id is not None:
         application.submission_id = submission_id
     application.status = ApplicationStatus.COMPLETE if complete else ApplicationStatus.INCOMPLETE
@@ -132,7 +143,7 @@ async def record_application(
 
 async def withdraw_application(unit: Unit, respondent_id: int, now: datetime) -> Application | None:
     """Marks the respondent's application withdrawn (kept for staff until erased); None when they have none."""
-    application = await find_application(unit, respondent_id)
+    application = await _held(unit, respondent_id)
     if application is not None:
         application.status = ApplicationStatus.WITHDRAWN
         application.updated_at = now
@@ -146,9 +157,21 @@ async def find_application(unit: Unit, respondent_id: int) -> Application | None
     return result.first()
 
 
+async def _held(unit: Unit, respondent_id: int) -> Application | None:
+    """The respondent's application, its row locked until commit on PostgreSQL (SQLite's unit holds the file)."""
+    query = select(Application).where(Application.respondent_id == respondent_id)
+    return (await unit.session.scalars(locked(query, unit.dialect))).first()
+
+
 def in_the_draw(application: Application) -> bool:
-    """Tells whether an application counts for the groups' seats: complete, on time, not excluded by staff."""
-    return application.status == ApplicationStatus.COMPLETE and not application.late and not application.excluded
+    """Tells whether an application counts for the groups' seats: complete, on time, not excluded by staff,
+    and eligible (its applicant did not say they cannot attend the group's meetings)."""
+    return (
+        application.status == ApplicationStatus.COMPLETE
+        and not application.late
+        and not application.excluded
+        and application.available is not False
+    )
 
 
 def fields_of(application: Application) -> ApplicationFields:

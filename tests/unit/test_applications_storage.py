@@ -3,6 +3,7 @@ updated in place, withdrawn, judged by staff, found twice, erased and purged."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,7 @@ from storage.applications import (
     fields_of,
     find_application,
     find_duplicates,
+    in_the_draw,
     include_application,
     list_applications,
     name_key,
@@ -111,6 +113,11 @@ async def test_a_later_call_updates_the_one_application_and_keeps_the_first_rece
     )
 
 
+async def test_two_steps_of_one_person_at_once_make_one_application(store: Store) -> None:
+    first, second = await asyncio.gather(apply(store, "anna", complete=False), apply(store, "anna"))
+    assert first.id == second.id and await count(store, Application) == 1
+
+
 async def test_a_late_application_stays_late(store: Store) -> None:
     await apply(store, "bob", late=True, complete=False)
     assert (await apply(store, "bob", late=False)).late is True
@@ -195,3 +202,14 @@ async def test_purge_erases_old_applications_and_keeps_the_people_of_newer_ones(
     counts = await purge(store, before=NOW - timedelta(days=730), actor="cli:x", now=NOW)
     assert (counts["applications"], counts["respondents"]) == (1, 1)
     assert await count(store, Application) == 1 and await count(store, Respondent) == 1
+
+
+def test_in_the_draw_only_complete_on_time_eligible_and_not_excluded() -> None:
+    def application(**changes: object) -> Application:
+        values: dict[str, object] = {"status": "complete", "late": False, "excluded": False, "available": True}
+        return Application(**(values | changes))
+
+    assert in_the_draw(application()) and in_the_draw(application(available=None))
+    for changes in ({"status": "incomplete"}, {"status": "withdrawn"}, {"late": True}, {"excluded": True}):
+        assert not in_the_draw(application(**changes)), changes
+    assert not in_the_draw(application(available=False))  # cannot attend the group's meetings

@@ -144,7 +144,7 @@ def test_status_counts_by_group_and_sector_against_the_seats(env: dict[str, str]
     assert result.exit_code == 0, result.output
     out = result.output
     assert "Applications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 1" in out
-    assert "In the draw (complete, on time, not excluded): 2" in out
+    assert "In the draw (complete, on time, eligible, not excluded): 2" in out
     assert "By channel: email 2, telegram 2, web 2" in out
     heads = next(line.split() for line in out.splitlines() if line.strip().startswith("group ") and "ngo" in line)
     assert heads == [
