@@ -16,6 +16,7 @@ from handlers.definitions.i18n import Catalog, load_catalog
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
 from handlers.definitions.recruitment import Recruitment, load_recruitment
 from handlers.email.messages import MESSAGES as EMAIL_MESSAGES
+from handlers.engine.application import Call
 from handlers.engine.conversation import Clock, Conversation, utc_now
 from handlers.engine.identity import pseudonymize
 from handlers.engine.inbox import Inbox
@@ -45,6 +46,10 @@ class Config:
     events: Mapping[str, Event]
     catalog: Catalog
     recruitment: Recruitment | None = None  # the call for working-group applications; None: the groups are off
+
+    def call(self) -> Call | None:
+        """The call for applications with its form built (from recruitment.yaml, the events and the catalog)."""
+        return Call.of(self.recruitment, self.catalog, self.events) if self.recruitment is not None else None
 
 
 def load_config(settings: Settings) -> Config:
@@ -133,7 +138,7 @@ class Service:
     @property
     def staff(self) -> Staff:
         """Staff's live counts and export, for a channel that may not read the database."""
-        return Staff(self.store, self.config.questionnaires, self.conversation)
+        return Staff(self.store, self.config.questionnaires, self.conversation, self.config.recruitment)
 
 
 @asynccontextmanager
@@ -157,6 +162,7 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now) -> AsyncIt
             Presenter(config.catalog),
             default_questionnaire=settings.questionnaire,
             clock=clock,
+            call=config.call(),
         )
         await conversation.register()
         yield Service(settings, config, engine, store, conversation, settings.pseudonym_key())

@@ -45,7 +45,7 @@ from bot.transports.telegram_intake import (
 )
 from handlers.definitions.i18n import LANGUAGES, Language, as_language
 from handlers.engine.faults import is_transient
-from handlers.engine.messages import Delivery, Reply, RespondentRef
+from handlers.engine.messages import APPLICATION_ENTRY, Delivery, Reply, RespondentRef
 from handlers.limits import Verdict, WindowCounts
 from handlers.telegram import ui as telegram_ui
 from handlers.telegram.ui import Intake, IntakeKind
@@ -126,9 +126,11 @@ class TelegramChannel:
         """Drops a webhook (polling and webhooks exclude each other) and sets localized commands."""
         await self._with_retries(self.bot.delete_webhook)
         catalog = self.service.config.catalog
+        # `/grupy` starts an application to the working groups, offered while the call (recruitment.yaml) exists.
+        names = (*COMMANDS, APPLICATION_ENTRY) if self.service.config.recruitment is not None else COMMANDS
         for language in (None, *LANGUAGES):
             shown: Language = language or "pl"
-            commands = [BotCommand(name, catalog(f"cmd_{name}", shown)) for name in COMMANDS]
+            commands = [BotCommand(name, catalog(f"cmd_{name}", shown)) for name in names]
             await self._with_retries(self.bot.set_my_commands, commands, language_code=language)
         logger.info("Telegram channel ready as @%s", self.bot.username)
 

@@ -30,7 +30,7 @@ from bot.transports.web_server import SERVER_NAME, CannotListen, Limits, Throttl
 from handlers.definitions.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, Language, as_language
 from handlers.engine.answers import MAX_INPUT
 from handlers.engine.faults import is_database_fault
-from handlers.engine.messages import Delivery, Inbound, Reply, ReplyKind
+from handlers.engine.messages import APPLICATION, APPLICATION_ENTRY, CONSULTATION, Delivery, Inbound, Reply, ReplyKind
 from handlers.limits import TokenBucket, WindowCounts
 from handlers.web.guard import (
     SERVER_KIOSK,
@@ -53,6 +53,7 @@ VISITORS_KEPT = 10_000  # visitors whose last replies are remembered in memory
 FAREWELL_IDLE = 20  # seconds a kiosk shows "thank you" before it clears itself
 MAX_PATH = 200  # bytes of a decoded path; ours are short, a longer one is a probe (and too long for a file name)
 RESENT_FIELDS = ("turn", "question", "text", "button")  # what a page keeps of a post the database did not take
+APPLICATION_PATH = f"/{APPLICATION_ENTRY}"  # the same page and cookie, for the application to the working groups
 _ASSETS = "web_assets"
 _SECURITY_HEADERS = {
     # No inline script or style anywhere: our one script and stylesheet come from this server.
@@ -78,10 +79,16 @@ class Visit:
     source: str | None = None  # the event (and stand) they came from
     language: str | None = None  # asked for in the link (`?lang=uk`)
     assisted: bool = False  # a volunteer is helping this person (kiosk)
+    application: bool = False  # on `/grupy`: applying to the working groups, not answering the consultation
+
+    @property
+    def path(self) -> str:
+        """The page this visitor is on: the consultation's, or the application's."""
+        return APPLICATION_PATH if self.application else "/"
 
     def next_person(self) -> Visit:
         """A fresh visitor at the same stand (in the stand's language, not the last person's)."""
-        return Visit(_token(), self.kiosk, self.source, self.language)
+        return Visit(_token(), self.kiosk, self.source, self.language, application=self.application)
 
 
 def _token() -> str:
@@ -132,6 +139,7 @@ class WebChat:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[self._headers, self._sane, self._kiosks_known])
         app.router.add_get("/", self.page)
+        app.router.add_get(APPLICATION_PATH, self.page)
         app.router.add_post("/say", self.say)
         app.router.add_post("/reset", self.reset)
         app.router.add_post("/assisted", self.assisted)
@@ -208,7 +216,7 @@ class WebChat:
 
     def _see_page(self, visit: Visit) -> web.Response:
         """Sends the browser to the page (post/redirect/get), with the visitor's cookie."""
-        response = web.Response(status=303, headers={"Location": "/"})
+        response = web.Response(status=303, headers={"Location": visit.path})
         self._remember(response, visit)
         return response
 
@@ -229,6 +237,8 @@ class WebChat:
             assisted=visit.assisted and visit.kiosk is not None,
             delivery=delivery,
         )
+        # Each page answers its own questionnaire, whichever the visitor last answered in.
+        inbound = replace(inbound, questionnaire=APPLICATION if visit.application else CONSULTATION)
         who = self._who(request, visit)
         flag = self.guard.flag(who)
         if flag is None:
@@ -251,8 +261,13 @@ class WebChat:
     # -- pages ---------------------------------------------------------------------------------
 
     async def page(self, request: web.Request) -> web.StreamResponse:
-        """The chat page: where the visitor is now. `?event=`, `?kiosk=1` and `?lang=` set up a visit."""
+        """The chat page: where the visitor is now. `?event=`, `?kiosk=1` and `?lang=` set up a visit;
+        `/grupy` is the application to the working groups, `/` the consultation."""
         visit, _ = self._visit(request)
+        applying = request.path == APPLICATION_PATH
+        if visit.application != applying:
+            self.shown.pop(visit.token, None)  # the other page's last replies are not this one's
+            visit = replace(visit, application=applying)
         query = request.query
         if {"event", "kiosk", "lang"} & set(query):
             if "kiosk" in query:

@@ -8,11 +8,14 @@ footer, the end of our email). Two things are chosen rather than written once:
   button's wording follows it (the engine's `btn_accept` or `btn_accept_public_task`);
 - where the truth differs by channel (an email is kept whole with its sender's address; Telegram
   carries every message through its servers) `{kept}` and `{exercise}` come from `channels`.
+A plain notice (the working groups' applicants', written whole in `config/recruitment.yaml`) gives
+neither `bases` nor `channels`: its texts then use no placeholder of theirs (`{more}` only).
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Set
 from enum import StrEnum
 from typing import Annotated
 
@@ -61,14 +64,15 @@ class Privacy(_Frozen):
     lead: Text
     short: Text
     full: Text
-    bases: dict[LegalBasis, BasisTexts]
-    channels: dict[str, ChannelTexts]
+    # Both optional: a plain notice (written whole, no placeholders of theirs) needs neither.
+    bases: dict[LegalBasis, BasisTexts] = Field(default_factory=dict)
+    channels: dict[str, ChannelTexts] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _chosen_basis_is_written(self) -> Privacy:
-        if self.basis not in self.bases:
+        if self.bases and self.basis not in self.bases:
             raise ValueError(f"bases has no texts for the chosen basis '{self.basis.value}'")
-        if DEFAULT_CHANNEL not in self.channels:
+        if self.channels and DEFAULT_CHANNEL not in self.channels:
             raise ValueError(f"channels needs an '{DEFAULT_CHANNEL}' entry for channels without their own")
         return self
 
@@ -76,45 +80,82 @@ class Privacy(_Frozen):
         """The sentences for one channel (`other` where it has none of its own)."""
         return self.channels.get(channel) or self.channels[DEFAULT_CHANNEL]
 
+    def placeholders(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The placeholders the short and the full notice may use: those whose texts this notice gives."""
+        short, full = {"more"}, set()
+        if self.bases:
+            short.add("basis_short")
+            full |= {"basis", "objection", "children"}
+        if self.channels:
+            short.add("kept")
+            full |= {"kept", "exercise"}
+        return frozenset(short), frozenset(full)
+
+    def _values(self, language: Language, channel: str) -> dict[str, str]:
+        values: dict[str, str] = {}
+        if self.bases:
+            basis = self.bases[self.basis]
+            values |= {
+                "basis": basis.basis(language),
+                "basis_short": basis.basis_short(language),
+                "objection": basis.objection(language),
+                "children": basis.children(language),
+            }
+        if self.channels:
+            texts = self.channel(channel)
+            values |= {"kept": texts.kept(language), "exercise": texts.exercise(language)}
+        return values
+
     def short_notice(self, language: Language, channel: str, more: str) -> str:
         """The essentials shown with the first question; `more` says where the full notice is."""
-        texts = self.channel(channel)
-        return self.short(language).format(
-            basis_short=self.bases[self.basis].basis_short(language), kept=texts.kept(language), more=more
-        )
+        return self.short(language).format(**self._values(language, channel), more=more)
 
     def full_notice(self, language: Language, channel: str) -> str:
         """The whole notice, with this channel's own sentences."""
-        basis, texts = self.bases[self.basis], self.channel(channel)
-        return self.full(language).format(
-            basis=basis.basis(language),
-            objection=basis.objection(language),
-            children=basis.children(language),
-            kept=texts.kept(language),
-            exercise=texts.exercise(language),
-        )
+        return self.full(language).format(**self._values(language, channel))
 
 
 def _used(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
+_SOURCE = {"basis_short": "bases", "basis": "bases", "objection": "bases", "children": "bases"} | {
+    "kept": "channels",
+    "exercise": "channels",
+}
+
+
 def check_privacy(privacy: Privacy, file: str) -> list[Problem]:
     """Placeholders each layer uses, in every language: unknown ones, and those the full notice lacks."""
+    short, full = privacy.placeholders()
+    layers: tuple[tuple[str, Text, Set[str], Set[str]], ...] = (
+        ("short", privacy.short, short, frozenset()),
+        ("full", privacy.full, full, full),
+    )
     problems: list[Problem] = []
-    layers = (("short", privacy.short, SHORT_PLACEHOLDERS, False), ("full", privacy.full, FULL_PLACEHOLDERS, True))
-    for name, text, allowed, all_required in layers:
+    for name, text, allowed, required in layers:
         for language in LANGUAGES:
-            key = f"privacy.{name}.{language}"
-            try:
-                used = _used(text(language))
-            except ValueError as err:
-                problems.append(Problem(file, key, f"broken placeholder: {err}"))
-                continue
-            for unknown in sorted(used - allowed):
-                known = ", ".join(f"{{{p}}}" for p in sorted(allowed))
-                problems.append(Problem(file, key, f"unknown placeholder {{{unknown}}}; this text may use {known}"))
-            missing = allowed - used if all_required else set()
-            for absent in sorted(missing):
-                problems.append(Problem(file, key, f"the full notice must include {{{absent}}}"))
+            problems += check_placeholders(file, f"privacy.{name}.{language}", text(language), allowed, required)
+    return problems
+
+
+def check_placeholders(
+    file: str, key: str, text: str, allowed: Set[str], required: Set[str] = frozenset()
+) -> list[Problem]:
+    """One text of a notice: placeholders it may not use (or whose texts the notice does not give), and
+    those it must use but lacks."""
+    try:
+        used = _used(text)
+    except ValueError as err:
+        return [Problem(file, key, f"broken placeholder: {err}")]
+    problems: list[Problem] = []
+    for unknown in sorted(used - allowed):
+        if unknown in _SOURCE and unknown in SHORT_PLACEHOLDERS | FULL_PLACEHOLDERS:
+            reason = f"{{{unknown}}} needs the notice's `{_SOURCE[unknown]}`, which it does not give"
+        else:
+            known = ", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none"
+            reason = f"unknown placeholder {{{unknown}}}; this text may use {known}"
+        problems.append(Problem(file, key, reason))
+    for absent in sorted(set(required) - used):
+        problems.append(Problem(file, key, f"the full notice must include {{{absent}}}"))
     return problems

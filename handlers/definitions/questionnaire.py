@@ -34,6 +34,17 @@ class QuestionType(StrEnum):
 CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE})
 
 
+class QuestionnaireKind(StrEnum):
+    """What a questionnaire is for: residents' opinions, or an application to the working groups.
+
+    An application is built from `config/recruitment.yaml` (never a file of its own), is never the
+    default questionnaire, and its answers (names, addresses) never reach consultation exports or the report.
+    """
+
+    CONSULTATION = "consultation"
+    APPLICATION = "application"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -77,6 +88,8 @@ class Question(_Strict):
     min_label: Text | None = None
     max_label: Text | None = None
     show_if: tuple[Condition, ...] = ()
+    # An email question whose address is confirmed by a code mailed to it before the next question.
+    verified: bool = False
 
     @field_validator("show_if", mode="before")
     @classmethod
@@ -107,6 +120,7 @@ class Questionnaire(_Strict):
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
     version: int = Field(ge=1)
+    kind: QuestionnaireKind = QuestionnaireKind.CONSULTATION
     title: Text
     intro: Text | None = None
     thanks: Text | None = None
@@ -137,6 +151,7 @@ class Questionnaire(_Strict):
                 "type": q.type.value,
                 "options": [[o.code, o.other] for o in q.options],
                 "limits": [q.max_length, q.min_choices, q.max_choices, q.min, q.max],
+                **({"verified": True} if q.verified else {}),  # absent when false: older digests stay valid
             }
             for q in self.questions
         ]
@@ -184,6 +199,8 @@ def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
     def problem(key: str, reason: str) -> None:
         problems.append(Problem(file, key, reason))
 
+    if q.kind is QuestionnaireKind.APPLICATION:
+        problem("kind", "the application form is built from config/recruitment.yaml, not written as a questionnaire")
     if q.opens and q.closes and q.opens >= q.closes:
         problem("closes", "must be later than `opens`")
     for when in ("opens", "closes"):
@@ -205,6 +222,8 @@ def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
             problem(f"{key}.options", f"a {question.type.value} question needs at least two options")
         if not is_choice and question.options:
             problem(f"{key}.options", f"a {question.type.value} question takes no options")
+        if question.verified and question.type is not QuestionType.EMAIL:
+            problem(f"{key}.verified", "only an email question can be verified")
         codes = [option.code for option in question.options]
         for duplicate in sorted({c for c in codes if codes.count(c) > 1}):
             problem(f"{key}.options[{duplicate}]", "duplicate option code")

@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from handlers.definitions.config_files import ConfigError, Problem, describe_validation_errors, read_yaml
 from handlers.definitions.events import Event, EventKind, Slug
 from handlers.definitions.i18n import LANGUAGES, Text
+from handlers.definitions.privacy import check_placeholders
 
 WARSAW = ZoneInfo("Europe/Warsaw")  # the deadline and the decision date are the city's days
 
 # The kinds of experience the programme's page names; the selection's quotas are per sector, so
 # the codes are fixed (exports, reports and the next season's data compare by them). Labels are staff's.
 SECTOR_CODES = ("ngo", "informal", "resident", "district_office", "city_institution", "city_hall")
+# The description of experience, at most this long in every channel (the form says so; a longer email is
+# cut here, its whole text staying in the stored email).
+DESCRIPTION_LIMIT = 2000
 
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,23}$")]
 _AWARE_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
@@ -55,10 +59,17 @@ class Quota(_Strict):
 
 
 class ApplicantPrivacy(_Strict):
-    """The notice an applicant accepts (they give a name and contacts); its version is stored with them."""
+    """The notice an applicant accepts (they give a name and contacts); its version is stored with them.
+
+    `text` is the whole notice, written out (no placeholders). `lead` (one line on top: who asks, about
+    what) and `short` (the essentials before the first question; `{more}` says where the whole notice is)
+    are optional: without `short` the whole notice comes before the first question.
+    """
 
     version: Annotated[str, Field(min_length=1, max_length=40)]
     text: Text
+    lead: Text | None = None
+    short: Text | None = None
 
 
 class Recruitment(_Strict):
@@ -74,6 +85,9 @@ class Recruitment(_Strict):
     sectors: tuple[Sector, ...]
     quotas: dict[str, dict[str, Quota]] = Field(default_factory=dict)
     privacy: ApplicantPrivacy
+    # The application form's version (built from this file): raise it when a group or a sector is added
+    # or removed while applications exist, as a questionnaire's `version`.
+    form_version: int = Field(default=1, ge=1)
 
     @cached_property
     def _groups(self) -> dict[str, Group]:
@@ -204,6 +218,13 @@ def _check_semantics(raw: Mapping[str, Any], file: str, events: Mapping[str, Eve
         for language in LANGUAGES:
             if isinstance(text.get(language), str) and str(min_age) not in text[language]:
                 problem(f"privacy.text.{language}", f"must say who may apply: from the age of {min_age} (`min_age`)")
+    for layer, allowed in (("text", frozenset()), ("lead", frozenset()), ("short", frozenset({"more"}))):
+        texts = privacy.get(layer) if isinstance(privacy, Mapping) else None
+        for language in LANGUAGES if isinstance(texts, Mapping) else ():
+            assert isinstance(texts, Mapping)
+            if isinstance(texts.get(language), str):
+                key = f"privacy.{layer}.{language}"
+                problems += check_placeholders(file, key, texts[language], allowed)
     return problems
 
 

@@ -6,17 +6,29 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 from handlers.definitions.events import Event, parse_source
+from handlers.definitions.i18n import DEFAULT_LANGUAGE, as_language
 from handlers.definitions.questionnaire import Questionnaire
+from handlers.engine.application import Call
 from handlers.engine.group_commit import GroupCommit
-from handlers.engine.messages import Inbound, Reply
+from handlers.engine.messages import (
+    APPLICATION,
+    APPLICATION_ENTRY,
+    CONSULTATION,
+    Action,
+    Inbound,
+    Reply,
+    parse_command,
+)
 from handlers.engine.presenter import Presenter
+from handlers.engine.states import Status
 from handlers.engine.turn import Turn
 from storage.inbox import InboxEntry, find_deliveries, record_handled
-from storage.models import InboxItem
-from storage.repository import Store, Unit
+from storage.models import InboxItem, Submission
+from storage.repository import Store, SubmissionKey, Unit
 
 Clock = Callable[[], datetime]
 
@@ -38,6 +50,7 @@ class Conversation:
         *,
         default_questionnaire: str | None = None,
         clock: Clock = utc_now,
+        call: Call | None = None,
     ) -> None:
         self.store = store
         self.questionnaires = dict(questionnaires)
@@ -45,6 +58,9 @@ class Conversation:
         self.presenter = presenter
         self.default_questionnaire = default_questionnaire or next(iter(self.questionnaires))
         self.clock = clock
+        # The call for working-group applications: its form is registered and answered like a questionnaire,
+        # but never the default one, never an event's, and never among `questionnaires` (exports, reports).
+        self.call = call
         # Steps of one respondent run one at a time; different respondents share transactions.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self.batches: GroupCommit[Inbound, list[Reply]] = GroupCommit(self._run_batch)
@@ -56,15 +72,22 @@ class Conversation:
             VersionConflict: a questionnaire's structure changed without a new version.
         """
         now = self.clock()
-        for q in self.questionnaires.values():
+        application = [self.call.questionnaire] if self.call is not None else []
+        for q in [*self.questionnaires.values(), *application]:
             await self.store.register_questionnaire(
                 q.id, q.version, q.structure_digest(), q.model_dump(mode="json"), now
             )
 
     def questionnaire_for(self, inbound: Inbound) -> Questionnaire:
-        """Picks the questionnaire an input is about (its own, its event's, or the default)."""
+        """Picks the questionnaire an input is about (its own, the application, its event's, or the default).
+
+        Where the respondent is now (an input that names none) is `_route`'s to decide.
+        """
         if inbound.questionnaire in self.questionnaires:
             return self.questionnaires[inbound.questionnaire]
+        application = self.call.questionnaire if self.call is not None else None
+        if application is not None and inbound.questionnaire in (APPLICATION, application.id):
+            return application
         event_slug, _ = parse_source(inbound.source)
         event = self.events.get(event_slug or "")
         if event is not None and event.questionnaire in self.questionnaires:
@@ -81,9 +104,10 @@ class Conversation:
     async def show(self, inbound: Inbound) -> list[Reply]:
         """Shows where a respondent is, changing nothing (a page opened again, a resumed visit)."""
         async with self.store.unit(write=False) as unit:
-            step = self._turn(unit, inbound)
-            found = await unit.latest_submissions([step.key])
-            return step.replay(found.get(step.key))
+            inbound, off = self._entry(inbound)
+            found = await unit.latest_submissions(self._candidates(inbound))
+            step = self._turn(unit, self._route(inbound, found))
+            return [*off, *step.replay(found.get(step.key))]
 
     def _turn(self, unit: Unit, inbound: Inbound) -> Turn:
         return Turn(
@@ -93,7 +117,71 @@ class Conversation:
             presenter=self.presenter.for_channel(inbound.respondent.channel),
             events=self.events,
             now=self.clock(),
+            call=self.call,
         )
+
+    # -- which questionnaire: the consultation, or an application to the working groups ----------
+
+    def _entry(self, inbound: Inbound) -> tuple[Inbound, list[Reply]]:
+        """Reads which questionnaire an input asks for: `/grupy`, `/start grupy` (or a web page's choice) the
+        application, `/start` the consultation, a withdrawal the application; the rest names none.
+
+        Without a call for applications `/grupy` says so, over the consultation as it stands.
+        """
+        action, argument = inbound.action, inbound.argument
+        if action is None and inbound.text is not None and inbound.opinion is None and not inbound.form:
+            command = parse_command(inbound.text.strip())
+            action, argument = command if command is not None else (None, None)
+        wanted = inbound.questionnaire
+        if wanted is None and action is Action.START:
+            wanted = APPLICATION if argument == APPLICATION_ENTRY else CONSULTATION
+        elif wanted is None and action in (Action.WITHDRAW, Action.RESEND):
+            wanted = APPLICATION
+        names = {APPLICATION, APPLICATION_ENTRY} | ({self.call.questionnaire.id} if self.call is not None else set())
+        if wanted in names:
+            if self.call is None:  # said before the consultation's current screen
+                language = as_language(inbound.language) or DEFAULT_LANGUAGE
+                off = self.presenter.for_channel(inbound.respondent.channel).note("application_off", language)
+                return replace(inbound, questionnaire=CONSULTATION, text=None, action=None, argument=None), [off]
+            if action is Action.START:  # `grupy` names the application, not an event
+                inbound = replace(inbound, text=None, action=Action.START, argument=None)
+            return replace(inbound, questionnaire=APPLICATION), []
+        return replace(inbound, questionnaire=wanted), []
+
+    def _candidates(self, inbound: Inbound) -> list[SubmissionKey]:
+        """The submissions a step may be about: its questionnaire's, and the application's where it may follow."""
+        ref = inbound.respondent
+        keys = [(ref.channel, ref.pseudonym, self.questionnaire_for(inbound).id)]
+        if self.call is not None:
+            consultation = self.questionnaire_for(replace(inbound, questionnaire=CONSULTATION))
+            keys += [(ref.channel, ref.pseudonym, q.id) for q in (consultation, self.call.questionnaire)]
+        return list(dict.fromkeys(keys))
+
+    def _route(self, inbound: Inbound, found: Mapping[SubmissionKey, Submission]) -> Inbound:
+        """An input naming no questionnaire goes where the respondent last was: the application when they last
+        answered there (closed or not: it says so), else the consultation (the event's or the default one)."""
+        if inbound.questionnaire is not None or self.call is None:
+            return inbound
+        ref = inbound.respondent
+        consultation = found.get((ref.channel, ref.pseudonym, self.questionnaire_for(inbound).id))
+        application = found.get((ref.channel, ref.pseudonym, self.call.questionnaire.id))
+        if application is None or application.status == Status.CANCELLED:
+            return inbound
+        if consultation is None or _last(application, consultation):
+            return replace(inbound, questionnaire=APPLICATION)
+        return inbound
+
+    def _keep_newest(self, step: Turn, found: Mapping[SubmissionKey, Submission]) -> None:
+        """The questionnaire a respondent just answered in is the one they are in: its submission is the newest
+        (by a microsecond where a clock stands still, as a test's does)."""
+        if self.call is None or step.submission is None or step.forgotten:
+            return
+        ref = step.inbound.respondent
+        mine = step.submission
+        for key, other in found.items():
+            theirs = key[:2] == (ref.channel, ref.pseudonym) and other is not mine
+            if theirs and other.updated_at and mine.updated_at and mine.updated_at <= other.updated_at:
+                mine.updated_at = other.updated_at + timedelta(microseconds=1)
 
     async def _run_batch(self, inbounds: list[Inbound]) -> list[list[Reply]]:
         """Applies steps of different respondents in one transaction; replies only after it commits.
@@ -114,12 +202,16 @@ class Conversation:
 
     async def _apply(self, unit: Unit, inbounds: Sequence[Inbound]) -> list[list[Reply]]:
         """Applies steps within one unit; one respondent's steps in order, each building on the one before."""
-        steps = [self._turn(unit, inbound) for inbound in inbounds]
-        found = await unit.latest_submissions([step.key for step in steps])
+        entries = [self._entry(inbound) for inbound in inbounds]
+        found: dict[SubmissionKey, Submission] = await unit.latest_submissions(
+            sorted({key for inbound, _ in entries for key in self._candidates(inbound)})
+        )
         seen = await self._deliveries_seen(unit, inbounds)
         results: list[list[Reply]] = []
         fresh: dict[str, list[InboxEntry]] = defaultdict(list)
-        for step in steps:
+        for inbound, off in entries:
+            # Routed only now: an earlier input of the same respondent in this batch may have moved them.
+            step = self._turn(unit, self._route(inbound, found))
             delivery = step.inbound.delivery
             item = seen.get((delivery.channel, delivery.external_id)) if delivery else None
             # Handled before, or "already stored" but gone (erased by /forget): apply nothing.
@@ -127,8 +219,13 @@ class Conversation:
             if handled:
                 results.append(step.replay(found.get(step.key)))
                 continue
-            results.append(await step.run(found.get(step.key)))
+            results.append([*off, *await step.run(found.get(step.key))])
+            if step.forgotten:  # erased everywhere: nothing of theirs is left to build on
+                ref = step.inbound.respondent
+                for key in [key for key in found if key[:2] == (ref.channel, ref.pseudonym)]:
+                    del found[key]
             if step.submission is not None and not step.forgotten:
+                self._keep_newest(step, found)
                 found[step.key] = step.submission  # the same respondent's next input here builds on it
             if item is not None:
                 item.handled_at = step.now
@@ -151,3 +248,8 @@ class Conversation:
             for external_id, item in (await find_deliveries(unit, channel, external_ids)).items():
                 seen[(channel, external_id)] = item
         return seen
+
+
+def _last(application: Submission, consultation: Submission) -> bool:
+    """Tells whether the application is where the respondent answered last (the newer on a tie)."""
+    return (application.updated_at, application.id or 0) > (consultation.updated_at, consultation.id or 0)

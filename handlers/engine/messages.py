@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -28,6 +29,16 @@ class Action(StrEnum):
     EVENTS = "events"  # upcoming events
     MYDATA = "mydata"  # the respondent's stored answers, back to them
     FORGET = "forget"  # erase everything about them; argument "yes" confirms, "no" keeps
+    WITHDRAW = "withdraw"  # withdraw a working-group application; argument "yes" confirms, "no" keeps
+    RESEND = "resend"  # mail a new code to confirm the email address given
+
+
+# The name a working-group application is started by: Telegram's `/grupy` and `?start=grupy`, the web
+# chat's `/grupy`. `Inbound.questionnaire` takes these kinds too: `application` (the call's form) or
+# `consultation` (the event's questionnaire, or the default one), beside a questionnaire's id.
+APPLICATION_ENTRY = "grupy"
+APPLICATION = "application"
+CONSULTATION = "consultation"
 
 
 class ReplyKind(StrEnum):
@@ -92,7 +103,9 @@ class Inbound:
     question: str | None = None  # the question a tapped button belonged to (stale buttons)
     source: str | None = None  # event slug (and stand) from a deep link or QR code
     language: str | None = None  # the client's language, used for a newcomer
-    questionnaire: str | None = None  # None means the service's default
+    # A questionnaire's id, or `application` / `consultation`; None: where the respondent is now (the
+    # questionnaire they last answered in, else the event's or the default one).
+    questionnaire: str | None = None
     unsupported: str | None = None  # "not_text" (a sticker, photo…) or "edited": nothing to record
     delivery: Delivery | None = None  # what upstream delivered: stored with the step, applied once
     assisted: bool = False  # a volunteer is helping (marks the submission)
@@ -104,6 +117,9 @@ class Inbound:
     # answers to several questions at once (question code → value), each checked as if given one by one.
     opinion: str | None = None
     form: tuple[tuple[str, AnswerValue], ...] = ()
+    # When our side received it (an email: the mailbox's INTERNALDATE, never the sender's Date); None:
+    # the step's own time. An application received after the deadline is recorded as late.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +192,8 @@ def parse_command(text: str) -> tuple[Action, str | None] | None:
         return None
     head, _, rest = text[1:].strip().partition(" ")
     name = head.split("@", 1)[0].lower()
+    if name == APPLICATION_ENTRY:  # `/grupy`: the start of an application
+        return Action.START, APPLICATION_ENTRY
     action = _COMMANDS.get(name)
     if action is None:
         return None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.definitions.application_form import MESSAGES as APPLICATION_FORM_MESSAGES
+from handlers.definitions.application_form import long_day
 from handlers.definitions.events import Event, upcoming_events
 from handlers.definitions.i18n import LANGUAGE_NAMES, LANGUAGES, Catalog, Language
 from handlers.definitions.privacy import DEFAULT_CHANNEL, LegalBasis
-from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionnaireKind, QuestionType
 from handlers.engine.answers import describe_answer
 from handlers.engine.messages import Action, Choice, InputKind, Reply, ReplyKind
 from storage.repository import AnswerValue
@@ -81,6 +83,30 @@ MESSAGES: dict[str, set[str]] = {  # the engine's own words; each channel adapte
     "events_none": set(),
     "mydata_title": set(),
     "mydata_none": set(),
+    # An application to the working groups (its form's own wording: handlers/definitions/application_form.py).
+    "application_closed_not_yet": {"opens"},
+    "application_closed_ended": {"closes", "decision_date"},
+    "application_late": {"closes", "decision_date"},
+    "application_off": set(),
+    "verify_prompt": {"address"},
+    "verify_sent_again": set(),
+    "verify_format": set(),
+    "verify_wrong": set(),
+    "verify_locked": set(),
+    "verify_expired": set(),
+    "verify_too_many_codes": set(),
+    "verify_done": set(),
+    "verify_mail_subject": set(),
+    "verify_mail_body": {"code", "hours"},
+    "btn_resend": set(),
+    "btn_withdraw": set(),
+    "withdraw_question": set(),
+    "btn_withdraw_yes": set(),
+    "btn_withdraw_no": set(),
+    "withdraw_kept": set(),
+    "withdraw_none": set(),
+    "withdrawn": set(),
+    **APPLICATION_FORM_MESSAGES,
 }
 
 
@@ -309,6 +335,8 @@ class Presenter:
         navigation = [self._button("btn_confirm", language, Action.CONFIRM)]
         if not completed:
             navigation.append(self._button("btn_back", language, Action.BACK))
+        elif q.kind is QuestionnaireKind.APPLICATION:
+            navigation.append(self._button("btn_withdraw", language, Action.WITHDRAW))
         return Reply(
             ReplyKind.SUMMARY,
             "\n\n".join(lines),
@@ -335,17 +363,59 @@ class Presenter:
         return Reply(ReplyKind.RECORDED, text, language, answers=rows)
 
     def thanks(self, q: Questionnaire, language: Language) -> Reply:
-        """The closing thanks after confirming."""
-        return Reply(ReplyKind.THANKS, q.thanks(language) if q.thanks else self.catalog("thanks", language), language)
+        """The closing thanks after confirming (an application's says when decisions come, and may be withdrawn)."""
+        text = q.thanks(language) if q.thanks else self.catalog("thanks", language)
+        navigation = (
+            (self._button("btn_withdraw", language, Action.WITHDRAW),)
+            if q.kind is QuestionnaireKind.APPLICATION
+            else ()
+        )
+        return Reply(ReplyKind.THANKS, text, language, navigation=navigation)
 
-    def closed(self, q: Questionnaire, language: Language, now: datetime) -> Reply:
-        """Says politely that the questionnaire is not open now."""
+    def closed(
+        self, q: Questionnaire, language: Language, now: datetime, *, late: bool = False, decided: date | None = None
+    ) -> Reply:
+        """Says politely that the questionnaire is not open now (or that an application came after the deadline)."""
+        application = q.kind is QuestionnaireKind.APPLICATION
+        prefix = "application_" if application else ""
         if q.opens is not None and now < q.opens:
-            text = self.catalog("closed_not_yet", language, opens=f"{q.opens.astimezone(WARSAW):%d.%m.%Y %H:%M}")
+            opens = f"{q.opens.astimezone(WARSAW):%d.%m.%Y %H:%M}"
+            text = self.catalog(prefix + "closed_not_yet", language, opens=opens)
         else:
             assert q.closes is not None
-            text = self.catalog("closed_ended", language, closes=f"{q.closes.astimezone(WARSAW):%d.%m.%Y}")
+            closes = f"{q.closes.astimezone(WARSAW):%d.%m.%Y %H:%M}" if application else f"{q.closes:%d.%m.%Y}"
+            if application:
+                key = "application_late" if late else "application_closed_ended"
+                decision_date = long_day(decided, language) if decided else "—"
+                text = self.catalog(key, language, closes=closes, decision_date=decision_date)
+            else:
+                text = self.catalog("closed_ended", language, closes=f"{q.closes.astimezone(WARSAW):%d.%m.%Y}")
         return Reply(ReplyKind.CLOSED, text, language)
+
+    def verify(self, question: Question, language: Language, position: tuple[int, int], address: str) -> Reply:
+        """Asks for the code mailed to the address just given."""
+        navigation = (
+            self._button("btn_resend", language, Action.RESEND),
+            self._button("btn_back", language, Action.BACK),
+        )
+        return Reply(
+            ReplyKind.QUESTION,
+            self.catalog("verify_prompt", language, address=address),
+            language,
+            navigation=navigation,
+            question=question.code,
+            progress=position,
+            input=InputKind.NUMBER,
+            heading=self.catalog("progress", language, number=position[0], total=position[1]),
+        )
+
+    def withdraw_question(self, language: Language) -> Reply:
+        """Asks to confirm withdrawing an application to the working groups."""
+        navigation = (
+            self._button("btn_withdraw_yes", language, Action.WITHDRAW, "yes"),
+            self._button("btn_withdraw_no", language, Action.WITHDRAW, "no"),
+        )
+        return Reply(ReplyKind.FORGET, self.catalog("withdraw_question", language), language, navigation=navigation)
 
     def goodbye(self, key: str, language: Language) -> Reply:
         """Ends a conversation (declined, cancelled) with nothing more to ask."""

@@ -15,5 +15,6 @@ class Status(StrEnum):
 class Step(StrEnum):
     QUESTION = "question"
     OTHER = "other"  # an "other" option was picked; waiting for its text
+    VERIFY = "verify"  # an email address was given; waiting for the code mailed to it
     SUMMARY = "summary"
     DONE = "done"

@@ -9,7 +9,13 @@ from typing import Any
 
 from handlers.definitions.events import Event, parse_source
 from handlers.definitions.i18n import DEFAULT_LANGUAGE, Language, as_language
-from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType, visible_questions
+from handlers.definitions.questionnaire import (
+    Question,
+    Questionnaire,
+    QuestionnaireKind,
+    QuestionType,
+    visible_questions,
+)
 from handlers.engine.answers import (
     MAX_INPUT,
     Rejection,
@@ -21,12 +27,32 @@ from handlers.engine.answers import (
     parse_answer,
     valid_options,
 )
-from handlers.engine.messages import Action, Inbound, Reply, parse_command
+from handlers.engine.application import (
+    MAX_CODES,
+    MAX_WRONG,
+    Call,
+    application_fields,
+    code_digest,
+    code_expired,
+    code_mail,
+    code_matches,
+    new_code,
+    read_code,
+)
+from handlers.engine.messages import Action, Inbound, Reply, ReplyKind, parse_command
 from handlers.engine.presenter import Presenter, progress
 from handlers.engine.states import Status, Step
+from storage.applications import record_application, withdraw_application
 from storage.erasure import erase_person, resident
 from storage.models import Submission
+from storage.outbox import queue_mail
 from storage.repository import AnswerValue, Unit
+from storage.verification import drop_verification, find_verification, issue_code
+
+# What an application still answers once the call is closed: nothing is applied to it by these.
+_ALWAYS_ANSWERED = frozenset(
+    {Action.HELP, Action.LANGUAGE, Action.PRIVACY, Action.EVENTS, Action.MYDATA, Action.FORGET, Action.WITHDRAW}
+)
 
 
 class Turn:
@@ -41,6 +67,7 @@ class Turn:
         presenter: Presenter,
         events: Mapping[str, Event],
         now: datetime,
+        call: Call | None = None,
     ) -> None:
         self.unit = unit
         self.inbound = inbound
@@ -52,6 +79,12 @@ class Turn:
         self.submission: Submission | None = None
         self._visible_cache: list[Question] | None = None
         self.forgotten = False  # the respondent asked to erase everything in this step
+        # An application's form (`call` is given only with it): what this step leaves to do once its
+        # synchronous part is done — mail a code for the email just given, record the application.
+        self.call = call if questionnaire.kind is QuestionnaireKind.APPLICATION else None
+        self._email_given: str | None = None  # the code of the verified email question just answered
+        self._changed = False  # a completed application's answers changed: record them again
+        self._confirmed = False
         self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, questionnaire.id)
 
     # -- entry ---------------------------------------------------------------------------------
@@ -65,8 +98,9 @@ class Turn:
 
     async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
-        if not self.questionnaire.is_open(self.now):
-            return [self.presenter.closed(self.questionnaire, self.language, self.now)]
+        if not self.questionnaire.is_open(self.now) and not self._answered_when_closed():
+            decided = self.call.decision_date if self.call is not None else None
+            return [self.presenter.closed(self.questionnaire, self.language, self.now, decided=decided)]
         self.submission = submission
         if self.submission is not None:
             self.language = self.submission.language  # type: ignore[assignment]
@@ -96,6 +130,12 @@ class Turn:
             return [self.presenter.help(self.language), *self._show()]
         if action is Action.FORGET:
             return await self._forget(argument)
+        if action is Action.WITHDRAW:
+            if self.call is None:
+                return [self._problem("error_unknown_command"), *self._show()]
+            return await self._withdraw(argument)
+        if action is Action.RESEND and (self.submission is None or self.submission.step != Step.VERIFY):
+            return self._show()
         if action in (Action.PRIVACY, Action.EVENTS, Action.MYDATA):
             return [*self._information(action), *self._show()]
         if self.submission is None or self.submission.status == Status.CONSENT:
@@ -107,14 +147,35 @@ class Turn:
         if action is Action.CANCEL:
             return self._cancel()
         if inbound.question is not None and (
-            self.submission.step not in (Step.QUESTION, Step.OTHER) or inbound.question != self.submission.current
+            self.submission.step not in (Step.QUESTION, Step.OTHER, Step.VERIFY)
+            or inbound.question != self.submission.current
         ):
             return [self._problem("error_stale"), *self._show()]
+        editing = self.submission.editing
         if self.submission.step == Step.QUESTION:
-            return self._on_question(action, argument, text, inbound.choice)
-        if self.submission.step == Step.OTHER:
-            return self._on_other(action, text, inbound.choice)
-        return self._on_summary(action, argument)
+            replies = self._on_question(action, argument, text, inbound.choice)
+        elif self.submission.step == Step.OTHER:
+            replies = self._on_other(action, text, inbound.choice)
+        elif self.submission.step == Step.VERIFY:
+            return await self._on_verify(action, text, inbound.choice)
+        else:
+            replies = self._on_summary(action, argument)
+        return await self._settle(replies, editing)
+
+    def _answered_when_closed(self) -> bool:
+        """An application's call is closed: its privacy notice, erasure and withdrawal still answer,
+        and an email received after the deadline is still recorded (as late)."""
+        if self.call is None:
+            return False
+        inbound = self.inbound
+        if inbound.opinion is not None or inbound.form:
+            opens = self.questionnaire.opens
+            return opens is None or (inbound.received_at or self.now) >= opens
+        action = inbound.action
+        if action is None and inbound.text is not None:
+            command = parse_command(clean_text(inbound.text))
+            action = command[0] if command is not None else None
+        return action in _ALWAYS_ANSWERED
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -192,6 +253,13 @@ class Turn:
             await self._open_pending()
         submission = self.submission
         assert submission is not None
+        was_completed = submission.status == Status.COMPLETED
+        email = next((q for q in questionnaire.questions if q.verified), None) if self.call is not None else None
+        if email is not None and inbound.respondent.channel == "email" and inbound.respondent.address:
+            # An emailed application: the address it came from is the one we answer, so it is the verified one.
+            checked = check_value(email, AnswerValue(text=inbound.respondent.address))
+            if not isinstance(checked, Rejection):
+                self._save(email.code, checked)
         if submission.status == Status.CONSENT:
             submission.status, submission.started_at = Status.ACTIVE, self.now
             if inbound.respondent.address:
@@ -238,7 +306,9 @@ class Turn:
         visible = self._visible()
         missing = [q for q in visible if q.required and self._value(q) is None]
         # Nothing recorded (an empty opinion, every answer refused) is no contribution: never completed.
-        if submission.status != Status.COMPLETED and recorded and (opinion in recorded or not missing):
+        # An opinion alone completes a consultation's email; an application needs every required answer.
+        enough = not missing or (opinion in recorded and self.call is None)
+        if submission.status != Status.COMPLETED and recorded and enough:
             shown = {q.code for q in visible}
             self._drop([code for code in submission.answers if questionnaire.question(code) and code not in shown])
             submission.status, submission.step, submission.current = Status.COMPLETED, Step.DONE, None
@@ -247,7 +317,16 @@ class Turn:
             for question in missing:
                 refuse(question, "error_required")
         answers = [(question, stored) for question in recorded if (stored := self._stored(question)) is not None]
-        return [*problems, self.presenter.recorded(questionnaire, self.language, answers)]
+        replies = [*problems, self.presenter.recorded(questionnaire, self.language, answers)]
+        if self.call is not None and (recorded or was_completed):
+            received = inbound.received_at or self.now
+            await self._record(received, complete=not missing, verified=True)
+            if questionnaire.closes is not None and received > questionnaire.closes:
+                late = self.presenter.closed(
+                    questionnaire, self.language, received, late=True, decided=self.call.decision_date
+                )
+                replies.insert(0, late)
+        return replies
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -303,6 +382,8 @@ class Turn:
             return self._show()
         sub.draft = None
         self._save(question.code, parsed)
+        if question.verified:
+            self._email_given = question.code
         return self._advance(question.code)
 
     def _on_other(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
@@ -406,6 +487,7 @@ class Turn:
         self._drop([code for code in sub.answers if self.questionnaire.question(code) and code not in shown])
         sub.status, sub.step = Status.COMPLETED, Step.DONE
         sub.finished_at = sub.finished_at or self.now
+        self._confirmed = True
         return [self.presenter.thanks(self.questionnaire, self.language)]
 
     def _welcome_back(self) -> list[Reply]:
@@ -467,6 +549,145 @@ class Turn:
         self.submission.updated_at = self.now
         return [self.presenter.note("note_language", language), *self._show()]
 
+    # -- an application: its email confirmed, the application recorded or withdrawn -------------
+
+    async def _settle(self, replies: list[Reply], editing: bool) -> list[Reply]:
+        """Finishes an application's step: mails a code for an email just given, records what changed."""
+        sub = self.submission
+        if self.call is None or sub is None:
+            return replies
+        if self._email_given is not None:
+            question = self.questionnaire.question(self._email_given)
+            stored = self._stored(question) if question is not None else None
+            address = stored.text if stored is not None else None
+            verification = await find_verification(self.unit, sub.id) if sub.id is not None else None
+            confirmed = verification is not None and verification.verified_at is not None
+            if address and not (confirmed and verification is not None and verification.address == address):
+                sub.editing = editing  # after the code, back to where the resident was going
+                sub.step, sub.current, sub.draft = Step.VERIFY, self._email_given, None
+                notes = [r for r in replies if r.kind is ReplyKind.PROBLEM]
+                if sub.status == Status.COMPLETED:  # corrected: recorded now, complete again once confirmed
+                    await self._record(self.now, complete=self._complete(), verified=False)
+                return [*notes, *await self._send_code(address)]
+        if sub.status == Status.COMPLETED and (self._confirmed or self._changed):
+            await self._record(self.now, complete=self._complete(), verified=await self._email_verified())
+        return replies
+
+    async def _send_code(self, address: str, *, again: bool = False) -> list[Reply]:
+        """Mails a new code to the address (in this step's transaction) and asks for it."""
+        sub = self.submission
+        assert sub is not None and self.call is not None
+        await self.unit.flush()
+        verification = await find_verification(self.unit, sub.id)
+        if verification is not None and verification.codes_sent >= MAX_CODES:
+            return [self._problem("verify_too_many_codes"), *self._show()]
+        code = new_code()
+        await issue_code(self.unit, sub.id, address, code_digest(sub.id, address, code), self.now)
+        mail = code_mail(
+            self.call,
+            self.presenter.catalog,
+            self.language,
+            address=address,
+            code=code,
+            respondent_id=sub.respondent_id,
+        )
+        queue_mail(self.unit, mail, self.now)
+        notes = [self.presenter.note("verify_sent_again", self.language)] if again else []
+        return [*notes, *self._show()]
+
+    async def _on_verify(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
+        """Waiting for the code mailed to the address just given: the right one confirms it and moves on."""
+        sub = self.submission
+        assert sub is not None and sub.current is not None
+        question = self.questionnaire.question(sub.current)
+        stored = self._stored(question) if question is not None else None
+        if question is None or stored is None or not stored.text:
+            return self._advance(None)
+        if action is Action.BACK:
+            self._go_to(question.code)
+            return self._show()
+        verification = await find_verification(self.unit, sub.id)
+        if action is Action.RESEND or verification is None or verification.address != stored.text:
+            return await self._send_code(stored.text, again=verification is not None)
+        if text is None:
+            return self._show()
+        code = read_code(text)
+        if verification.wrong >= MAX_WRONG:
+            return [self._problem("verify_locked"), *self._show()]
+        if code is None:
+            return [self._problem("verify_format"), *self._show()]
+        if code_expired(verification, self.now):
+            return [self._problem("verify_expired"), *self._show()]
+        if not code_matches(verification, sub.id, code):
+            verification.wrong += 1
+            key = "verify_locked" if verification.wrong >= MAX_WRONG else "verify_wrong"
+            return [self._problem(key), *self._show()]
+        verification.verified_at = self.now
+        self._changed = True
+        replies = [self.presenter.note("verify_done", self.language), *self._advance(question.code)]
+        return await self._settle(replies, sub.editing)
+
+    async def _email_verified(self) -> bool:
+        """Whether the form's email address is the one a right code confirmed."""
+        sub = self.submission
+        question = next((q for q in self.questionnaire.questions if q.verified), None)
+        if sub is None or sub.id is None or question is None:
+            return False
+        stored = self._stored(question)
+        verification = await find_verification(self.unit, sub.id)
+        return (
+            stored is not None
+            and verification is not None
+            and verification.verified_at is not None
+            and verification.address == stored.text
+        )
+
+    def _complete(self) -> bool:
+        return not [q for q in self._visible() if q.required and self._value(q) is None]
+
+    async def _record(self, received_at: datetime, *, complete: bool, verified: bool) -> None:
+        """Records the application beside the answers (a later call corrects the same one)."""
+        sub = self.submission
+        assert sub is not None
+        await self.unit.flush()
+        codes = {q.code: q for q in self.questionnaire.questions}
+        fields = application_fields(
+            lambda code: self._stored(codes[code]) if code in codes else None,
+            email_verified=verified,
+            language=sub.language,
+            privacy_version=sub.privacy_version,
+        )
+        closes = self.questionnaire.closes
+        await record_application(
+            self.unit,
+            respondent_id=sub.respondent_id,
+            submission_id=sub.id,
+            channel=self.inbound.respondent.channel,
+            received_at=received_at,
+            late=closes is not None and received_at > closes,
+            fields=fields,
+            complete=complete and fields.email_verified,
+            now=self.now,
+        )
+
+    async def _withdraw(self, argument: str | None) -> list[Reply]:
+        """Withdraws the application after one confirmation: kept for staff as withdrawn, the answers gone."""
+        if argument == "no":
+            return [self.presenter.note("withdraw_kept", self.language), *self._show()]
+        if argument != "yes":
+            return [self.presenter.withdraw_question(self.language)]
+        sub, ref = self.submission, self.inbound.respondent
+        respondent = await self.unit.find_respondent(ref.channel, ref.pseudonym)
+        withdrawn = await withdraw_application(self.unit, respondent.id, self.now) if respondent else None
+        if sub is not None and sub.status != Status.CONSENT:
+            self._drop(list(sub.answers))
+            await drop_verification(self.unit, sub.id)
+            sub.status, sub.step, sub.current, sub.draft = Status.CANCELLED, Step.DONE, None, None
+            sub.finished_at = sub.finished_at or self.now
+        elif withdrawn is None:
+            return [self.presenter.note("withdraw_none", self.language), *self._show()]
+        return [self.presenter.goodbye("withdrawn", self.language)]
+
     # -- reading state -------------------------------------------------------------------------
 
     def _show(self) -> list[Reply]:
@@ -475,16 +696,20 @@ class Turn:
         if sub is None or sub.status == Status.CONSENT:
             return [self.presenter.privacy(self.questionnaire, self.language)]
         visible = self._visible()
-        if sub.step in (Step.QUESTION, Step.OTHER) and sub.current is not None:
+        if sub.step in (Step.QUESTION, Step.OTHER, Step.VERIFY) and sub.current is not None:
             question = self.questionnaire.question(sub.current)
             if question is not None and question.code in {q.code for q in visible}:
                 position = progress(visible, question)
                 stored = self._stored(question)
                 if sub.step == Step.OTHER:
                     return [self.presenter.other(question, self.language)]
+                if sub.step == Step.VERIFY and stored is not None and stored.text:
+                    return [self.presenter.verify(question, self.language, position, stored.text)]
                 return [self.presenter.question(question, self.language, position, stored, sub.draft)]
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
             return [self.presenter.thanks(self.questionnaire, self.language)]
+        if sub.status == Status.CANCELLED:  # withdrawn in this step
+            return [self.presenter.goodbye("withdrawn", self.language)]
         answers = [(q, self._stored(q)) for q in visible]
         completed = sub.status == Status.COMPLETED
         return [self.presenter.summary(self.questionnaire, self.language, answers, completed=completed)]
@@ -493,6 +718,7 @@ class Turn:
         assert self.submission is not None
         self.unit.save_answer(self.submission, code, value, self.now)
         self._visible_cache = None
+        self._changed = True
 
     def _drop(self, codes: list[str]) -> None:
         assert self.submission is not None

@@ -18,6 +18,7 @@ MESSAGES: dict[str, set[str]] = {
     "cmd_privacy": set(),
     "cmd_mydata": set(),
     "cmd_forget": set(),
+    "cmd_grupy": set(),  # shown only while config/recruitment.yaml exists
     # Telegram's own wording of engine texts (the Presenter's `for_channel`): these name /commands.
     "telegram_help": set(),
     "telegram_privacy_more": set(),

@@ -9,6 +9,7 @@ from tests.support.database import count, submissions
 from tests.support.ports import free_port
 from tests.support.service import STAFF, ServiceProcess
 from tests.support.settings import (
+    GROUPS_CONFIG,
     QUESTIONNAIRE,
     REPOSITORY,
     SHIPPED_CONFIG,
@@ -20,6 +21,7 @@ from tests.support.settings import (
 from tests.support.walks import answer_everything, seed
 
 __all__ = [
+    "GROUPS_CONFIG",
     "QUESTIONNAIRE",
     "REPOSITORY",
     "SHIPPED_CONFIG",

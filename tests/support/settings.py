@@ -10,6 +10,8 @@ from bot.settings import Settings, load_settings
 REPOSITORY = Path(__file__).resolve().parent.parent.parent
 SHIPPED_CONFIG = REPOSITORY / "config"  # the programme's data: only its own tests read it
 TEST_CONFIG = Path(__file__).resolve().parent / "config"  # the questionnaire and events made for the tests
+# The same, with a call for working-group applications (recruitment.yaml): the working groups on.
+GROUPS_CONFIG = Path(__file__).resolve().parent / "groups_config"
 QUESTIONNAIRE = "sasiedztwo"  # the tests' questionnaire (tests/support/config/questionnaires/sasiedztwo.yaml)
 SECRET_KEY = "test-secret-" + "x" * 32
 
