@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from handlers.definitions.recruitment import Recruitment
+from handlers.definitions.recruitment import WARSAW, Recruitment
 from storage.applications import (
     Application,
     ApplicationStatus,
@@ -111,7 +111,10 @@ def _group_figures(call: Recruitment, code: str, applications: Iterable[Applicat
 def describe_application_figures(figures: ApplicationFigures, call: Recruitment) -> str:
     """Shows the applications as plain text: totals, a group × sector table against the seats, duplicates."""
     status = figures.by_status
+    opens, deadline = (f"{moment.astimezone(WARSAW):%Y-%m-%d %H:%M}" for moment in (call.opens, call.deadline))
     lines = [
+        f"Call: {len(call.groups)} groups, {sum(g.seats for g in call.groups)} seats; applications from {opens} "
+        f"until {deadline} (Warsaw), decisions by {call.decision_date}",
         f"Applications: {figures.total} (complete {status.get(ApplicationStatus.COMPLETE, 0)}, "
         f"incomplete {status.get(ApplicationStatus.INCOMPLETE, 0)}, "
         f"withdrawn {status.get(ApplicationStatus.WITHDRAWN, 0)}); late {figures.late}, excluded {figures.excluded}",

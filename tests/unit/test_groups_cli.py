@@ -143,6 +143,10 @@ def test_status_counts_by_group_and_sector_against_the_seats(env: dict[str, str]
 
     assert result.exit_code == 0, result.output
     out = result.output
+    assert out.startswith(
+        "Call: 3 groups, 72 seats; applications from 2027-09-01 00:00 until 2027-09-30 23:59 (Warsaw), "
+        "decisions by 2027-10-08\n"
+    )
     assert "Applications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 1" in out
     assert "In the draw (complete, on time, eligible, not excluded): 2" in out
     assert "By channel: email 2, telegram 2, web 2" in out
