@@ -18,7 +18,6 @@ from click.testing import CliRunner, Result
 from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
-from bot.staff import Staff
 from storage.applications import ApplicationFields, record_application, withdraw_application
 from storage.models import Application, AuditEntry
 from tests.support import SHIPPED_CONFIG, TEST_CONFIG, count, service_environment
@@ -313,10 +312,7 @@ def test_staff_stats_show_the_applications_when_there_is_a_call(env: dict[str, s
 
     async def stats() -> str:
         async with open_service(load_settings(env, env_file=None)) as service:
-            staff = Staff(
-                service.store, service.config.questionnaires, service.conversation, service.config.recruitment
-            )
-            return await staff.stats()
+            return await service.staff.stats()  # what Telegram's /stats shows
 
     text = asyncio.run(stats())
     assert "Working groups\nApplications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 0" in text
