@@ -14,10 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from handlers.definitions.i18n import Catalog, as_language
-from handlers.definitions.questionnaire import Questionnaire
+from babel.dates import format_date
+
+from handlers.definitions.i18n import Catalog, Language, as_language
+from handlers.definitions.questionnaire import Questionnaire, QuestionType
+from handlers.definitions.recruitment import Recruitment
+from handlers.email.application_mail import (
+    APPLICATION_MESSAGE_ID,
+    answers_application_mail,
+    application_inbound,
+    render_application_reply,
+)
+from handlers.email.applications import ApplicationReading, read_application
 from handlers.email.classify import MailKind, Verdict, classify
-from handlers.email.form import read_form_reply
+from handlers.email.form import FormReading, read_form_reply
 from handlers.email.parse import ParsedEmail, parse_email
 from handlers.email.replies import (
     answers_us,
@@ -26,10 +36,14 @@ from handlers.email.replies import (
     render_reply,
     reply_address,
     threading,
+    unanswerable,
 )
+from handlers.engine.application import Call
 from handlers.engine.conversation import Conversation
-from handlers.engine.messages import RespondentRef
+from handlers.engine.messages import Inbound, Reply, RespondentRef
+from storage.applications import find_application
 from storage.emails import ReceivedEmail, link_emails, store_emails
+from storage.models import Submission
 from storage.outbox import QueuedMail, mailed_since, queue_mail
 from storage.repository import Store, Unit
 
@@ -76,8 +90,10 @@ class Mailroom:
         catalog: Catalog,
         policy: MailPolicy,
         respondent_of: Callable[[str], RespondentRef],
+        recruitment: Recruitment | None = None,
     ) -> None:
         self.store = store
+        self.recruitment = recruitment  # the call for working-group applications; None: applications are off
         self.conversation = conversation
         self.questionnaire = questionnaire
         self.catalog = catalog
@@ -134,7 +150,7 @@ class Mailroom:
                 if email_id is not None and verdict.answerable and email.from_address
             ]
             if people:
-                await self._from_people(unit, people, ids, parsed, outcomes, now)
+                await self._from_people(unit, people, ids, parsed, received, outcomes, now)
             if then is not None:
                 await then(unit)
         return outcomes
@@ -197,14 +213,28 @@ class Mailroom:
         people: list[int],
         ids: list[int | None],
         parsed: list[ParsedEmail],
+        received: list[ReceivedEmail],
         outcomes: list[MailOutcome],
         now: datetime,
     ) -> None:
-        """Sends people's emails through the engine, then links them and queues one reply each where due."""
+        """Sends people's emails through the engine, then links them and queues one reply each where due.
+
+        An application to the working groups (its words, or a reply to our application mail) goes to the
+        call's form and gets its acknowledgement; every other email is the consultation's.
+        """
         refs = {i: self.respondent_of(reply_address(parsed[i])) for i in people}
-        readings = {}
-        inbounds = {}
+        readings: dict[int, FormReading] = {}
+        inbounds: dict[int, Inbound] = {}
+        applying: dict[int, ApplicationReading] = {}
+        call = self.conversation.call
         for i in people:
+            application = self._application(parsed[i], outcomes[i].verdict)
+            if application is not None and call is not None:
+                applying[i], readings[i] = application
+                inbounds[i] = application_inbound(
+                    parsed[i], applying[i], refs[i], call.questionnaire, readings[i], received_at=received[i].arrived
+                )
+                continue
             inbound, readings[i] = inbound_from_email(
                 parsed[i], refs[i], self.questionnaire, replying=answers_us(parsed[i], self.policy.domain)
             )
@@ -215,14 +245,20 @@ class Mailroom:
             return
         replies = dict(zip(people, await self.conversation.handle_within(unit, list(inbounds.values())), strict=True))
         await unit.flush()
-        keys = {i: (CHANNEL, refs[i].pseudonym, self.questionnaire.id) for i in people}
-        submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=False)
+        form = call.questionnaire.id if call is not None else ""
+        keys = {i: (CHANNEL, refs[i].pseudonym, form if i in applying else self.questionnaire.id) for i in people}
+        submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=bool(applying))
         mailed = await mailed_since(unit, [reply_address(parsed[i]) for i in people], now - self.policy.reply_window)
         links: list[tuple[int, int, int | None, str | None]] = []
         for i in people:
             email, submission, reading, shown = parsed[i], submissions.get(keys[i]), readings[i], replies[i]
             email_id = ids[i]
             assert email_id is not None
+            if i in applying and call is not None:
+                outcomes[i] = await self._acknowledge(unit, call, email, email_id, submission, shown, now)
+                if submission is not None:
+                    links.append((email_id, submission.respondent_id, submission.id, MailKind.APPLICATION.value))
+                continue
             form_reply = bool(reading.answers) and submission is not None
             verdict = Verdict(MailKind.FORM_REPLY) if form_reply else outcomes[i].verdict
             answers = list(reading.answers) if form_reply else []
@@ -258,6 +294,74 @@ class Mailroom:
             outcomes[i] = MailOutcome(email_id, verdict, submission.id if submission else None, answers, reply.purpose)
         await link_emails(unit, links)
 
+    def _application(self, email: ParsedEmail, verdict: Verdict) -> tuple[ApplicationReading, FormReading] | None:
+        """What an email applies for, when it is an application (or a reply to our application mail)."""
+        call = self.conversation.call
+        if self.recruitment is None or call is None:
+            return None
+        ours = answers_application_mail(email, self.policy.domain)
+        reading = read_application(email, self.recruitment, answers_our_application_mail=ours, verdict=verdict)
+        if not (reading.applies or ours):
+            return None
+        return reading, read_form_reply(call.questionnaire, email.text) if ours else FormReading()
+
+    async def _acknowledge(
+        self,
+        unit: Unit,
+        call: Call,
+        email: ParsedEmail,
+        email_id: int,
+        submission: Submission | None,
+        shown: list[Reply],
+        now: datetime,
+    ) -> MailOutcome:
+        """Queues our one answer to an application email: what we recorded and a form for what is missing."""
+        form = call.questionnaire
+        language: Language = shown[-1].language if shown else as_language(email.language) or "pl"
+        given = submission.answers if submission is not None else {}
+        missing = [
+            q.code for q in form.questions if q.required and q.code not in given and q.type is not QuestionType.EMAIL
+        ]
+        reply = render_application_reply(
+            shown,
+            form,
+            self.catalog,
+            language,
+            missing=missing,
+            decision_date=format_date(call.decision_date, format="long", locale=_LOCALES[language]),
+            notice=form.privacy.full_notice(language, CHANNEL),
+            contact=self.policy.address,
+        )
+        verdict = Verdict(MailKind.APPLICATION)
+        recorded = submission.id if submission is not None else None
+        if unanswerable(reply_address(email)):  # a form relay's noreply@: kept for staff, never mailed
+            return MailOutcome(email_id, verdict, recorded, sorted(given))
+        application = await find_application(unit, submission.respondent_id) if submission is not None else None
+        reference = application.id if application is not None else email_id
+        subject, message_id, in_reply_to, references = threading(
+            email,
+            self.policy.domain,
+            reference,
+            default_subject=reply.subject,
+            tag="Z",
+            id_prefix=APPLICATION_MESSAGE_ID,
+        )
+        mail = QueuedMail(
+            to_address=reply_address(email),
+            message_id=message_id,
+            subject=subject,
+            body=reply.body,
+            purpose=reply.purpose,
+            respondent_id=submission.respondent_id if submission is not None else None,
+            in_reply_to=in_reply_to,
+            references=references,
+        )
+        queue_mail(unit, mail, now)
+        return MailOutcome(email_id, verdict, recorded, sorted(given), reply.purpose)
+
+
+_LOCALES: dict[Language, str] = {"pl": "pl", "en": "en_GB", "uk": "uk"}  # how a date is written in each language
+
 
 def build_mailroom(service: Any) -> Mailroom:
     """The mailroom for the service's default questionnaire and settings."""
@@ -276,4 +380,5 @@ def build_mailroom(service: Any) -> Mailroom:
         service.config.catalog,
         policy,
         lambda address: service.respondent(CHANNEL, address.lower(), address),
+        service.config.recruitment,
     )

@@ -17,4 +17,12 @@ MESSAGES: dict[str, set[str]] = {
     "mail_recorded": set(),
     "mail_unclear": set(),
     "mail_correct": set(),
+    # An application to the working groups by email (application_mail.py)
+    "mail_application_subject": set(),
+    "mail_application_thanks": set(),
+    "mail_application_missing": set(),
+    "mail_application_complete": set(),
+    "mail_application_decision": {"decision_date"},
+    "mail_application_withdrawn": set(),
+    "mail_application_privacy": set(),
 }

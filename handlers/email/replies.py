@@ -31,6 +31,14 @@ def reply_address(email: ParsedEmail) -> str:
     return email.from_address or ""
 
 
+_NO_REPLY = re.compile(r"^(?:no-?reply|do-?not-?reply|nie-?odpowiadaj|noreply-[\w.-]+|mailer-daemon)@", re.IGNORECASE)
+
+
+def unanswerable(address: str) -> bool:
+    """An address that says not to answer it (noreply@…, a website's form relay): we store, never mail it."""
+    return not address or bool(_NO_REPLY.match(address.strip()))
+
+
 def other_reply_to(email: ParsedEmail) -> str | None:
     """The Reply-To address when it is not the From address (for staff), else None."""
     if email.reply_to and email.reply_to.lower() != (email.from_address or "").lower():

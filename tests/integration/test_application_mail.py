@@ -1,0 +1,102 @@
+"""Applications to the working groups by email, end to end against real Dovecot and SMTP servers: the corpus
+read once, each applicant acknowledged once (never a noreply relay, never an automatic reply), every
+application stored once and structured, and a reply to our acknowledgement completing one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.mailroom import build_mailroom
+from bot.service import Service, open_service
+from bot.transports.mailbox import MailboxReader
+from bot.transports.mailer import Mailer
+from storage.applications import list_applications
+from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+from tests.support.dovecot import DovecotServer
+from tests.support.emails import build_email
+from tests.support.smtp import RecordingSMTPServer
+
+CORPUS = Path(__file__).resolve().parent.parent / "emails" / "applications"
+EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
+DURING_THE_CALL = datetime(2027, 9, 15, 10, 0, tzinfo=UTC)
+# New applications from distinct people (not updates, withdrawals or replies to our mail, which need one before).
+FIRST = [
+    name
+    for name, expected in sorted(EXPECTED.items())
+    if name.startswith("a")
+    and expected.get("applies")
+    and not expected.get("withdraws")
+    and not any(word in name for word in ("reply", "update", "withdraw", "change", "second", "late", "adds"))
+][:12]
+
+
+@pytest.fixture
+async def service(tmp_path: Path, dovecot: DovecotServer, smtp_server: RecordingSMTPServer) -> AsyncIterator[Service]:
+    settings = make_settings(
+        tmp_path / "data",
+        WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG),
+        WSPOLNOTA_IMAP_HOST=dovecot.host,
+        WSPOLNOTA_IMAP_PORT=str(dovecot.port),
+        WSPOLNOTA_IMAP_USER=dovecot.user,
+        WSPOLNOTA_IMAP_PASSWORD=dovecot.password,
+        WSPOLNOTA_IMAP_SECURITY="plain",
+        WSPOLNOTA_IMAP_TIMEOUT="5",
+        WSPOLNOTA_SMTP_HOST=smtp_server.host,
+        WSPOLNOTA_SMTP_PORT=str(smtp_server.port),
+        WSPOLNOTA_SMTP_SECURITY="plain",
+    )
+    async with open_service(settings, clock=FakeClock(DURING_THE_CALL)) as running:
+        yield running
+
+
+def deliver(dovecot: DovecotServer, raw: bytes) -> None:
+    path = dovecot.append(raw)
+    os.utime(path, (DURING_THE_CALL.timestamp(), DURING_THE_CALL.timestamp()))  # INTERNALDATE: during the call
+
+
+async def test_applications_by_email_are_stored_once_and_acknowledged_once(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
+) -> None:
+    assert len(FIRST) >= 8, FIRST
+    for name in FIRST:
+        deliver(dovecot, (CORPUS / name).read_bytes())
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    assert await reader.once() == len(FIRST)
+    assert await reader.once() == 0
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
+    answerable = [n for n in FIRST if "noreply" not in n]
+    assert await mailer.send_due() == len(answerable)
+    sent = await smtp_server.wait_for(len(answerable))
+    assert await mailer.send_due() == 0  # never twice
+    assert all("[Z-" in mail.message["Subject"] for mail in sent)
+    applications = await list_applications(service.store)
+    assert len(applications) == len(FIRST)  # one each, structured
+    assert all(application.groups or application.status == "incomplete" for application in applications)
+
+    # Maria answers the form in our acknowledgement: the same application is completed, not a second one.
+    def asks_availability(body: str) -> str | None:
+        """The number of the "can you attend all meetings" question in an acknowledgement's form, if it asks."""
+        form = body.split("\n\n", 1)[-1]
+        asked = [line for line in form.splitlines() if line[:1].isdigit() and "spotka" in line.lower()]
+        return asked[-1].split(".")[0] if asked and ("a) Tak" in form or "a) Yes" in form) else None
+
+    ack = next(mail for mail in sent if asks_availability(mail.message.get_content()))
+    number = asks_availability(ack.message.get_content())
+    reply = build_email(
+        f"{number}. a",
+        sender=ack.message["To"],
+        subject=f"Re: {ack.message['Subject']}",
+        headers={"In-Reply-To": ack.message["Message-ID"], "References": ack.message["Message-ID"]},
+    )
+    deliver(dovecot, reply)
+    assert await reader.once() == 1
+    assert await mailer.send_due() == 1
+    [answer] = (await smtp_server.wait_for(len(answerable) + 1))[-1:]
+    assert "kompletne" in answer.message.get_content() or "complete" in answer.message.get_content()
+    assert len(await list_applications(service.store)) == len(FIRST)
