@@ -145,7 +145,10 @@ class Turn:
         if action is Action.START:
             return self._welcome_back()
         if action is Action.CANCEL:
-            return self._cancel()
+            replies = self._cancel()
+            if self.call is not None and self.submission.status == Status.CANCELLED:
+                await drop_verification(self.unit, self.submission.id)  # the address goes with the answers
+            return replies
         if inbound.question is not None and (
             self.submission.step not in (Step.QUESTION, Step.OTHER, Step.VERIFY)
             or inbound.question != self.submission.current

@@ -433,3 +433,14 @@ async def test_the_deep_link_starts_an_application(groups: Service) -> None:
     [submission] = await submissions(groups)
     assert submission.questionnaire_id == APPLICATION_ID and submission.event is None  # `grupy` is no event
     assert submission.step == Step.QUESTION
+
+
+async def test_cancelling_an_application_forgets_its_address(groups: Service) -> None:
+    person = Person(groups, "ola", channel="telegram")
+    await up_to_the_email(person)
+    await person.send(await last_code(groups))
+    await person.act(Action.CANCEL)
+    assert person.last.kind is ReplyKind.GOODBYE
+    assert await count(groups.store, EmailVerification) == 0
+    assert await count(groups.store, Answer) == 0
+    assert await application_of(groups, person) is None

@@ -65,15 +65,27 @@ def test_the_calls_notice_layers_are_checked_with_file_and_key() -> None:
     assert any(p.startswith("recruitment.yaml: privacy.text.pl: broken placeholder") for p in found), found
 
 
-def test_the_shipped_call_makes_a_form_with_its_whole_notice_first(shipped_config: Config) -> None:
+def test_the_shipped_call_makes_a_form_with_its_own_notice(shipped_config: Config) -> None:
     call = shipped_config.call()
     assert call is not None
     form = call.questionnaire
     assert form.id == APPLICATION_ID and form.kind is QuestionnaireKind.APPLICATION
     assert (form.opens, form.closes) == (shipped_config.recruitment.opens, shipped_config.recruitment.deadline)  # type: ignore[union-attr]
-    first = Presenter(shipped_config.catalog).for_channel("telegram").privacy(form, "uk")
-    assert first.kind is ReplyKind.PRIVACY and "iod@um.warszawa.pl" in first.text  # no `short`: the whole notice
-    assert first.heading == shipped_config.catalog("application_lead", "uk")
+    notice = shipped_config.recruitment.privacy  # type: ignore[union-attr]
+    for language in LANGUAGES:
+        first = Presenter(shipped_config.catalog).for_channel("telegram").privacy(form, language)
+        assert first.kind is ReplyKind.PRIVACY and first.heading == notice.lead(language)  # type: ignore[misc]
+        assert "iod@um.warszawa.pl" in first.text and "16" in first.text and "/privacy" in first.text
+        assert len(first.text) < len(notice.text(language)) / 2  # the essentials, the rest one tap away
+        shown = Presenter(shipped_config.catalog).for_channel("web").privacy_notice(form, language).text
+        assert shown == notice.text(language)
+    # Without `short`, the whole notice comes first; without `lead`, the catalog's line.
+    plain = Privacy(version="1", basis=LegalBasis.CONSENT, lead=form.privacy.lead, short=notice.text, full=notice.text)
+    assert (
+        Presenter(shipped_config.catalog)
+        .privacy(form.model_copy(update={"privacy": plain}), "pl")
+        .text.startswith(notice.text("pl"))
+    )
     available = form.question("available")
     assert available is not None and available.hint is not None
     hint = available.hint("pl")
