@@ -5,6 +5,7 @@ Test modules import from here, never from each other; `bench/` uses it too.
 """
 
 from tests.support.actors import Person, Resident, Visitor
+from tests.support.calls import call_around
 from tests.support.database import count, submissions
 from tests.support.ports import free_port
 from tests.support.service import STAFF, ServiceProcess
@@ -33,6 +34,7 @@ __all__ = [
     "ServiceProcess",
     "Visitor",
     "answer_everything",
+    "call_around",
     "count",
     "free_port",
     "make_settings",
