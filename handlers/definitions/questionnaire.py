@@ -88,7 +88,8 @@ class Question(_Strict):
     min_label: Text | None = None
     max_label: Text | None = None
     show_if: tuple[Condition, ...] = ()
-    # An email question whose address is confirmed by a code mailed to it before the next question.
+    # An email question whose address is confirmed by a code mailed to it before the next question (the
+    # working groups' application form only: questionnaire files may not set it).
     verified: bool = False
 
     @field_validator("show_if", mode="before")
@@ -222,8 +223,8 @@ def _check_semantics(q: Questionnaire, file: str) -> list[Problem]:
             problem(f"{key}.options", f"a {question.type.value} question needs at least two options")
         if not is_choice and question.options:
             problem(f"{key}.options", f"a {question.type.value} question takes no options")
-        if question.verified and question.type is not QuestionType.EMAIL:
-            problem(f"{key}.verified", "only an email question can be verified")
+        if question.verified:  # a code needs a sender and a purpose: the call's (config/recruitment.yaml)
+            problem(f"{key}.verified", "only the working groups' application form confirms an address by a code")
         codes = [option.code for option in question.options]
         for duplicate in sorted({c for c in codes if codes.count(c) > 1}):
             problem(f"{key}.options[{duplicate}]", "duplicate option code")

@@ -13,6 +13,7 @@ from handlers.definitions.events import Event, parse_source
 from handlers.definitions.i18n import DEFAULT_LANGUAGE, as_language
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.application import Call
+from handlers.engine.application_turn import ApplicationTurn
 from handlers.engine.group_commit import GroupCommit
 from handlers.engine.messages import (
     APPLICATION,
@@ -110,15 +111,20 @@ class Conversation:
             return [*off, *step.replay(found.get(step.key))]
 
     def _turn(self, unit: Unit, inbound: Inbound) -> Turn:
-        return Turn(
-            unit,
-            inbound,
-            questionnaire=self.questionnaire_for(inbound),
-            presenter=self.presenter.for_channel(inbound.respondent.channel),
-            events=self.events,
-            now=self.clock(),
-            call=self.call,
-        )
+        questionnaire = self.questionnaire_for(inbound)
+        presenter = self.presenter.for_channel(inbound.respondent.channel)
+        now = self.clock()
+        if self.call is not None and questionnaire is self.call.questionnaire:
+            return ApplicationTurn(
+                unit,
+                inbound,
+                questionnaire=questionnaire,
+                presenter=presenter,
+                events=self.events,
+                now=now,
+                call=self.call,
+            )
+        return Turn(unit, inbound, questionnaire=questionnaire, presenter=presenter, events=self.events, now=now)
 
     # -- which questionnaire: the consultation, or an application to the working groups ----------
 

@@ -9,13 +9,7 @@ from typing import Any
 
 from handlers.definitions.events import Event, parse_source
 from handlers.definitions.i18n import DEFAULT_LANGUAGE, Language, as_language
-from handlers.definitions.questionnaire import (
-    Question,
-    Questionnaire,
-    QuestionnaireKind,
-    QuestionType,
-    visible_questions,
-)
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType, visible_questions
 from handlers.engine.answers import (
     MAX_INPUT,
     Rejection,
@@ -27,32 +21,12 @@ from handlers.engine.answers import (
     parse_answer,
     valid_options,
 )
-from handlers.engine.application import (
-    MAX_CODES,
-    MAX_WRONG,
-    Call,
-    application_fields,
-    code_digest,
-    code_expired,
-    code_mail,
-    code_matches,
-    new_code,
-    read_code,
-)
-from handlers.engine.messages import Action, Inbound, Reply, ReplyKind, parse_command
+from handlers.engine.messages import Action, Inbound, Reply, parse_command
 from handlers.engine.presenter import Presenter, progress
 from handlers.engine.states import Status, Step
-from storage.applications import record_application, withdraw_application
 from storage.erasure import erase_person, resident
 from storage.models import Submission
-from storage.outbox import queue_mail
 from storage.repository import AnswerValue, Unit
-from storage.verification import drop_verification, find_verification, issue_code
-
-# What an application still answers once the call is closed: nothing is applied to it by these.
-_ALWAYS_ANSWERED = frozenset(
-    {Action.HELP, Action.LANGUAGE, Action.PRIVACY, Action.EVENTS, Action.MYDATA, Action.FORGET, Action.WITHDRAW}
-)
 
 
 class Turn:
@@ -67,7 +41,6 @@ class Turn:
         presenter: Presenter,
         events: Mapping[str, Event],
         now: datetime,
-        call: Call | None = None,
     ) -> None:
         self.unit = unit
         self.inbound = inbound
@@ -79,11 +52,10 @@ class Turn:
         self.submission: Submission | None = None
         self._visible_cache: list[Question] | None = None
         self.forgotten = False  # the respondent asked to erase everything in this step
-        # An application's form (`call` is given only with it): what this step leaves to do once its
-        # synchronous part is done — mail a code for the email just given, record the application.
-        self.call = call if questionnaire.kind is QuestionnaireKind.APPLICATION else None
+        # What this step did that a kind of questionnaire may still act on once its synchronous part is
+        # done (`_settle`): an address to confirm was given, answers changed, the summary was confirmed.
         self._email_given: str | None = None  # the code of the verified email question just answered
-        self._changed = False  # a completed application's answers changed: record them again
+        self._changed = False
         self._confirmed = False
         self.key = (inbound.respondent.channel, inbound.respondent.pseudonym, questionnaire.id)
 
@@ -99,8 +71,7 @@ class Turn:
     async def run(self, submission: Submission | None) -> list[Reply]:
         inbound = self.inbound
         if not self.questionnaire.is_open(self.now) and not self._answered_when_closed():
-            decided = self.call.decision_date if self.call is not None else None
-            return [self.presenter.closed(self.questionnaire, self.language, self.now, decided=decided)]
+            return [self._closed(self.now)]
         self.submission = submission
         if self.submission is not None:
             self.language = self.submission.language  # type: ignore[assignment]
@@ -131,8 +102,6 @@ class Turn:
         if action is Action.FORGET:
             return await self._forget(argument)
         if action is Action.WITHDRAW:
-            if self.call is None:
-                return [self._problem("error_unknown_command"), *self._show()]
             return await self._withdraw(argument)
         if action is Action.RESEND and (self.submission is None or self.submission.step != Step.VERIFY):
             return self._show()
@@ -146,8 +115,7 @@ class Turn:
             return self._welcome_back()
         if action is Action.CANCEL:
             replies = self._cancel()
-            if self.call is not None and self.submission.status == Status.CANCELLED:
-                await drop_verification(self.unit, self.submission.id)  # the address goes with the answers
+            await self._settle_cancel()
             return replies
         if inbound.question is not None and (
             self.submission.step not in (Step.QUESTION, Step.OTHER, Step.VERIFY)
@@ -165,20 +133,40 @@ class Turn:
             replies = self._on_summary(action, argument)
         return await self._settle(replies, editing)
 
+    # -- what a kind of questionnaire adds (an application: handlers/engine/application_turn.py) ------
+
     def _answered_when_closed(self) -> bool:
-        """An application's call is closed: its privacy notice, erasure and withdrawal still answer,
-        and an email received after the deadline is still recorded (as late)."""
-        if self.call is None:
-            return False
-        inbound = self.inbound
-        if inbound.opinion is not None or inbound.form:
-            opens = self.questionnaire.opens
-            return opens is None or (inbound.received_at or self.now) >= opens
-        action = inbound.action
-        if action is None and inbound.text is not None:
-            command = parse_command(clean_text(inbound.text))
-            action = command[0] if command is not None else None
-        return action in _ALWAYS_ANSWERED
+        """Whether this input is answered although the questionnaire is closed (a consultation's: never)."""
+        return False
+
+    def _closed(self, now: datetime) -> Reply:
+        return self.presenter.closed(self.questionnaire, self.language, now)
+
+    async def _withdraw(self, argument: str | None) -> list[Reply]:
+        """Only an application can be withdrawn."""
+        return [self._problem("error_unknown_command"), *self._show()]
+
+    async def _settle(self, replies: list[Reply], editing: bool) -> list[Reply]:
+        """What a step leaves to do once its synchronous part is done (a consultation: nothing)."""
+        return replies
+
+    async def _settle_cancel(self) -> None:
+        """What cancelling leaves to do (a consultation: nothing beyond dropping the answers)."""
+
+    async def _on_verify(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
+        """Waiting for a code: only an application's form asks for one."""
+        return self._advance(None)
+
+    async def _written_from(self) -> None:
+        """Before a written contribution is read (an application's: the address it came from)."""
+
+    async def _settle_written(self, replies: list[Reply], *, recorded: bool, missing: bool) -> list[Reply]:
+        """After a written contribution is read (an application's: recorded, late or not)."""
+        return replies
+
+    def _written_completes(self, recorded: list[Question], missing: list[Question]) -> bool:
+        """An opinion alone completes a consultation's email; otherwise every required answer must be there."""
+        return not missing or self.questionnaire.opinion_question in recorded
 
     # -- consent -------------------------------------------------------------------------------
 
@@ -257,12 +245,7 @@ class Turn:
         submission = self.submission
         assert submission is not None
         was_completed = submission.status == Status.COMPLETED
-        email = next((q for q in questionnaire.questions if q.verified), None) if self.call is not None else None
-        if email is not None and inbound.respondent.channel == "email" and inbound.respondent.address:
-            # An emailed application: the address it came from is the one we answer, so it is the verified one.
-            checked = check_value(email, AnswerValue(text=inbound.respondent.address))
-            if not isinstance(checked, Rejection):
-                self._save(email.code, checked)
+        await self._written_from()
         if submission.status == Status.CONSENT:
             submission.status, submission.started_at = Status.ACTIVE, self.now
             if inbound.respondent.address:
@@ -309,9 +292,7 @@ class Turn:
         visible = self._visible()
         missing = [q for q in visible if q.required and self._value(q) is None]
         # Nothing recorded (an empty opinion, every answer refused) is no contribution: never completed.
-        # An opinion alone completes a consultation's email; an application needs every required answer.
-        enough = not missing or (opinion in recorded and self.call is None)
-        if submission.status != Status.COMPLETED and recorded and enough:
+        if submission.status != Status.COMPLETED and recorded and self._written_completes(recorded, missing):
             shown = {q.code for q in visible}
             self._drop([code for code in submission.answers if questionnaire.question(code) and code not in shown])
             submission.status, submission.step, submission.current = Status.COMPLETED, Step.DONE, None
@@ -321,15 +302,7 @@ class Turn:
                 refuse(question, "error_required")
         answers = [(question, stored) for question in recorded if (stored := self._stored(question)) is not None]
         replies = [*problems, self.presenter.recorded(questionnaire, self.language, answers)]
-        if self.call is not None and (recorded or was_completed):
-            received = inbound.received_at or self.now
-            await self._record(received, complete=not missing, verified=True)
-            if questionnaire.closes is not None and received > questionnaire.closes:
-                late = self.presenter.closed(
-                    questionnaire, self.language, received, late=True, decided=self.call.decision_date
-                )
-                replies.insert(0, late)
-        return replies
+        return await self._settle_written(replies, recorded=bool(recorded) or was_completed, missing=bool(missing))
 
     # -- questions -----------------------------------------------------------------------------
 
@@ -552,145 +525,6 @@ class Turn:
         self.submission.updated_at = self.now
         return [self.presenter.note("note_language", language), *self._show()]
 
-    # -- an application: its email confirmed, the application recorded or withdrawn -------------
-
-    async def _settle(self, replies: list[Reply], editing: bool) -> list[Reply]:
-        """Finishes an application's step: mails a code for an email just given, records what changed."""
-        sub = self.submission
-        if self.call is None or sub is None:
-            return replies
-        if self._email_given is not None:
-            question = self.questionnaire.question(self._email_given)
-            stored = self._stored(question) if question is not None else None
-            address = stored.text if stored is not None else None
-            verification = await find_verification(self.unit, sub.id) if sub.id is not None else None
-            confirmed = verification is not None and verification.verified_at is not None
-            if address and not (confirmed and verification is not None and verification.address == address):
-                sub.editing = editing  # after the code, back to where the resident was going
-                sub.step, sub.current, sub.draft = Step.VERIFY, self._email_given, None
-                notes = [r for r in replies if r.kind is ReplyKind.PROBLEM]
-                if sub.status == Status.COMPLETED:  # corrected: recorded now, complete again once confirmed
-                    await self._record(self.now, complete=self._complete(), verified=False)
-                return [*notes, *await self._send_code(address)]
-        if sub.status == Status.COMPLETED and (self._confirmed or self._changed):
-            await self._record(self.now, complete=self._complete(), verified=await self._email_verified())
-        return replies
-
-    async def _send_code(self, address: str, *, again: bool = False) -> list[Reply]:
-        """Mails a new code to the address (in this step's transaction) and asks for it."""
-        sub = self.submission
-        assert sub is not None and self.call is not None
-        await self.unit.flush()
-        verification = await find_verification(self.unit, sub.id)
-        if verification is not None and verification.codes_sent >= MAX_CODES:
-            return [self._problem("verify_too_many_codes"), *self._show()]
-        code = new_code()
-        await issue_code(self.unit, sub.id, address, code_digest(sub.id, address, code), self.now)
-        mail = code_mail(
-            self.call,
-            self.presenter.catalog,
-            self.language,
-            address=address,
-            code=code,
-            respondent_id=sub.respondent_id,
-        )
-        queue_mail(self.unit, mail, self.now)
-        notes = [self.presenter.note("verify_sent_again", self.language)] if again else []
-        return [*notes, *self._show()]
-
-    async def _on_verify(self, action: Action | None, text: str | None, choice: str | None) -> list[Reply]:
-        """Waiting for the code mailed to the address just given: the right one confirms it and moves on."""
-        sub = self.submission
-        assert sub is not None and sub.current is not None
-        question = self.questionnaire.question(sub.current)
-        stored = self._stored(question) if question is not None else None
-        if question is None or stored is None or not stored.text:
-            return self._advance(None)
-        if action is Action.BACK:
-            self._go_to(question.code)
-            return self._show()
-        verification = await find_verification(self.unit, sub.id)
-        if action is Action.RESEND or verification is None or verification.address != stored.text:
-            return await self._send_code(stored.text, again=verification is not None)
-        if text is None:
-            return self._show()
-        code = read_code(text)
-        if verification.wrong >= MAX_WRONG:
-            return [self._problem("verify_locked"), *self._show()]
-        if code is None:
-            return [self._problem("verify_format"), *self._show()]
-        if code_expired(verification, self.now):
-            return [self._problem("verify_expired"), *self._show()]
-        if not code_matches(verification, sub.id, code):
-            verification.wrong += 1
-            key = "verify_locked" if verification.wrong >= MAX_WRONG else "verify_wrong"
-            return [self._problem(key), *self._show()]
-        verification.verified_at = self.now
-        self._changed = True
-        replies = [self.presenter.note("verify_done", self.language), *self._advance(question.code)]
-        return await self._settle(replies, sub.editing)
-
-    async def _email_verified(self) -> bool:
-        """Whether the form's email address is the one a right code confirmed."""
-        sub = self.submission
-        question = next((q for q in self.questionnaire.questions if q.verified), None)
-        if sub is None or sub.id is None or question is None:
-            return False
-        stored = self._stored(question)
-        verification = await find_verification(self.unit, sub.id)
-        return (
-            stored is not None
-            and verification is not None
-            and verification.verified_at is not None
-            and verification.address == stored.text
-        )
-
-    def _complete(self) -> bool:
-        return not [q for q in self._visible() if q.required and self._value(q) is None]
-
-    async def _record(self, received_at: datetime, *, complete: bool, verified: bool) -> None:
-        """Records the application beside the answers (a later call corrects the same one)."""
-        sub = self.submission
-        assert sub is not None
-        await self.unit.flush()
-        codes = {q.code: q for q in self.questionnaire.questions}
-        fields = application_fields(
-            lambda code: self._stored(codes[code]) if code in codes else None,
-            email_verified=verified,
-            language=sub.language,
-            privacy_version=sub.privacy_version,
-        )
-        closes = self.questionnaire.closes
-        await record_application(
-            self.unit,
-            respondent_id=sub.respondent_id,
-            submission_id=sub.id,
-            channel=self.inbound.respondent.channel,
-            received_at=received_at,
-            late=closes is not None and received_at > closes,
-            fields=fields,
-            complete=complete and fields.email_verified,
-            now=self.now,
-        )
-
-    async def _withdraw(self, argument: str | None) -> list[Reply]:
-        """Withdraws the application after one confirmation: kept for staff as withdrawn, the answers gone."""
-        if argument == "no":
-            return [self.presenter.note("withdraw_kept", self.language), *self._show()]
-        if argument != "yes":
-            return [self.presenter.withdraw_question(self.language)]
-        sub, ref = self.submission, self.inbound.respondent
-        respondent = await self.unit.find_respondent(ref.channel, ref.pseudonym)
-        withdrawn = await withdraw_application(self.unit, respondent.id, self.now) if respondent else None
-        if sub is not None and sub.status != Status.CONSENT:
-            self._drop(list(sub.answers))
-            await drop_verification(self.unit, sub.id)
-            sub.status, sub.step, sub.current, sub.draft = Status.CANCELLED, Step.DONE, None, None
-            sub.finished_at = sub.finished_at or self.now
-        elif withdrawn is None:
-            return [self.presenter.note("withdraw_none", self.language), *self._show()]
-        return [self.presenter.goodbye("withdrawn", self.language)]
-
     # -- reading state -------------------------------------------------------------------------
 
     def _show(self) -> list[Reply]:
@@ -711,8 +545,6 @@ class Turn:
                 return [self.presenter.question(question, self.language, position, stored, sub.draft)]
         if sub.status == Status.COMPLETED and sub.step == Step.DONE:
             return [self.presenter.thanks(self.questionnaire, self.language)]
-        if sub.status == Status.CANCELLED:  # withdrawn in this step
-            return [self.presenter.goodbye("withdrawn", self.language)]
         answers = [(q, self._stored(q)) for q in visible]
         completed = sub.status == Status.COMPLETED
         return [self.presenter.summary(self.questionnaire, self.language, answers, completed=completed)]

@@ -43,12 +43,12 @@ def test_a_plain_notice_needs_no_bases_or_channels() -> None:
 def test_a_questionnaire_file_cannot_claim_to_be_the_application(tmp_path: Path) -> None:
     raw: dict[str, Any] = read_yaml(TEST_CONFIG / "questionnaires" / f"{QUESTIONNAIRE}.yaml")
     raw["kind"] = "application"
-    raw["questions"][0]["verified"] = True  # a choice question
+    raw["questions"][0]["verified"] = True
     with pytest.raises(ConfigError) as caught:
         parse_questionnaire(raw, "q.yaml")
     found = [str(problem) for problem in caught.value.problems]
     assert any(p.startswith("q.yaml: kind: the application form is built from config/recruitment.yaml") for p in found)
-    assert any(".verified: only an email question can be verified" in p for p in found), found
+    assert any(".verified: only the working groups' application form confirms an address" in p for p in found), found
 
 
 def test_the_calls_notice_layers_are_checked_with_file_and_key() -> None:
