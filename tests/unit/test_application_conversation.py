@@ -27,10 +27,13 @@ ADDRESS = "ola@example.org"
 
 
 @pytest.fixture
-async def groups(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Service]:
-    """The service on the tests' configuration with a call for applications, while the call is open."""
+async def groups(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Service]:
+    """The service on the tests' configuration with a call for applications, while the call is open
+    (on SQLite, and on PostgreSQL among the integration tests)."""
     clock.now = OPEN
-    settings = make_settings(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(GROUPS_CONFIG))
+    settings = make_settings(
+        tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(GROUPS_CONFIG), WSPOLNOTA_DATABASE_URL=database_url
+    )
     async with open_service(settings, clock=clock) as running:
         yield running
 
