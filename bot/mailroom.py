@@ -41,7 +41,7 @@ from handlers.email.replies import (
 from handlers.engine.application import Call
 from handlers.engine.conversation import Conversation
 from handlers.engine.messages import Inbound, Reply, RespondentRef
-from storage.applications import find_application
+from storage.applications import applications_of
 from storage.emails import ReceivedEmail, link_emails, store_emails
 from storage.models import Submission
 from storage.outbox import QueuedMail, mailed_since, queue_mail
@@ -249,13 +249,17 @@ class Mailroom:
         keys = {i: (CHANNEL, refs[i].pseudonym, form if i in applying else self.questionnaire.id) for i in people}
         submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=bool(applying))
         mailed = await mailed_since(unit, [reply_address(parsed[i]) for i in people], now - self.policy.reply_window)
+        applicants = [s.respondent_id for i, s in ((i, submissions.get(keys[i])) for i in applying) if s is not None]
+        applications = await applications_of(unit, applicants)
         links: list[tuple[int, int, int | None, str | None]] = []
         for i in people:
             email, submission, reading, shown = parsed[i], submissions.get(keys[i]), readings[i], replies[i]
             email_id = ids[i]
             assert email_id is not None
             if i in applying and call is not None:
-                outcomes[i] = await self._acknowledge(unit, call, email, email_id, submission, shown, now)
+                held = applications.get(submission.respondent_id) if submission is not None else None
+                reference = held.id if held is not None else email_id
+                outcomes[i] = self._acknowledge(unit, call, email, email_id, reference, submission, shown, now)
                 if submission is not None:
                     links.append((email_id, submission.respondent_id, submission.id, MailKind.APPLICATION.value))
                 continue
@@ -305,17 +309,19 @@ class Mailroom:
             return None
         return reading, read_form_reply(call.questionnaire, email.text) if ours else FormReading()
 
-    async def _acknowledge(
+    def _acknowledge(
         self,
         unit: Unit,
         call: Call,
         email: ParsedEmail,
         email_id: int,
+        reference: int,
         submission: Submission | None,
         shown: list[Reply],
         now: datetime,
     ) -> MailOutcome:
-        """Queues our one answer to an application email: what we recorded and a form for what is missing."""
+        """Queues our one answer to an application email (`[Z-reference]`): what we recorded and a form for
+        what is missing."""
         form = call.questionnaire
         language: Language = shown[-1].language if shown else as_language(email.language) or "pl"
         given = submission.answers if submission is not None else {}
@@ -336,8 +342,6 @@ class Mailroom:
         recorded = submission.id if submission is not None else None
         if unanswerable(reply_address(email)):  # a form relay's noreply@: kept for staff, never mailed
             return MailOutcome(email_id, verdict, recorded, sorted(given))
-        application = await find_application(unit, submission.respondent_id) if submission is not None else None
-        reference = application.id if application is not None else email_id
         subject, message_id, in_reply_to, references = threading(
             email,
             self.policy.domain,

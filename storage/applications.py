@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -155,6 +156,14 @@ async def find_application(unit: Unit, respondent_id: int) -> Application | None
     """Returns the respondent's application, if they have one."""
     result = await unit.session.scalars(select(Application).where(Application.respondent_id == respondent_id))
     return result.first()
+
+
+async def applications_of(unit: Unit, respondent_ids: Collection[int]) -> dict[int, Application]:
+    """The applications of these respondents, by respondent, in one query (a batch of emails)."""
+    if not respondent_ids:
+        return {}
+    found = await unit.session.scalars(select(Application).where(Application.respondent_id.in_(set(respondent_ids))))
+    return {application.respondent_id: application for application in found}
 
 
 async def _held(unit: Unit, respondent_id: int) -> Application | None:
