@@ -25,6 +25,7 @@ from handlers.engine.presenter import MESSAGES as ENGINE_MESSAGES
 from handlers.engine.presenter import Presenter
 from handlers.telegram.messages import MESSAGES as TELEGRAM_MESSAGES
 from handlers.web.messages import MESSAGES as WEB_MESSAGES
+from storage.applications import follow_the_deadline
 from storage.db import Engine, create_engine, create_sessions, upgrade
 from storage.kiosks import kiosk_digests
 from storage.mailbox_state import MailboxPositions
@@ -165,6 +166,8 @@ async def open_service(settings: Settings, *, clock: Clock = utc_now) -> AsyncIt
             call=config.call(),
         )
         await conversation.register()
+        if config.recruitment is not None:  # an extended deadline takes back what arrived before it
+            await follow_the_deadline(store, config.recruitment.deadline)
         yield Service(settings, config, engine, store, conversation, settings.pseudonym_key())
     finally:
         await engine.dispose()

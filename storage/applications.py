@@ -172,6 +172,19 @@ async def _held(unit: Unit, respondent_id: int) -> Application | None:
     return (await unit.session.scalars(locked(query, unit.dialect))).first()
 
 
+async def follow_the_deadline(store: Store, deadline: datetime) -> int:
+    """Marks late exactly the applications received after the call's deadline as it stands in the file now,
+    so a deadline staff extend (read at start-up) takes back whatever arrived before the new one; returns how
+    many changed (a few hundred rows at most, compared here as aware datetimes)."""
+    changed = 0
+    async with store.unit() as unit:
+        for application in await unit.session.scalars(select(Application)):
+            late = application.received_at > deadline
+            if application.late != late:
+                application.late, changed = late, changed + 1
+    return changed
+
+
 def in_the_draw(application: Application) -> bool:
     """Tells whether an application counts for the groups' seats: complete, on time, not excluded by staff,
     and eligible (its applicant did not say they cannot attend the group's meetings)."""

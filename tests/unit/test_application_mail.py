@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.mailroom import Mailroom, build_mailroom
 from bot.service import Service
 from bot.settings import Settings
-from storage.applications import find_application
+from storage.applications import find_application, list_applications
 from storage.models import Email, OutboxMessage
 from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
 from tests.support.emails import build_email
@@ -158,3 +158,24 @@ async def test_an_application_through_a_noreply_form_relay_is_recorded_and_never
         application = await find_application(unit, email.respondent_id or 0)
     assert email.reply_to == "ewa.lis@example.pl"  # for staff to write to by hand
     assert application is not None and application.groups == ["otwartosc"]
+
+
+async def test_extending_the_deadline_takes_late_applications_back(tmp_path: Path, clock: FakeClock) -> None:
+    import shutil
+
+    from bot.service import open_service
+
+    config = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, config)
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(config))
+    arrived = datetime(2027, 10, 1, 9, 0, tzinfo=UTC)  # a day after the deadline
+    async with open_service(settings, clock=clock) as service:
+        await build_mailroom(service).receive(build_email(APPLICATION, sender="maria@example.pl"), arrived=arrived)
+        [application] = await list_applications(service.store)
+        assert application.late
+    recruitment = config / "recruitment.yaml"
+    text = recruitment.read_text(encoding="utf-8")
+    recruitment.write_text(text.replace("deadline: 2027-09-30T23:59:59+02:00", "deadline: 2027-10-05T23:59:59+02:00"))
+    async with open_service(settings, clock=clock) as service:  # staff extended it, and the service restarts
+        [application] = await list_applications(service.store)
+        assert not application.late

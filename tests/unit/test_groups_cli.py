@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from storage.applications import ApplicationFields, record_application, withdraw
 from storage.models import Application, AuditEntry
 from tests.support import SHIPPED_CONFIG, TEST_CONFIG, count, service_environment
 
-# Stored as given (status reads the `late` flag, not the dates); in the past, so `purge` reaches them.
+# Before and after the call's deadline (moved to 2025 by `env`); in the past, so `purge` reaches them.
 ON_TIME = datetime(2025, 9, 10, 12, 0, tzinfo=UTC)
 LATE = datetime(2025, 10, 1, 9, 0, tzinfo=UTC)
 ANNA = ApplicationFields(
@@ -40,8 +41,19 @@ COLUMNS = "application,channel,received_at,late,status,sector,groups,organisatio
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """The programme's own call for applications (config/recruitment.yaml) over a temp database."""
-    return service_environment(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG))
+    """The programme's own call for applications (config/recruitment.yaml) over a temp database, its dates
+    moved two years back, so the seeded applications are on time or late by them and old enough to purge
+    (the service marks late by the file's deadline whenever it starts)."""
+    config = tmp_path / "config"
+    shutil.copytree(SHIPPED_CONFIG, config)
+    recruitment = config / "recruitment.yaml"
+    recruitment.write_text(
+        recruitment.read_text(encoding="utf-8")
+        .replace("opens: 2027-", "opens: 2025-")
+        .replace("deadline: 2027-", "deadline: 2025-")
+        .replace("decision_date: 2027-", "decision_date: 2025-")
+    )
+    return service_environment(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(config))
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:
@@ -143,8 +155,8 @@ def test_status_counts_by_group_and_sector_against_the_seats(env: dict[str, str]
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.startswith(
-        "Call: 3 groups, 72 seats; applications from 2027-09-01 00:00 until 2027-09-30 23:59 (Warsaw), "
-        "decisions by 2027-10-08\n"
+        "Call: 3 groups, 72 seats; applications from 2025-09-01 00:00 until 2025-09-30 23:59 (Warsaw), "
+        "decisions by 2025-10-08\n"
     )
     assert "Applications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 1" in out
     assert "In the draw (complete, on time, eligible, not excluded): 2" in out
