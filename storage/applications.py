@@ -14,6 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 
@@ -102,44 +103,47 @@ async def record_application(
     application stays late; an on-time one is not made late by a correction). A later call with
     `complete` also revives a withdrawn application. `submission_id` None keeps the one stored.
     """
-    application = await _held(unit, respondent_id)
-    if application is None:
-        # Two steps of one person racing (two emails read at once): one row, the first receipt's.
-        await unit.session.execute(
-            insert(unit.dialect, Application)
-            .values(
-                respondent_id=respondent_id,
-                channel=channel,
-                language=fields.language,
-                status=ApplicationStatus.INCOMPLETE,
-                late=late,
-                excluded=False,
-                email_verified=False,
-                groups=[],
-                received_at=received_at,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["respondent_id"])
-        )
-        application = await _held(unit, respondent_id)
-        assert application is not None
+    values = _stored_values(fields, complete=complete, now=now)
     if submission_id is not None:
-        application.submission_id = submission_id
-    application.status = ApplicationStatus.COMPLETE if complete else ApplicationStatus.INCOMPLETE
-    application.name = _clean(fields.name)
-    application.name_key = name_key(fields.name)
-    application.email = _clean(fields.email.lower()) if fields.email else None
-    application.email_verified = fields.email_verified
-    application.organisation = _clean(fields.organisation)
-    application.sector = fields.sector
-    application.groups = list(dict.fromkeys(fields.groups))
-    application.description = fields.description
-    application.available = fields.available
-    application.language = fields.language
-    application.privacy_version = fields.privacy_version
-    application.updated_at = now
+        values["submission_id"] = submission_id
+    # A first application is one statement; one already held (or another step of the same person racing
+    # this one, two emails read at once) is updated instead: one row, keeping the first receipt's time.
+    inserted = await unit.session.scalars(
+        insert(unit.dialect, Application)
+        .values(
+            respondent_id=respondent_id, channel=channel, late=late, excluded=False, received_at=received_at, **values
+        )
+        .on_conflict_do_nothing(index_elements=["respondent_id"])
+        .returning(Application)
+    )
+    application = inserted.first()
+    if application is not None:
+        return application
+    application = await _held(unit, respondent_id)
+    assert application is not None
+    for name, value in values.items():
+        setattr(application, name, value)
     await unit.flush()
     return application
+
+
+def _stored_values(fields: ApplicationFields, *, complete: bool, now: datetime) -> dict[str, Any]:
+    """The columns an application's fields set, for a new row and an update alike (never staff's exclusion)."""
+    return {
+        "status": ApplicationStatus.COMPLETE if complete else ApplicationStatus.INCOMPLETE,
+        "name": _clean(fields.name),
+        "name_key": name_key(fields.name),
+        "email": _clean(fields.email.lower()) if fields.email else None,
+        "email_verified": fields.email_verified,
+        "organisation": _clean(fields.organisation),
+        "sector": fields.sector,
+        "groups": list(dict.fromkeys(fields.groups)),
+        "description": fields.description,
+        "available": fields.available,
+        "language": fields.language,
+        "privacy_version": fields.privacy_version,
+        "updated_at": now,
+    }
 
 
 async def withdraw_application(unit: Unit, respondent_id: int, now: datetime) -> Application | None:

@@ -150,6 +150,14 @@ async def test_staff_exclude_and_include_by_reference_in_the_audit_log(store: St
     ]
 
 
+async def test_an_applicants_correction_keeps_staffs_exclusion(store: Store) -> None:
+    applied = await apply(store, "anna")
+    await exclude_application(store, applied.reference, reason="not 16 yet", actor="cli:staff", now=NOW)
+    corrected = await apply(store, "anna", replace(ANNA, organisation="Fundacja Inna"))
+    assert corrected.id == applied.id and corrected.organisation == "Fundacja Inna"
+    assert (corrected.excluded, corrected.exclusion_reason) == (True, "not 16 yet")
+
+
 def test_references_and_names_as_staff_and_people_write_them() -> None:
     assert [parse_reference(r) for r in ("Z-12", "z12", " 12 ", "Z-", "12a", "")] == [12, 12, 12, None, None, None]
     assert name_key("Łucja  ŻAK-Wiśniewska") == name_key("wisniewska, zak lucja") == "lucja wisniewska zak"
