@@ -69,11 +69,7 @@ async def ingest(raws: list[bytes]) -> tuple[int, float, dict[str, int]]:
                 "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
                 "WSPOLNOTA_CONFIG_DIR": str(SHIPPED_CONFIG),
                 "WSPOLNOTA_WEB_ENABLED": "false",
-                "WSPOLNOTA_IMAP_HOST": server.host,
-                "WSPOLNOTA_IMAP_PORT": str(server.port),
-                "WSPOLNOTA_IMAP_USER": server.user,
-                "WSPOLNOTA_IMAP_PASSWORD": server.password,
-                "WSPOLNOTA_IMAP_SECURITY": "plain",
+                **server.environment(),
             },
             env_file=None,
         )

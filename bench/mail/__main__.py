@@ -72,11 +72,7 @@ async def main() -> None:
                 "WSPOLNOTA_DATA_DIR": str(data),
                 "WSPOLNOTA_SECRET_KEY": "bench-" + "x" * 32,
                 "WSPOLNOTA_WEB_ENABLED": "false",
-                "WSPOLNOTA_IMAP_HOST": server.host,
-                "WSPOLNOTA_IMAP_PORT": str(server.port),
-                "WSPOLNOTA_IMAP_USER": server.user,
-                "WSPOLNOTA_IMAP_PASSWORD": server.password,
-                "WSPOLNOTA_IMAP_SECURITY": "plain",
+                **server.environment(),
             },
             env_file=None,
         )

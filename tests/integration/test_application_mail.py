@@ -41,15 +41,8 @@ async def service(tmp_path: Path, dovecot: DovecotServer, smtp_server: Recording
     settings = make_settings(
         tmp_path / "data",
         WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG),
-        WSPOLNOTA_IMAP_HOST=dovecot.host,
-        WSPOLNOTA_IMAP_PORT=str(dovecot.port),
-        WSPOLNOTA_IMAP_USER=dovecot.user,
-        WSPOLNOTA_IMAP_PASSWORD=dovecot.password,
-        WSPOLNOTA_IMAP_SECURITY="plain",
-        WSPOLNOTA_IMAP_TIMEOUT="5",
-        WSPOLNOTA_SMTP_HOST=smtp_server.host,
-        WSPOLNOTA_SMTP_PORT=str(smtp_server.port),
-        WSPOLNOTA_SMTP_SECURITY="plain",
+        **dovecot.environment(),
+        **smtp_server.environment(),
     )
     async with open_service(settings, clock=FakeClock(DURING_THE_CALL)) as running:
         yield running

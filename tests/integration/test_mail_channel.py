@@ -27,18 +27,9 @@ from tests.support.smtp import RecordingSMTPServer
 CORPUS = Path(__file__).resolve().parent.parent / "emails"
 
 
-def mail_settings(tmp_path: Path, dovecot: DovecotServer, smtp: RecordingSMTPServer) -> Settings:
+def mail_settings(tmp_path: Path, dovecot: DovecotServer, smtp: RecordingSMTPServer, **extra: str) -> Settings:
     return make_settings(
-        tmp_path / "data",
-        WSPOLNOTA_IMAP_HOST=dovecot.host,
-        WSPOLNOTA_IMAP_PORT=str(dovecot.port),
-        WSPOLNOTA_IMAP_USER=dovecot.user,
-        WSPOLNOTA_IMAP_PASSWORD=dovecot.password,
-        WSPOLNOTA_IMAP_SECURITY="plain",
-        WSPOLNOTA_IMAP_TIMEOUT="5",
-        WSPOLNOTA_SMTP_HOST=smtp.host,
-        WSPOLNOTA_SMTP_PORT=str(smtp.port),
-        WSPOLNOTA_SMTP_SECURITY="plain",
+        tmp_path / "data", **dovecot.environment(), WSPOLNOTA_IMAP_TIMEOUT="5", **smtp.environment(), **extra
     )
 
 
@@ -245,11 +236,7 @@ async def test_kill_9_during_ingestion_then_run_again(tmp_path: Path, dovecot: D
     process = ServiceProcess(
         data,
         WSPOLNOTA_WEB_ENABLED="false",
-        WSPOLNOTA_IMAP_HOST=dovecot.host,
-        WSPOLNOTA_IMAP_PORT=str(dovecot.port),
-        WSPOLNOTA_IMAP_USER=dovecot.user,
-        WSPOLNOTA_IMAP_PASSWORD=dovecot.password,
-        WSPOLNOTA_IMAP_SECURITY="plain",
+        **dovecot.environment(),
     )
 
     engine = create_engine(f"sqlite+aiosqlite:///{data / 'wspolnota.db'}")

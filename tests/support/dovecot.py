@@ -246,6 +246,16 @@ class DovecotServer:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=STOP_TIMEOUT)
 
+    def environment(self) -> dict[str, str]:
+        """The service's WSPOLNOTA_IMAP_* settings for this server (plain IMAP on loopback)."""
+        return {
+            "WSPOLNOTA_IMAP_HOST": self.host,
+            "WSPOLNOTA_IMAP_PORT": str(self.port),
+            "WSPOLNOTA_IMAP_USER": self.user,
+            "WSPOLNOTA_IMAP_PASSWORD": self.password,
+            "WSPOLNOTA_IMAP_SECURITY": "plain",
+        }
+
     def enable_tls(self) -> Path:
         """Offers STARTTLS with a fresh self-signed certificate for 127.0.0.1; returns the certificate (the CA)."""
         self.tls_cert, self.tls_key = self.root / "tls.crt", self.root / "tls.key"

@@ -40,6 +40,14 @@ class RecordingSMTPServer:
         self._server: asyncio.Server | None = None
         self._connections: list[SMTP] = []
 
+    def environment(self) -> dict[str, str]:
+        """The service's WSPOLNOTA_SMTP_* settings for this server (plain SMTP on loopback)."""
+        return {
+            "WSPOLNOTA_SMTP_HOST": self.host,
+            "WSPOLNOTA_SMTP_PORT": str(self.port),
+            "WSPOLNOTA_SMTP_SECURITY": "plain",
+        }
+
     async def start(self) -> None:
         """Listen on a free loopback port in the running event loop."""
         loop = asyncio.get_running_loop()
