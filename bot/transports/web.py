@@ -86,6 +86,11 @@ class Visit:
         """The page this visitor is on: the consultation's, or the application's."""
         return APPLICATION_PATH if self.application else "/"
 
+    @property
+    def say(self) -> str:
+        """Where that page's forms post: two tabs, one on each page, each answer their own questionnaire."""
+        return f"{APPLICATION_PATH}/say" if self.application else "/say"
+
     def next_person(self) -> Visit:
         """A fresh visitor at the same stand (in the stand's language, not the last person's)."""
         return Visit(_token(), self.kiosk, self.source, self.language, application=self.application)
@@ -141,6 +146,7 @@ class WebChat:
         app.router.add_get("/", self.page)
         app.router.add_get(APPLICATION_PATH, self.page)
         app.router.add_post("/say", self.say)
+        app.router.add_post(f"{APPLICATION_PATH}/say", self.say)  # each page's posts say which page they are from
         app.router.add_post("/reset", self.reset)
         app.router.add_post("/assisted", self.assisted)
         app.router.add_get("/healthz", self.health)
@@ -309,6 +315,7 @@ class WebChat:
             lang=language,
             t=lambda key, **values: self.catalog(key, language, **values),
             csrf=self._csrf(visit),
+            say=visit.say,
             turn=secrets.token_urlsafe(12),
             kiosk=visit.kiosk,
             assisted=visit.assisted,
@@ -379,6 +386,9 @@ class WebChat:
     async def say(self, request: web.Request) -> web.StreamResponse:
         """One answer or button press; the browser is then sent to the page (post/redirect/get)."""
         visit, fresh = self._visit(request)
+        applying = request.path.startswith(f"{APPLICATION_PATH}/")
+        if visit.application != applying:  # posted from the other page (another tab): that page's questionnaire
+            visit = replace(visit, application=applying)
         if fresh:  # no cookie, or a kiosk session that lapsed: start at the beginning
             return self._see_page(visit)
         fields = await self._checked_form(request, visit)
@@ -432,7 +442,7 @@ class WebChat:
         self.storage_down(type(error).__name__)  # not the error's text: SQLAlchemy's quotes the statement's values
         visit, _ = self._visit(request)
         resend: dict[str, str] = {}
-        if request.method == "POST" and request.path == "/say":
+        if request.method == "POST" and request.path in ("/say", f"{APPLICATION_PATH}/say"):
             try:
                 async with asyncio.timeout(self.settings.web_read_timeout):
                     form = await request.post()  # already read, as a rule: then this is the parsed copy

@@ -19,7 +19,16 @@ from bot.transports.web import WebChat
 from storage.applications import Application, ApplicationStatus
 from storage.models import OutboxMessage, Submission
 from storage.repository import Store
-from tests.support import GROUPS_CONFIG, FakeClock, Resident, ServiceProcess, Visitor, call_around, make_settings
+from tests.support import (
+    GROUPS_CONFIG,
+    FakeClock,
+    Resident,
+    ServiceProcess,
+    Visitor,
+    call_around,
+    make_settings,
+    submissions,
+)
 from tests.support.telegram_emulator import BotApiEmulator
 
 ADDRESS = "ola@example.org"
@@ -136,3 +145,20 @@ async def test_an_application_in_the_web_chat(groups_web: tuple[Service, TestCli
     assert "Wycofaliśmy" in visitor.text
     [application] = await applications(service.store)
     assert application.status == ApplicationStatus.WITHDRAWN
+
+
+async def test_two_tabs_each_answer_their_own_questionnaire(groups_web: tuple[Service, TestClient[Any, Any]]) -> None:
+    service, client = groups_web
+    consultation, application = Visitor(client), Visitor(client)  # one browser, one cookie, two tabs
+    await consultation.open("/")
+    await application.open("/grupy")
+    assert application.page.find("form", action="/grupy/say") is not None
+    await consultation.press("Zgadzam się, zaczynam")  # the older tab: the consultation, not the application
+    assert consultation.heading == "Pytanie 1 z 12"
+    await application.press("Zgadzam się, zaczynam")
+    await application.type("Ola Nowak")
+    assert application.page.find("input", type="email") is not None
+    by_questionnaire = {s.questionnaire_id: s for s in await submissions(service)}
+    assert set(by_questionnaire) == {"sasiedztwo", "grupy-robocze"}
+    assert by_questionnaire["sasiedztwo"].current == "district"
+    assert by_questionnaire["grupy-robocze"].current == "email"
