@@ -271,6 +271,8 @@ class WebChat:
         `/grupy` is the application to the working groups, `/` the consultation."""
         visit, _ = self._visit(request)
         applying = request.path == APPLICATION_PATH
+        off = applying and self.service.conversation.call is None  # no call: the consultation, under a note
+        applying = applying and not off
         if visit.application != applying:
             self.shown.pop(visit.token, None)  # the other page's last replies are not this one's
             visit = replace(visit, application=applying)
@@ -295,6 +297,8 @@ class WebChat:
                 del self.shown[visit.token]  # "thank you" once; then the next person's start
         else:
             replies = await self._show(request, visit)
+        if off and replies:
+            replies = [self.service.conversation.presenter.note("application_off", replies[-1].language), *replies]
         return self._render(request, visit, replies, farewell=farewell)
 
     def _render(

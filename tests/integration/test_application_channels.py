@@ -162,3 +162,16 @@ async def test_two_tabs_each_answer_their_own_questionnaire(groups_web: tuple[Se
     assert set(by_questionnaire) == {"sasiedztwo", "grupy-robocze"}
     assert by_questionnaire["sasiedztwo"].current == "district"
     assert by_questionnaire["grupy-robocze"].current == "email"
+
+
+async def test_without_a_call_the_web_chats_grupy_is_the_consultation_under_a_note(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_WEB_RATE_LIMIT="0")
+    async with open_service(settings, clock=clock) as service, TestClient(TestServer(WebChat(service).app())) as client:
+        visitor = Visitor(client)
+        await visitor.open("/grupy")
+        assert "Nabór do grup roboczych nie jest teraz otwarty." in visitor.text
+        await visitor.press("Zgadzam się, zaczynam")  # the consultation goes on as usual
+        assert visitor.heading == "Pytanie 1 z 12"
+        assert {s.questionnaire_id for s in await submissions(service)} == {"sasiedztwo"}
