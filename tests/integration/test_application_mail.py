@@ -4,20 +4,25 @@ application stored once and structured, and a reply to our acknowledgement compl
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from bot.cli import main
 from bot.mailroom import build_mailroom
 from bot.service import Service, open_service
 from bot.transports.mailbox import MailboxReader
 from bot.transports.mailer import Mailer
 from storage.applications import list_applications
-from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+from tests.support import SHIPPED_CONFIG, FakeClock, make_settings, service_environment
 from tests.support.dovecot import DovecotServer
 from tests.support.emails import build_email
 from tests.support.smtp import RecordingSMTPServer
@@ -93,3 +98,34 @@ async def test_applications_by_email_are_stored_once_and_acknowledged_once(
     [answer] = (await smtp_server.wait_for(len(answerable) + 1))[-1:]
     assert "kompletne" in answer.message.get_content() or "complete" in answer.message.get_content()
     assert len(await list_applications(service.store)) == len(FIRST)
+
+
+async def test_a_hundred_people_apply_by_email_and_staff_see_each_once(
+    service: Service, dovecot: DovecotServer, smtp_server: RecordingSMTPServer
+) -> None:
+    """Each of a hundred senders applies once (the corpus's first applications, each from its own address):
+    a hundred applications, a hundred acknowledgements, and `wspolnota groups export` lists each once."""
+    sources = [(CORPUS / name).read_bytes() for name in FIRST if "noreply" not in name]
+    for n in range(100):
+        raw = re.sub(
+            rb"(?im)^Message-ID:\s*<", f"Message-ID: <hundred{n}.".encode(), sources[n % len(sources)], count=1
+        )
+        deliver(dovecot, re.sub(rb"(?im)^From:.*$", f"From: Osoba {n} <osoba{n}@example.pl>".encode(), raw, count=1))
+    assert len(dovecot.messages("INBOX")) == 100
+    reader = MailboxReader(service.settings, build_mailroom(service), service.mailbox_positions)
+    assert await reader.once() == 100
+    mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
+    mailed = 0
+    while due := await mailer.send_due():  # the sender takes the outbox a batch at a time
+        mailed += due
+    assert mailed == 100
+    sent = await smtp_server.wait_for(100)
+    assert sorted(mail.message["To"] for mail in sent) == sorted(f"osoba{n}@example.pl" for n in range(100))
+    environment = service_environment(service.settings.data_dir, WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG))
+    arguments = ["groups", "export", "--format", "jsonl", "--include-contact"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, arguments, env=environment)  # as staff run it
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert sorted(record["email"] for record in records) == sorted(f"osoba{n}@example.pl" for n in range(100))
+    assert len({record["application"] for record in records}) == 100
+    assert all(record["channel"] == "email" and not record["late"] for record in records)
