@@ -7,12 +7,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
 from storage.audit import audit_in
 from storage.inbox import erase_chat
 from storage.models import Application, Email, InboxItem, OutboxMessage, Respondent, Submission
 from storage.repository import Store, Unit
+from storage.verification import EmailVerification
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,9 @@ async def erase_person(
         emails = _count(await unit.session.execute(delete(Email).where(Email.from_hash == pseudonym)))
         if address is not None:
             outbox = _count(
-                await unit.session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == address))
+                await unit.session.execute(
+                    delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.strip().lower())
+                )
             )
             # Their address named as another email's Reply-To goes too (the email itself is the sender's).
             await unit.session.execute(update(Email).where(Email.reply_to == address).values(reply_to=None))
@@ -77,11 +80,26 @@ async def erase_person(
         inbox = await erase_chat(unit, channel, address)
     theirs = select(Respondent.id).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
     applied: ColumnElement[bool] = Application.respondent_id.in_(theirs)
+    elsewhere = 0
     if channel == "email" and address is not None:
-        applied = or_(applied, Application.email == address.strip().lower())
-    applications = _count(await unit.session.execute(delete(Application).where(applied)))
+        given = address.strip().lower()
+        applied = or_(applied, Application.email == given)
+        # Who applied in a chat giving this address, or was mailed a code at it, is the same person: their
+        # chat identity goes too, with their answers (the form's hold the name and address) and the codes.
+        verifying = select(Submission.respondent_id).where(
+            Submission.id.in_(
+                select(EmailVerification.submission_id).where(func.lower(EmailVerification.address) == given)
+            )
+        )
+        applicants = select(Application.respondent_id).where(Application.email == given)
+        others = or_(Respondent.id.in_(applicants), Respondent.id.in_(verifying))
+        elsewhere_query = delete(Respondent).where(others, ~Respondent.id.in_(theirs))
+        applications = _count(await unit.session.execute(delete(Application).where(applied)))
+        elsewhere = _count(await unit.session.execute(elsewhere_query))
+    else:
+        applications = _count(await unit.session.execute(delete(Application).where(applied)))
     # Contact, submissions, answers, linked emails and queued replies go with the respondent (cascades).
-    respondents = _count(
+    respondents = elsewhere + _count(
         await unit.session.execute(
             delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
         )

@@ -351,6 +351,27 @@ async def test_forget_erases_the_applicant(groups: Service) -> None:
         assert await count(groups.store, model) == 0, model
 
 
+async def test_forget_by_the_email_they_gave_erases_a_chat_applicant(groups: Service, clock: FakeClock) -> None:
+    """Staff's `wspolnota forget --email` for someone who applied in Telegram: their application, the form's
+    answers (name, address), the codes mailed and the chat identity go; another applicant stays."""
+    from storage.erasure import forget
+
+    ola, jan = Person(groups, "ola", channel="telegram"), Person(groups, "jan", channel="telegram")
+    await apply(groups, ola)
+    await apply(groups, jan, "jan@example.org")
+    erased = await forget(
+        groups.store, channel="email", pseudonym="nobody", address="Ola@example.org", actor="cli:staff", now=clock()
+    )
+    assert erased.applications == 1 and erased.respondents == 1
+    async with groups.store.sessions() as session:
+        left = [a.email for a in await session.scalars(select(Application))]
+        answers = [a.text for a in await session.scalars(select(Answer)) if a.text]
+        codes = [v.address for v in await session.scalars(select(EmailVerification))]
+        mailed = {m.to_address for m in await session.scalars(select(OutboxMessage))}
+    assert left == ["jan@example.org"] and codes == ["jan@example.org"] and mailed == {"jan@example.org"}
+    assert not any("ola@example.org" in text.lower() for text in answers)
+
+
 async def test_an_emailed_application_is_a_written_contribution(groups: Service, clock: FakeClock) -> None:
     ref = groups.respondent("email", ADDRESS, ADDRESS)
     received = datetime(2026, 9, 30, 21, 0, tzinfo=UTC)  # before the deadline, read by us later
