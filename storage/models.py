@@ -248,7 +248,7 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
-    purpose: Mapped[str] = mapped_column(String(16))  # form | summary
+    purpose: Mapped[str] = mapped_column(String(16))  # form | summary | closed | application | verification
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]

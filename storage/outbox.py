@@ -79,14 +79,21 @@ class QueuedMail:
     references: str | None = None
 
 
-async def mailed_since(unit: Unit, addresses: Sequence[str], since: datetime) -> set[str]:
-    """The addresses (lower case) we queued any email to since then: one form per sender in a window."""
+async def mailed_since(
+    unit: Unit, addresses: Sequence[str], since: datetime, purposes: Sequence[str] = ("form", "closed")
+) -> set[str]:
+    """The addresses (lower case) we queued one of these mails to since then: one consultation form per
+    sender in a window (an application's acknowledgement or a code we mailed holds no form back)."""
     wanted = sorted({address.lower() for address in addresses if address})
     if not wanted:
         return set()
     rows = await unit.session.scalars(
         select(func.lower(OutboxMessage.to_address))
-        .where(func.lower(OutboxMessage.to_address).in_(wanted), OutboxMessage.created_at >= since)
+        .where(
+            func.lower(OutboxMessage.to_address).in_(wanted),
+            OutboxMessage.created_at >= since,
+            OutboxMessage.purpose.in_(purposes),
+        )
         .distinct()
     )
     return set(rows)

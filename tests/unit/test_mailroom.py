@@ -279,3 +279,26 @@ async def test_forgetting_the_reply_to_address_clears_it_from_others_emails(
     async with service.store.sessions() as session:
         email = (await session.scalars(select(Email))).one()  # the sender's email stays theirs
     assert email.reply_to is None and email.own_text == "Więcej ławek."
+
+
+async def test_only_a_consultation_form_holds_the_next_one_back(service: Service, clock: FakeClock) -> None:
+    """One form per sender in a window counts our forms (and 'closed' words), never a code we mailed to the
+    address or an application's acknowledgement."""
+    from storage.outbox import QueuedMail, mailed_since, queue_mail
+
+    now = clock()
+    async with service.store.unit() as unit:
+        for n, purpose in enumerate(("verification", "application")):
+            mail = QueuedMail(
+                to_address="Ola@example.org", message_id=f"<m{n}@x>", subject="s", body="b", purpose=purpose
+            )
+            queue_mail(unit, mail, now)
+        await unit.flush()
+        assert await mailed_since(unit, ["ola@example.org"], now) == set()
+        queue_mail(
+            unit,
+            QueuedMail(to_address="ola@example.org", message_id="<m9@x>", subject="s", body="b", purpose="form"),
+            now,
+        )
+        await unit.flush()
+        assert await mailed_since(unit, ["OLA@example.org"], now) == {"ola@example.org"}
