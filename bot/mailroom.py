@@ -21,9 +21,11 @@ from handlers.definitions.questionnaire import Questionnaire, QuestionType
 from handlers.definitions.recruitment import Recruitment
 from handlers.email.application_mail import (
     APPLICATION_MESSAGE_ID,
+    CONSENT,
     answers_application_mail,
     application_inbound,
     render_application_reply,
+    with_consent,
 )
 from handlers.email.applications import ApplicationReading, read_application
 from handlers.email.classify import MailKind, Verdict, classify
@@ -307,7 +309,8 @@ class Mailroom:
         reading = read_application(email, self.recruitment, answers_our_application_mail=ours, verdict=verdict)
         if not (reading.applies or ours):
             return None
-        return reading, read_form_reply(call.questionnaire, email.text) if ours else FormReading()
+        form = with_consent(call.questionnaire, self.catalog)
+        return reading, read_form_reply(form, email.text) if ours else FormReading()
 
     def _acknowledge(
         self,
@@ -328,9 +331,11 @@ class Mailroom:
         missing = [
             q.code for q in form.questions if q.required and q.code not in given and q.type is not QuestionType.EMAIL
         ]
+        if submission is None or submission.privacy_version is None:
+            missing.append(CONSENT)  # asked last, under the form's own numbers
         reply = render_application_reply(
             shown,
-            form,
+            with_consent(form, self.catalog),
             self.catalog,
             language,
             missing=missing,

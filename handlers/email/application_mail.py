@@ -14,8 +14,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from handlers.definitions.application_form import DESCRIPTION, GROUPS, NAME, ORGANISATION, SECTOR
-from handlers.definitions.i18n import Catalog, Language
-from handlers.definitions.questionnaire import Questionnaire
+from handlers.definitions.i18n import LANGUAGES, Catalog, Language, Text
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from handlers.email.applications import ApplicationReading
 from handlers.email.classify import has_own_words
 from handlers.email.form import FormReading, render_form
@@ -38,6 +38,17 @@ def answers_application_mail(email: ParsedEmail, domain: str) -> bool:
     return threaded or bool(APPLICATION_REFERENCE.search(email.subject))
 
 
+CONSENT = "consent"  # the acknowledgement's last item: yes to the applicants' notice at its end
+
+
+def with_consent(form: Questionnaire, catalog: Catalog) -> Questionnaire:
+    """The form as our acknowledgement numbers it: its questions, then consent to the applicants' notice (an
+    application rests on consent; in a chat it is the notice's own screen, in email this item)."""
+    label = Text(**{language: catalog("mail_application_consent", language) for language in LANGUAGES})
+    consent = Question(code=CONSENT, type=QuestionType.YES_NO, label=label, required=True)
+    return form.model_copy(update={"questions": (*form.questions, consent)})
+
+
 def application_inbound(
     email: ParsedEmail,
     reading: ApplicationReading,
@@ -53,7 +64,11 @@ def application_inbound(
     The description is the writer's own words, cut at the form's stated limit (the email keeps it all);
     a reply that only answers our numbered questions leaves an earlier description as it was.
     """
-    inbound = Inbound(respondent, language=email.language, questionnaire=APPLICATION, received_at=received_at)
+    given = answered.answers.get(CONSENT)
+    consent = given is not None and given.options == ["yes"]
+    inbound = Inbound(
+        respondent, language=email.language, questionnaire=APPLICATION, received_at=received_at, consent=consent
+    )
     if reading.withdraws:
         return replace(inbound, action=Action.WITHDRAW, argument="yes")
     answers: dict[str, AnswerValue] = {}
@@ -68,7 +83,7 @@ def application_inbound(
     question = form.question(DESCRIPTION)
     if question is not None and not answered.answers and has_own_words(reading.description):
         answers[DESCRIPTION] = AnswerValue(text=reading.description[: question.max_length].rstrip())
-    answers.update(answered.answers)
+    answers.update((code, value) for code, value in answered.answers.items() if code != CONSENT)
     return replace(inbound, form=tuple((code, value) for code, value in answers.items() if form.question(code)))
 
 

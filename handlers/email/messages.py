@@ -25,4 +25,5 @@ MESSAGES: dict[str, set[str]] = {
     "mail_application_decision": {"decision_date"},
     "mail_application_withdrawn": set(),
     "mail_application_privacy": set(),
+    "mail_application_consent": set(),
 }

@@ -84,15 +84,25 @@ class ApplicationTurn(Turn):
             if not isinstance(checked, Rejection):
                 self._save(email.code, checked)
 
+    def _written_notice(self) -> None:
+        """An application rests on consent: the notice's version is kept once the writer says yes to it."""
+        sub = self.submission
+        assert sub is not None
+        if self.inbound.consent:
+            sub.privacy_version = sub.privacy_version or self.questionnaire.privacy.version
+
     def _written_completes(self, recorded: list[Question], missing: list[Question]) -> bool:
-        return not missing  # a description alone is not yet an application
+        # A description alone is not yet an application, nor one without the writer's consent.
+        sub = self.submission
+        return not missing and sub is not None and sub.privacy_version is not None
 
     async def _settle_written(self, replies: list[Reply], *, recorded: bool, missing: bool) -> list[Reply]:
         """Records what the email gave (late when our mailbox received it after the deadline)."""
         if not recorded:
             return replies
         received = self.inbound.received_at or self.now
-        await self._record(received, complete=not missing, verified=True)
+        consented = self.submission is not None and self.submission.privacy_version is not None
+        await self._record(received, complete=not missing and consented, verified=True)
         closes = self.questionnaire.closes
         return [self._closed(received, late=True), *replies] if closes and received > closes else replies
 

@@ -120,6 +120,9 @@ class Inbound:
     # When our side received it (an email: the mailbox's INTERNALDATE, never the sender's Date); None:
     # the step's own time. An application received after the deadline is recorded as late.
     received_at: datetime | None = None
+    # A written application's consent to the applicants' privacy notice our reply carried (its "yes"): an
+    # application by email counts as complete only with it. Chats consent on the notice's own screen.
+    consent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -164,6 +164,12 @@ class Turn:
         """After a written contribution is read (an application's: recorded, late or not)."""
         return replies
 
+    def _written_notice(self) -> None:
+        """Writing to the consultation is taking part: our reply carries its notice (its version is kept)."""
+        sub = self.submission
+        assert sub is not None
+        sub.privacy_version = sub.privacy_version or self.questionnaire.privacy.version
+
     def _written_completes(self, recorded: list[Question], missing: list[Question]) -> bool:
         """An opinion alone completes a consultation's email; otherwise every required answer must be there."""
         return not missing or self.questionnaire.opinion_question in recorded
@@ -251,7 +257,7 @@ class Turn:
             if inbound.respondent.address:
                 await self.unit.flush()
                 await self.unit.set_contact(submission.respondent_id, inbound.respondent.address, self.now)
-        submission.privacy_version = submission.privacy_version or questionnaire.privacy.version
+        self._written_notice()
         submission.questionnaire_version, submission.updated_at = questionnaire.version, self.now
         problems: list[Reply] = []
         recorded: list[Question] = []

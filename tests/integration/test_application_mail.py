@@ -86,8 +86,9 @@ async def test_applications_by_email_are_stored_once_and_acknowledged_once(
 
     ack = next(mail for mail in sent if asks_availability(mail.message.get_content()))
     number = asks_availability(ack.message.get_content())
+    consent = int(str(number)) + 1  # yes to the applicants' notice, asked right after the form's questions
     reply = build_email(
-        f"{number}. a",
+        f"{number}. a\n{consent}. a",
         sender=ack.message["To"],
         subject=f"Re: {ack.message['Subject']}",
         headers={"In-Reply-To": ack.message["Message-ID"], "References": ack.message["Message-ID"]},

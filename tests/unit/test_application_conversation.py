@@ -396,12 +396,21 @@ async def test_an_emailed_application_is_a_written_contribution(groups: Service,
     assert application.description is not None and len(application.description) == DESCRIPTION_LIMIT
     assert application.received_at == received and not application.late
     assert application.channel == "email" and application.groups == ["otwartosc"]
-    # A reply completes the same application; the email's own address needs no code.
+    # A reply completes the same application once it also says yes to the applicants' notice; the email's own
+    # address needs no code.
     answers = (("sector", AnswerValue(options=["resident"])), ("available", AnswerValue(options=["yes"])))
     await groups.conversation.handle(Inbound(ref, questionnaire="application", form=answers, received_at=clock.now))
     async with groups.store.unit(write=False) as unit:
         application = await find_application(unit, respondent.id)
+    assert application is not None and application.status == ApplicationStatus.INCOMPLETE  # no consent yet
+    assert application.privacy_version is None
+    await groups.conversation.handle(
+        Inbound(ref, questionnaire="application", form=answers, received_at=clock.now, consent=True)
+    )
+    async with groups.store.unit(write=False) as unit:
+        application = await find_application(unit, respondent.id)
     assert application is not None and application.status == ApplicationStatus.COMPLETE
+    assert application.privacy_version is not None
     assert application.received_at == received and not application.late and application.sector == "resident"
     assert await count(groups.store, OutboxMessage) == 0  # no code mailed to an email applicant
     # "rezygnuję": the email itself confirms it.

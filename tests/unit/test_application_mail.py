@@ -73,10 +73,13 @@ async def test_an_application_is_acknowledged_with_what_is_missing_and_a_reply_c
     assert application is not None and application.status == "incomplete"
     assert application.groups == ["aktywnosc"] and application.sector == "ngo"
 
-    # The reply answers the missing question under its number: the application is complete.
+    # The reply answers the missing questions under their numbers (and says yes to the notice): complete.
     number = next(line.split(".")[0] for line in ack.body.splitlines() if line[:1].isdigit() and "spotka" in line)
+    consent = next(line.split(".")[0] for line in ack.body.splitlines() if line[:1].isdigit() and "zgadzasz" in line)
+    assert int(consent) == int(number) + 1  # asked last, after the form's own questions
+    assert application.privacy_version is None  # an email alone is not consent to the applicants' notice
     reply = build_email(
-        f"{number}. a\n\n> {ack.body[:200]}",
+        f"{number}. a\n{consent}. a\n\n> {ack.body[:200]}",
         sender="Maria Kowalska <maria@example.pl>",
         subject=f"Re: {ack.subject}",
         headers={"In-Reply-To": ack.message_id, "References": ack.message_id},
@@ -88,6 +91,7 @@ async def test_an_application_is_acknowledged_with_what_is_missing_and_a_reply_c
     async with service.store.unit() as unit:
         application = await find_application(unit, email.respondent_id or 0)
     assert application is not None and application.status == "complete" and application.available is True
+    assert application.privacy_version == "2027-09-01"
     assert application.description and "planszówek" in application.description  # the reply kept it
 
 
