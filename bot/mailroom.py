@@ -96,6 +96,7 @@ class Mailroom:
     ) -> None:
         self.store = store
         self.recruitment = recruitment  # the call for working-group applications; None: applications are off
+        self._consent_form: tuple[Questionnaire, Questionnaire] | None = None
         self.conversation = conversation
         self.questionnaire = questionnaire
         self.catalog = catalog
@@ -300,6 +301,12 @@ class Mailroom:
             outcomes[i] = MailOutcome(email_id, verdict, submission.id if submission else None, answers, reply.purpose)
         await link_emails(unit, links)
 
+    def _acknowledged_form(self, call: Call) -> Questionnaire:
+        """The call's form as our acknowledgement numbers it (consent last), made once."""
+        if self._consent_form is None or self._consent_form[0] is not call.questionnaire:
+            self._consent_form = (call.questionnaire, with_consent(call.questionnaire, self.catalog))
+        return self._consent_form[1]
+
     def _application(self, email: ParsedEmail, verdict: Verdict) -> tuple[ApplicationReading, FormReading] | None:
         """What an email applies for, when it is an application (or a reply to our application mail)."""
         call = self.conversation.call
@@ -309,7 +316,7 @@ class Mailroom:
         reading = read_application(email, self.recruitment, answers_our_application_mail=ours, verdict=verdict)
         if not (reading.applies or ours):
             return None
-        form = with_consent(call.questionnaire, self.catalog)
+        form = self._acknowledged_form(call)
         return reading, read_form_reply(form, email.text) if ours else FormReading()
 
     def _acknowledge(
@@ -335,7 +342,7 @@ class Mailroom:
             missing.append(CONSENT)  # asked last, under the form's own numbers
         reply = render_application_reply(
             shown,
-            with_consent(form, self.catalog),
+            self._acknowledged_form(call),
             self.catalog,
             language,
             missing=missing,

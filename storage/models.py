@@ -22,7 +22,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, orm_insert_sentinel, relationship
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -170,6 +170,9 @@ class Answer(Base):
     number: Mapped[int | None]
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     answered_at: Mapped[datetime]
+    # Tells apart the rows of one multi-row INSERT (SQLite's RETURNING has no promised order): with it the
+    # answers a flush adds go in one statement, not one each. Filled by SQLAlchemy only; never read.
+    sentinel: Mapped[int | None] = orm_insert_sentinel("sentinel")
 
     def __repr__(self) -> str:
         return f"Answer(submission_id={self.submission_id}, question_code={self.question_code!r})"
