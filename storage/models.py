@@ -22,7 +22,14 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, attribute_keyed_dict, mapped_column, orm_insert_sentinel, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    attribute_keyed_dict,
+    mapped_column,
+    orm_insert_sentinel,
+    relationship,
+)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
