@@ -198,7 +198,9 @@ async def test_upgrading_a_0006_database_completes_email_submissions_with_their_
             )
             for n in (1, 2, 3):
                 await connection.execute(
-                    sql(f"INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES ({n}, 'email', 'p{n}', :now)"),
+                    sql(
+                        f"INSERT INTO respondent (id, channel, pseudonym, created_at) VALUES ({n}, 'email', 'p{n}', :now)"
+                    ),
                     {"now": now},
                 )
                 channel = "email" if n < 3 else "web"
@@ -236,11 +238,19 @@ async def test_upgrading_a_0006_database_completes_email_submissions_with_their_
                 )
         await upgrade(engine)
         async with engine.connect() as connection:
-            rows = (await connection.execute(text("SELECT id, status, step, finished_at FROM submission ORDER BY id"))).all()
-            assert [(r[0], r[1], r[2]) for r in rows] == [(1, "completed", "done"), (2, "completed", "done"), (3, "active", "summary")]
+            rows = (
+                await connection.execute(text("SELECT id, status, step, finished_at FROM submission ORDER BY id"))
+            ).all()
+            assert [(r[0], r[1], r[2]) for r in rows] == [
+                (1, "completed", "done"),
+                (2, "completed", "done"),
+                (3, "active", "summary"),
+            ]
             assert rows[0][3] is not None
             answers = (
-                await connection.execute(text("SELECT submission_id, question_code, text FROM answer ORDER BY submission_id, question_code"))
+                await connection.execute(
+                    text("SELECT submission_id, question_code, text FROM answer ORDER BY submission_id, question_code")
+                )
             ).all()
             assert [tuple(a) for a in answers] == [
                 (1, "meaning", "Sąsiedzi, którzy się znają.\n\nI wspólne podwórko."),

@@ -63,7 +63,9 @@ async def stuff_once(client: TestClient[Any, Any]) -> int:
     return visitor.status
 
 
-async def test_a_cookie_dropping_script_is_throttled_and_what_it_adds_is_flagged(tmp_path: Path, clock: FakeClock) -> None:
+async def test_a_cookie_dropping_script_is_throttled_and_what_it_adds_is_flagged(
+    tmp_path: Path, clock: FakeClock
+) -> None:
     # The defaults: 120 new visitors an hour from one address, 10 finished before the rest are flagged.
     async with web_chat(tmp_path, clock) as (service, client):
         started = time.monotonic()
@@ -82,7 +84,10 @@ async def test_a_cookie_dropping_script_is_throttled_and_what_it_adds_is_flagged
         assert tag is not None and len(tag) == 12 and "127.0.0.1" not in tag  # a keyed hash, not the address
 
         records = [r async for r in export_records(service.store, service.config.questionnaires, SubmissionFilter())]
-        assert sum(r["flagged"] == BURST for r in records) == 110 and {r["flagged_from"] for r in records} == {None, tag}
+        assert sum(r["flagged"] == BURST for r in records) == 110 and {r["flagged_from"] for r in records} == {
+            None,
+            tag,
+        }
         honest = SubmissionFilter(exclude_flagged=True)
         kept = [r async for r in export_records(service.store, service.config.questionnaires, honest)]
         assert len(kept) == 10 and all(r["flagged"] is None for r in kept)
@@ -226,5 +231,7 @@ async def test_a_stands_tablet_is_flagged_only_beyond_its_own_allowance(tmp_path
             await tablet.walk()
             await tablet.press("Zacznij od nowa dla kolejnej osoby")
         async with service.store.unit(write=False) as unit:
-            rows = (await unit.session.execute(select(Submission.flag, Submission.client).order_by(Submission.id))).all()
+            rows = (
+                await unit.session.execute(select(Submission.flag, Submission.client).order_by(Submission.id))
+            ).all()
         assert [tuple(row) for row in rows] == [(None, None), (None, None), ("kiosk-burst", "kiosk:zoliborz-1")]

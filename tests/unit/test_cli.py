@@ -167,9 +167,7 @@ def test_a_changed_structure_needs_a_new_version(env: dict[str, str], tmp_path: 
     assert "raise `version` to 2" in refused.output
     assert "Traceback" not in refused.output
 
-    path.write_text(
-        original.replace("code: bemowo", "code: bemowo_dzielnica").replace("version: 1", "version: 2", 1)
-    )
+    path.write_text(original.replace("code: bemowo", "code: bemowo_dzielnica").replace("version: 1", "version: 2", 1))
     resumed = invoke(env, "chat", input="")
     assert resumed.exit_code == 0 and "Witamy z powrotem" in resumed.output
 

@@ -167,4 +167,3 @@ def test_random_inputs_never_crash_lose_or_duplicate(world: World, data: st.Data
     opening = [{"action": Action.START}, {"action": Action.ACCEPT}]
     steps = data.draw(st.lists(inputs(questionnaire), max_size=40))
     world.loop.run_until_complete(_play(world, opening + steps))
-

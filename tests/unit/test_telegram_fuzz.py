@@ -115,7 +115,12 @@ def who(user_id: int, chat_id: int) -> RespondentRef:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(updates())
-@example({"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 501, "type": "private"}, "from": USER, "text": "/"}})
+@example(
+    {
+        "update_id": 1,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 501, "type": "private"}, "from": USER, "text": "/"},
+    }
+)
 def test_the_adapter_reads_every_shape_of_update_or_says_whom_to_tell(raw: dict[str, Any]) -> None:
     try:
         update = Update.de_json(raw, BOT)
@@ -126,9 +131,19 @@ def test_the_adapter_reads_every_shape_of_update_or_says_whom_to_tell(raw: dict[
     intake = telegram_ui.classify(update, who)  # never raises
     message = raw.get("message")
     if message and message["chat"]["type"] == "private" and not message.get("from", {}).get("is_bot"):
-        status = any(key in message for key in ("new_chat_members", "left_chat_member", "new_chat_title",
-                                                 "pinned_message", "group_chat_created", "delete_chat_photo",
-                                                 "migrate_to_chat_id", "write_access_allowed"))
+        status = any(
+            key in message
+            for key in (
+                "new_chat_members",
+                "left_chat_member",
+                "new_chat_title",
+                "pinned_message",
+                "group_chat_created",
+                "delete_chat_photo",
+                "migrate_to_chat_id",
+                "write_access_allowed",
+            )
+        )
         # A resident's message is never dropped in silence: text, or a note that we read text.
         assert intake.kind in {IntakeKind.ENGINE, IntakeKind.STAFF} or status
         if intake.inbound is not None and "text" in message:
