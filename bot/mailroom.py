@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from babel.dates import format_date
-
+from handlers.definitions.application_form import long_day
 from handlers.definitions.i18n import Catalog, Language, as_language
 from handlers.definitions.questionnaire import Questionnaire, QuestionType
 from handlers.definitions.recruitment import Recruitment
@@ -252,7 +251,7 @@ class Mailroom:
         keys = {i: (CHANNEL, refs[i].pseudonym, form if i in applying else self.questionnaire.id) for i in people}
         submissions = await unit.latest_submissions(list(set(keys.values())), with_answers=bool(applying))
         mailed = await mailed_since(unit, [reply_address(parsed[i]) for i in people], now - self.policy.reply_window)
-        applicants = [s.respondent_id for i, s in ((i, submissions.get(keys[i])) for i in applying) if s is not None]
+        applicants = [found.respondent_id for i in applying if (found := submissions.get(keys[i])) is not None]
         applications = await applications_of(unit, applicants)
         links: list[tuple[int, int, int | None, str | None]] = []
         for i in people:
@@ -346,7 +345,7 @@ class Mailroom:
             self.catalog,
             language,
             missing=missing,
-            decision_date=format_date(call.decision_date, format="long", locale=_LOCALES[language]),
+            decision_date=long_day(call.decision_date, language),
             notice=form.privacy.full_notice(language, CHANNEL),
             contact=self.policy.address,
         )
@@ -374,9 +373,6 @@ class Mailroom:
         )
         queue_mail(unit, mail, now)
         return MailOutcome(email_id, verdict, recorded, sorted(given), reply.purpose)
-
-
-_LOCALES: dict[Language, str] = {"pl": "pl", "en": "en_GB", "uk": "uk"}  # how a date is written in each language
 
 
 def build_mailroom(service: Any) -> Mailroom:

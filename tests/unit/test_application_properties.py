@@ -3,12 +3,9 @@ engine, and an application's address is never verified unless the code mailed to
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.service import Service, open_service
+from bot.service import Service
 from handlers.engine.messages import Action, Inbound
 from storage.applications import find_application
 from storage.models import OutboxMessage
-from tests.support import GROUPS_CONFIG, FakeClock, make_settings
+from tests.support import GROUPS_CONFIG
+from tests.support.world import World
 
 CODES = ["ngo", "resident", "otwartosc", "aktywnosc", "yes", "no", "mokotow", "nonsense"]
 QUESTIONS = ["name", "email", "organisation", "sector", "groups", "description", "available", "district"]
@@ -45,25 +43,13 @@ STEPS = st.one_of(
 )
 
 
-class World:
-    """One database and service for all examples, while the tests' call is open; each example a new person."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        clock = FakeClock(datetime(2026, 9, 10, 10, 0, tzinfo=UTC))
-        settings_ = make_settings(data_dir, WSPOLNOTA_CONFIG_DIR=str(GROUPS_CONFIG))
-        self._context = open_service(settings_, clock=clock)
-        self.service: Service = self.loop.run_until_complete(self._context.__aenter__())
-        self.ids = itertools.count()
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self._context.__aexit__(None, None, None))
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    world = World(tmp_path_factory.mktemp("application-property"))
+    world = World(
+        tmp_path_factory.mktemp("application-property"),
+        now=datetime(2026, 9, 10, 10, 0, tzinfo=UTC),
+        WSPOLNOTA_CONFIG_DIR=str(GROUPS_CONFIG),
+    )
     yield world
     world.close()
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.service import Service, open_service
+from bot.service import Service
 from handlers.definitions.questionnaire import Questionnaire, QuestionType, visible_questions
 from handlers.engine.messages import Action, Inbound, ReplyKind
 from handlers.engine.states import Status
 from storage.models import Answer, Respondent, Submission
-from tests.support import QUESTIONNAIRE, FakeClock, make_settings
+from tests.support import QUESTIONNAIRE
+from tests.support.world import World
 
 
 def _codes(questionnaire: Questionnaire) -> list[str]:
@@ -53,23 +51,9 @@ def inputs(questionnaire: Questionnaire) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-class World:
-    """One database and service for all examples; each example is a new respondent."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self._context = open_service(make_settings(data_dir), clock=FakeClock(datetime(2026, 5, 30, tzinfo=UTC)))
-        self.service: Service = self.loop.run_until_complete(self._context.__aenter__())
-        self.ids = itertools.count()
-
-    def close(self) -> None:
-        self.loop.run_until_complete(self._context.__aexit__(None, None, None))
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    world = World(tmp_path_factory.mktemp("property"))
+    world = World(tmp_path_factory.mktemp("property"), now=datetime(2026, 5, 30, tzinfo=UTC))
     yield world
     world.close()
 
