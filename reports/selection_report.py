@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
@@ -411,12 +411,11 @@ def _redact(note: str) -> str:
     return _PERSONAL.sub("…", note)
 
 
-def _plain(extra: Any) -> tuple[tuple[str, str], ...]:
+def _plain(extra: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     """The draw's extra parameters that are plain values (numbers, text, yes/no), by name."""
-    items = extra.items() if hasattr(extra, "items") else ()
     return tuple(
         (str(key), _redact(str(value)))
-        for key, value in sorted(items, key=lambda item: str(item[0]))
+        for key, value in sorted(extra.items(), key=lambda item: str(item[0]))
         if isinstance(value, str | int | float | bool)
     )
 
@@ -465,10 +464,12 @@ def selection_report(draw: Draw, call: Recruitment, *, drawn_at: datetime, langu
     """The anonymised account of a draw of the call's working groups, in `language` (pl, en or uk).
 
     Raises:
-        ValueError: a language other than pl, en, uk.
+        ValueError: a language other than pl, en, uk, or `drawn_at` without a time zone.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+    if drawn_at.tzinfo is None:
+        raise ValueError("drawn_at needs a time zone (e.g. datetime.now(UTC))")
     lang: Language = language
     number = {group.code: index for index, group in enumerate(draw.groups, start=1)}
     sections = []

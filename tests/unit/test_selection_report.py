@@ -240,3 +240,5 @@ def test_an_empty_draw_and_an_unknown_language(call: Recruitment) -> None:
     assert "<table>" in render_html(report)  # the parameters still are one
     with pytest.raises(ValueError, match="language"):
         selection_report(empty, call, drawn_at=DRAWN_AT, language="de")
+    with pytest.raises(ValueError, match="time zone"):
+        selection_report(empty, call, drawn_at=datetime(2027, 10, 2, 12, 0))
