@@ -13,6 +13,7 @@ from typing import Protocol
 import aiosmtplib
 
 from bot.settings import Settings
+from handlers.email.calendar import calendar_method
 
 logger = logging.getLogger(__name__)
 BATCH = 20
@@ -35,6 +36,8 @@ class Outgoing(Protocol):
     def in_reply_to(self) -> str | None: ...
     @property
     def references(self) -> str | None: ...
+    @property
+    def calendar(self) -> str | None: ...  # an iCalendar text (an invitation or a cancellation) to send with it
 
 
 class Outbox(Protocol):
@@ -65,7 +68,25 @@ def build_message(row: Outgoing, sender: str, sent_at: datetime) -> EmailMessage
     message["X-Auto-Response-Suppress"] = "All"  # asks Exchange not to answer our answer
     message["X-Wspolnota-Reference"] = row.message_id.strip("<>").split("@")[0]
     message.set_content(row.body, charset="utf-8")
+    if row.calendar:
+        _attach_calendar(message, row.calendar)
     return message
+
+
+def _attach_calendar(message: EmailMessage, ics: str) -> None:
+    """An iMIP invitation (RFC 6047) as Gmail, Outlook and Apple Mail show it with their answer buttons.
+
+    multipart/mixed: multipart/alternative [text/plain, text/calendar; method=…] and the same calendar
+    again as an .ics attachment for programs that only offer attachments. The method is in the
+    Content-Type as well as in the calendar (Outlook needs both). Base64 keeps iCalendar's CRLF lines.
+    """
+    method = calendar_method(ics)
+    data = ics.encode("utf-8")
+    message.add_alternative(data, "text", "calendar", params={"charset": "utf-8", "method": method})
+    name = "odwolanie.ics" if method == "CANCEL" else "zaproszenie.ics"
+    message.add_attachment(data, "application", "ics", filename=name, params={"name": name})
+    # How Exchange marks a meeting request; set last, as turning the message multipart moves Content-* headers.
+    message["Content-Class"] = "urn:content-classes:calendarmessage"
 
 
 class Mailer:
@@ -117,7 +138,8 @@ class Mailer:
                 start_tls=security == "starttls",
                 timeout=30,
             )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+        # ValueError: a calendar without a METHOD; recorded as this message's error, not the sender's end.
+        except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as err:
             logger.warning("Outbox message %s not sent yet: %s", row.id, type(err).__name__)
             return f"{type(err).__name__}: {err}"[:500]
         return None
