@@ -312,7 +312,9 @@ def invitation(
     if len(ordered) > 1:
         interval = _weekly_interval([_local(meeting.start) for meeting in ordered])
         if interval is not None:
-            master.add("rrule", {"FREQ": "WEEKLY", "INTERVAL": interval, "COUNT": len(ordered)})
+            weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[_local(first.start).weekday()]
+            rule = {"FREQ": "WEEKLY", "INTERVAL": interval, "BYDAY": weekday, "COUNT": len(ordered), "WKST": "MO"}
+            master.add("rrule", rule)
         else:
             master.add("rdate", instances[1:])
     calendar.add_component(master)

@@ -145,6 +145,8 @@ def test_every_group_of_the_season_is_one_weekly_rule_outlook_can_read() -> None
         assert master["RRULE"]["FREQ"] == ["WEEKLY"]
         assert master["RRULE"]["INTERVAL"] == [2]
         assert master["RRULE"]["COUNT"] == [3]
+        assert master["RRULE"]["BYDAY"] == [("MO", "TU", "WE")[group - 1]]
+        assert master["RRULE"]["WKST"] == ["MO"]
         assert "RDATE" not in master  # Outlook drops a VEVENT with RDATEs and no RRULE
         assert [start.astimezone(UTC) for start in instances(master)] == [m.start.astimezone(UTC) for m in meetings]
 
