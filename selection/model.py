@@ -73,3 +73,14 @@ class QuotaInfeasible(Exception):
         self.problems = problems  # e.g. "city_hall: at least 1 seat, but only 0 applicants in the pool"
         self.relaxations = relaxations  # e.g. "lower city_hall's min from 1 to 0 in config/recruitment.yaml"
         super().__init__(f"group {group}: the quotas cannot be met: " + "; ".join(problems))
+
+
+class SelectionUnavailable(Exception):
+    """The draw's library (the optional extra `wspolnota[selection]`) is not installed."""
+
+    def __init__(self, detail: str = "") -> None:
+        message = (
+            "the working groups' draw needs sortition-algorithms (GPL-3.0), the optional extra: "
+            'pip install -e ".[selection]"'
+        )
+        super().__init__(message + (f" ({detail})" if detail else ""))
