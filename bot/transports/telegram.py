@@ -3,6 +3,10 @@
 Staff commands and the exactly-once machinery live apart: `bot.transports.telegram_intake` stores
 updates before they are confirmed and answers them in order per chat; the composition root hands
 over staff's `/stats` and `/export` (`bot.staff`), the same code as `wspolnota stats` and `export`.
+
+Beside polling, the channel sends the Telegram outbox (the working groups' decisions, offers, reminders
+and cancellations, queued in the transaction that decided them) and takes the answers to an offer's
+buttons (`attend:yes` / `attend:no`) through the same durable intake, to `bot.working_groups`.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from telegram import BotCommand, Update
 from telegram.error import (
@@ -45,10 +49,13 @@ from bot.transports.telegram_intake import (
 )
 from handlers.definitions.i18n import LANGUAGES, Language, as_language
 from handlers.engine.faults import is_transient
-from handlers.engine.messages import APPLICATION_ENTRY, Delivery, Reply, RespondentRef
+from handlers.engine.messages import APPLICATION_ENTRY, Delivery, Reply, ReplyKind, RespondentRef
 from handlers.limits import Verdict, WindowCounts
 from handlers.telegram import ui as telegram_ui
 from handlers.telegram.ui import Intake, IntakeKind
+
+if TYPE_CHECKING:
+    from bot.working_groups import WorkingGroups
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,6 +64,9 @@ COMMANDS = ("start", "help", "language", "back", "skip", "cancel", "events", "pr
 FLOOD_WINDOW = 10.0  # seconds; WSPOLNOTA_TELEGRAM_FLOOD_LIMIT updates per user in it, more are not kept
 POLL_RETRY_MAX = 15.0  # the longest pause between getUpdates after network or server faults
 CONFLICT_RETRY_MAX = 60.0  # … and after a 409 (another instance, or a webhook, takes our updates)
+OUTBOX_EVERY = 5.0  # seconds between looks at the Telegram outbox (woken at once by `wake_outbox`)
+OUTBOX_BATCH = 20  # outbox messages taken in one look
+OUTBOX_STOP_GRACE = 10.0  # seconds a send under way may take to finish when the channel stops
 
 
 class TelegramChannel:
@@ -90,6 +100,7 @@ class TelegramChannel:
         self._flood = WindowCounts(time.monotonic, FLOOD_WINDOW)
         self._flood_limit = settings.telegram_flood_limit
         self._invited_groups: set[int] = set()
+        self._outbox_wake = asyncio.Event()
 
     @property
     def bot(self) -> ExtBot[None]:
@@ -111,9 +122,12 @@ class TelegramChannel:
             async with self.application:
                 await self._prepare()
                 await self.intake.resume()  # first answer what a crash or a stop left received but unanswered
+                done = asyncio.Event()
+                sending = asyncio.create_task(self._send_outbox(done))
                 try:
                     await self._poll_until(stop)
                 finally:
+                    await self._stop_sending(sending, done)
                     # Stopping: what is queued is still sent (no new pauses); what fails stays unanswered
                     # in the inbox and is sent after the restart.
                     await self.intake.close()
@@ -148,6 +162,88 @@ class TelegramChannel:
             except (TimedOut, NetworkError):
                 await pause(self._stop, min(2**attempt, 30))
         return await call(*args, **kwargs)
+
+    # -- the outbox: decisions, offers, reminders queued for Telegram ----------------------------
+
+    def wake_outbox(self) -> None:
+        """Has the outbox sender look now rather than at its next round (something was just queued)."""
+        self._outbox_wake.set()
+
+    async def _send_outbox(self, done: asyncio.Event) -> None:
+        """Sends the Telegram outbox until `done`: at once, then every OUTBOX_EVERY seconds or when woken."""
+        while not done.is_set():
+            self._outbox_wake.clear()
+            try:
+                await self.send_due(done)
+            except Exception as err:
+                # The database is away (or our own fault): nothing is lost, the rows wait for the next round.
+                if is_transient(err):
+                    logger.warning("Reading the Telegram outbox failed (%s); trying again soon", describe(err))
+                else:
+                    logger.exception("Sending the Telegram outbox failed unexpectedly; trying again soon")
+            waiters = [asyncio.ensure_future(done.wait()), asyncio.ensure_future(self._outbox_wake.wait())]
+            await asyncio.wait(waiters, timeout=OUTBOX_EVERY, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _stop_sending(self, sending: asyncio.Task[None], done: asyncio.Event) -> None:
+        """Lets a send under way finish (a while at most), then stops the outbox sender.
+
+        A send cut short may have reached Telegram without being recorded: it goes again after the
+        restart (at least once, like the replies).
+        """
+        done.set()
+        await asyncio.wait({sending}, timeout=OUTBOX_STOP_GRACE)
+        if not sending.done():
+            sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+
+    async def send_due(self, done: asyncio.Event | None = None) -> int:
+        """Sends what the Telegram outbox holds that is due, oldest first; returns how many went out.
+
+        Each try is recorded. A network or server fault is tried again later (the outbox's growing
+        pauses), and the chat's later messages wait for the next round, to keep their order. A chat
+        that cannot take messages (the person blocked the bot, the chat is gone) or a message
+        Telegram refuses is given up: recorded as sent, with a warning in the log, so it is never
+        tried again (the outbox has no other final state).
+        """
+        outbox, clock = self.service.telegram_outbox, self.service.conversation.clock
+        sent = 0
+        held: set[str] = set()  # chats with a failed message this round
+        for row in await outbox.due(clock(), OUTBOX_BATCH):
+            if done is not None and done.is_set():
+                break
+            if row.to_address in held:
+                continue
+            error, final = await self._deliver(row.to_address, row.body, row.buttons)
+            if error is not None and final:
+                logger.warning("Telegram outbox message %s given up, not tried again: %s", row.id, error)
+                error = None
+            elif error is not None:
+                logger.warning("Telegram outbox message %s not sent yet: %s", row.id, error)
+                held.add(row.to_address)
+            # False: erased meanwhile (a resident's request)
+            if await outbox.record_attempt(row.id, error, clock()) and error is None and not final:
+                sent += 1
+        return sent
+
+    async def _deliver(self, chat: str, body: str, buttons: list[list[str]] | None) -> tuple[str | None, bool]:
+        """Sends one outbox message; returns (error, final): (None, False) when sent, final when a retry
+        cannot help."""
+        try:
+            for part in telegram_ui.outbox_messages(body, buttons):
+                await self.bot.send_message(int(chat), part.text, reply_markup=part.keyboard)
+        except (Forbidden, BadRequest) as err:  # blocked, chat not found, a message Telegram refuses
+            return describe(err)[:500], True
+        except TelegramError as err:  # network and server faults, flood limits waited out too long
+            return describe(err)[:500], False
+        except Exception as err:
+            if is_transient(err):
+                return describe(err)[:500], False
+            logger.exception("An outbox message could not be made into a Telegram message")
+            return f"{type(err).__name__}: {err}"[:500], True
+        return None, False
 
     # -- intake: durable before confirmed -----------------------------------------------------
 
@@ -257,6 +353,8 @@ class TelegramChannel:
             return [partial(self._invite_to_private, chat_id)]
         if intake.kind is IntakeKind.STAFF and intake.user_id in self.staff_ids:
             return [partial(self._staff, intake)]
+        if intake.kind is IntakeKind.ATTENDANCE:
+            return await self._attendance(entry)
         assert intake.inbound is not None
         if entry.replies is None:  # stored earlier (a staff command from others, or left by a crash)
             delivery = Delivery(CHANNEL, entry.update_id)
@@ -270,6 +368,47 @@ class TelegramChannel:
         # Answered after the edit, so the spinner stops on the updated message.
         steps.append(partial(self._answer_query, intake.callback_id, outcome.alert))
         return steps + self._sends(chat_id, outcome.send)
+
+    async def _attendance(self, entry: Queued) -> list[Action]:
+        """Answers a button under a seat's offer: the working groups record it (once: the update was stored
+        first and is answered once), the offer's buttons go, and the person is told what was recorded.
+        Without a call (the working groups off) the press is only acknowledged."""
+        intake = entry.intake
+        assert intake.chat_id is not None and intake.callback_id is not None
+        language = as_language(intake.language) or "pl"
+        if entry.replies is None:  # kept: a retried step does not record the answer again
+            text: str | None
+            try:
+                groups = self.working_groups()
+                respondent = self._respondent(intake.user_id or intake.chat_id, intake.chat_id)
+                text = None if groups is None else await groups.answer_from_chat(respondent, intake.data or "")
+            except Exception as err:
+                if is_transient(err):
+                    raise  # the chat's queue tries again; nothing was recorded
+                logger.exception("Recording the answer of update %s failed; its sender is told", entry.update_id)
+                text = self.service.config.catalog("error_internal", language)
+            entry.replies = [] if text is None else [Reply(ReplyKind.INFO, text, language)]
+        if not entry.replies:
+            return [partial(self._answer_query, intake.callback_id, None)]
+        steps: list[Action] = []
+        if intake.tapped is not None:
+            steps.append(partial(self._drop_buttons, intake.chat_id, intake.tapped.message_id))
+        steps.append(partial(self._answer_query, intake.callback_id, None))
+        return steps + self._sends(intake.chat_id, entry.replies)
+
+    def working_groups(self) -> WorkingGroups | None:
+        """The working groups that record an offer's answer (None without a call); imported when first
+        answered, so a fault there cannot keep the channel from starting."""
+        from bot.working_groups import working_groups
+
+        return working_groups(self.service)
+
+    async def _drop_buttons(self, chat_id: int, message_id: int) -> None:
+        """Takes an answered offer's buttons away; cosmetic, so a message Telegram will not edit is left as it is."""
+        try:
+            await self.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
+        except BadRequest as err:
+            logger.debug("Buttons of message %s not removed: %s", message_id, err)
 
     def _respondent(self, user_id: int, chat_id: int) -> RespondentRef:
         return self.service.respondent(CHANNEL, str(user_id), str(chat_id))

@@ -24,6 +24,7 @@ from handlers.engine.messages import (
 )
 
 MAX_TEXT = 4096  # Telegram's limit for one message
+ATTEND = "attend:"  # the callback data of the buttons under a seat's offer (`attend:yes`, `attend:no`)
 STAFF_COMMANDS = frozenset({"stats", "export"})
 
 
@@ -33,6 +34,7 @@ class IntakeKind(StrEnum):
     GROUP = "group"  # written in a group: invite to a private chat
     IGNORE = "ignore"  # channel posts, service messages, our own echoes
     FAILED = "failed"  # could not be read or handled: the sender gets a polite note, nothing else
+    ATTENDANCE = "attendance"  # a button under a working group's seat offer (`attend:yes`): not the engine's
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,7 @@ class Intake:
     callback_id: str | None = None
     data: str | None = None  # the pressed button's callback_data
     tapped: Message | None = None  # the message whose button was pressed
-    language: str | None = None  # for a FAILED one: the sender's language, as Telegram says
+    language: str | None = None  # FAILED, ATTENDANCE: the sender's language, as Telegram says
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,17 @@ def classify(update: Update, respondent_of: RespondentOf) -> Intake:
     if query is not None:
         message = query.message if isinstance(query.message, Message) else None
         chat_id = message.chat.id if message is not None else query.from_user.id
+        if (query.data or "").startswith(ATTEND):
+            # Answered by the working groups, not the conversation: stored, then handled once.
+            return Intake(
+                IntakeKind.ATTENDANCE,
+                chat_id=chat_id,
+                user_id=query.from_user.id,
+                callback_id=query.id,
+                data=query.data,
+                tapped=message,
+                language=query.from_user.language_code,
+            )
         who = respondent_of(query.from_user.id, chat_id)
         inbound = decode_choice(query.data or "", who, query.from_user.language_code)
         return Intake(
@@ -179,6 +192,15 @@ def _split(text: str) -> list[str]:
         text = text[cut:].lstrip("\n")
     parts.append(text)
     return [part for part in parts if part] or ["…"]
+
+
+def outbox_messages(body: str, buttons: Sequence[Sequence[str]] | None) -> list[Outgoing]:
+    """A message from the outbox (a decision, an offer, a reminder): its text, and its buttons
+    (`[label, callback data]` each, one a row) under the last part."""
+    rows = [[InlineKeyboardButton(label, callback_data=data)] for label, data in buttons or ()]
+    parts = _split(body)
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    return [*[Outgoing(part) for part in parts[:-1]], Outgoing(parts[-1], keyboard)]
 
 
 def render(reply: Reply) -> list[Outgoing]:
