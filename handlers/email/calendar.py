@@ -426,9 +426,12 @@ def _replies_in(text: str) -> list[CalendarReply]:
             sequence = int(str(event.get("SEQUENCE", 0)).strip() or 0)
         except ValueError:
             sequence = 0
+        broken = {str(name).upper() for name, _ in getattr(event, "errors", ())}
+        if broken & {"UID", "ATTENDEE", "RECURRENCE-ID"}:
+            continue  # e.g. an unreadable instance: never taken for an answer to the whole series
         instance = _when(event["RECURRENCE-ID"]) if "RECURRENCE-ID" in event else None
         if instance is None and "RECURRENCE-ID" in event:
-            continue  # an unreadable instance: never taken for an answer to the whole series
+            continue
         attendees = event.get("ATTENDEE", [])
         for attendee in attendees if isinstance(attendees, list) else [attendees]:
             address = _address(attendee)
