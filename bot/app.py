@@ -30,6 +30,12 @@ def configured_channels(service: Service) -> dict[str, Callable[[], Runnable]]:
         from bot.transports.mailbox import MailChannel
 
         channels["mail"] = lambda: MailChannel(service)
+    if channels and service.config.recruitment is not None:
+        from bot.working_groups import working_groups
+
+        groups = working_groups(service)
+        if groups is not None:  # the working groups' own clock: overdue decisions, replacements, reminders
+            channels["groups"] = lambda: groups
     return channels
 
 

@@ -9,11 +9,15 @@ before the commit leaves the batch to be read again; after it, a re-read email i
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.policy import default
 from typing import Any, NamedTuple
 
+from bot.working_groups import DECISION_ID, WorkingGroups, working_groups
 from handlers.definitions.application_form import long_day
 from handlers.definitions.i18n import Catalog, Language, as_language
 from handlers.definitions.questionnaire import Questionnaire, QuestionType
@@ -27,6 +31,8 @@ from handlers.email.application_mail import (
     with_consent,
 )
 from handlers.email.applications import ApplicationReading, read_application
+from handlers.email.attendance import read_attendance
+from handlers.email.calendar import calendar_replies
 from handlers.email.classify import MailKind, Verdict, classify
 from handlers.email.form import FormReading, read_form_reply
 from handlers.email.parse import ParsedEmail, parse_email
@@ -42,11 +48,12 @@ from handlers.email.replies import (
 from handlers.engine.application import Call
 from handlers.engine.conversation import Conversation
 from handlers.engine.messages import Inbound, Reply, RespondentRef
-from storage.applications import applications_of
+from storage.applications import applications_by_address, applications_of
 from storage.emails import ReceivedEmail, link_emails, store_emails
 from storage.models import Submission
 from storage.outbox import QueuedMail, mailed_since, queue_mail
 from storage.repository import Store, Unit
+from storage.selection import Attendance
 
 CHANNEL = "email"
 
@@ -80,6 +87,25 @@ class MailOutcome:
     queued: str | None = None  # "form", "summary" or "closed" when a reply was queued
 
 
+@dataclass(frozen=True, slots=True)
+class SeatAnswer:
+    """What an email says to a seat's offer: yes, no, or nothing we can read (None: kept for staff)."""
+
+    attendance: Attendance | None
+    uid: str | None  # the invitation a calendar reply answers
+
+
+# A mail client's automatic subject when its user answers an invitation: read even without our thread.
+_AUTO_ANSWER = re.compile(
+    r"^\s*(?:zaakceptowano|odrzucono|accepted|declined|прийнято|відхилено|akzeptiert|abgelehnt)\s*:", re.IGNORECASE
+)
+
+
+def _has_calendar(raw: bytes) -> bool:
+    head = raw[:200_000].lower()
+    return b"text/calendar" in head or b"application/ics" in head or b".ics" in head
+
+
 class Mailroom:
     """Receives emails exactly once and hands people's ones to the engine, like any other channel's input."""
 
@@ -92,8 +118,10 @@ class Mailroom:
         policy: MailPolicy,
         respondent_of: Callable[[str], RespondentRef],
         recruitment: Recruitment | None = None,
+        groups: WorkingGroups | None = None,
     ) -> None:
         self.store = store
+        self.groups = groups  # the working groups after the draw: seats' answers by email
         self.recruitment = recruitment  # the call for working-group applications; None: applications are off
         self._consent_form: tuple[Questionnaire, Questionnaire] | None = None
         self.conversation = conversation
@@ -138,6 +166,9 @@ class Mailroom:
             lambda: [parse_email(item.raw, max_bytes=self.policy.max_bytes) for item in delivered]
         )
         verdicts = [self._classify(email) for email in parsed]
+        answers = {i: found for i, item in enumerate(delivered) if (found := self._seat_answer(item.raw, parsed[i]))}
+        for i, answer in answers.items():
+            verdicts[i] = Verdict(MailKind.ATTENDANCE if answer.attendance else MailKind.FOR_STAFF)
         now = self.clock()
         async with self.store.unit() as unit:
             received = [
@@ -151,11 +182,48 @@ class Mailroom:
                 for i, (email_id, email, verdict) in enumerate(zip(ids, parsed, verdicts, strict=True))
                 if email_id is not None and verdict.answerable and email.from_address
             ]
+            people = [i for i in people if i not in answers]
+            for i, answer in answers.items():
+                if ids[i] is not None and answer.attendance is not None and self.groups is not None:
+                    await self._record_seat_answer(unit, parsed[i], answer)
             if people:
                 await self._from_people(unit, people, ids, parsed, received, outcomes, now)
             if then is not None:
                 await then(unit)
         return outcomes
+
+    def _seat_answer(self, raw: bytes, email: ParsedEmail) -> SeatAnswer | None:
+        """A working-group seat's answer: a calendar reply to our invitation, a mail client's "Accepted: …", or a
+        reply to a decision or reminder of ours (`tak, będę`, `niestety nie mogę`, or else something for staff).
+        None for everything else (and always while the working groups are off)."""
+        if self.groups is None or not email.from_address:
+            return None
+        replies = calendar_replies(message_from_bytes(raw, policy=default)) if _has_calendar(raw) else []
+        ours = f"@{self.policy.domain}>"
+        threaded = any(
+            ref.startswith(f"<{DECISION_ID}") and ref.endswith(ours)
+            for ref in (*email.references, email.in_reply_to or "")
+        )
+        if replies:
+            whole = [reply for reply in replies if reply.recurrence_id is None]
+            if not whole:  # an answer about one meeting of the series (Outlook can decline one): for staff
+                return SeatAnswer(None, replies[0].uid)
+            reply = whole[0]
+            partstat = reply.partstat.upper()
+            attendance = {"ACCEPTED": Attendance.CONFIRMED, "DECLINED": Attendance.DECLINED}.get(partstat)
+            return SeatAnswer(attendance, reply.uid)
+        read = read_attendance(email.subject, email.own_text)
+        if read is not None and (threaded or _AUTO_ANSWER.match(email.subject)):
+            return SeatAnswer(Attendance(read.value), None)
+        return SeatAnswer(None, None) if threaded else None
+
+    async def _record_seat_answer(self, unit: Unit, email: ParsedEmail, answer: SeatAnswer) -> None:
+        """Records the answer for the sender's seat: the application with this address, or of this sender."""
+        assert self.groups is not None and answer.attendance is not None and email.from_address
+        address = email.from_address.lower()
+        sender = await unit.find_respondent(CHANNEL, self.respondent_of(address).pseudonym)
+        ids = await applications_by_address(unit, address, sender.id if sender is not None else None)
+        await self.groups.answer_in(unit, answer.attendance, application_ids=ids, uid=answer.uid)
 
     def _classify(self, email: ParsedEmail) -> Verdict:
         """Only a person's own words are answered: automatic mail, spam, spoofs, recalls and empty
@@ -393,4 +461,5 @@ def build_mailroom(service: Any) -> Mailroom:
         policy,
         lambda address: service.respondent(CHANNEL, address.lower(), address),
         service.config.recruitment,
+        working_groups(service),
     )

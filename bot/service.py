@@ -15,6 +15,7 @@ from handlers.definitions.events import Event, load_events
 from handlers.definitions.i18n import Catalog, load_catalog
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
 from handlers.definitions.recruitment import Recruitment, load_recruitment
+from handlers.email.decisions import MESSAGES as DECISION_MESSAGES
 from handlers.email.messages import MESSAGES as EMAIL_MESSAGES
 from handlers.engine.application import Call
 from handlers.engine.conversation import Clock, Conversation, utc_now
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 # Every key the catalog must have: the engine's words and each channel adapter's, merged here.
-MESSAGES = {**ENGINE_MESSAGES, **TELEGRAM_MESSAGES, **WEB_MESSAGES, **EMAIL_MESSAGES}
+MESSAGES = {**ENGINE_MESSAGES, **TELEGRAM_MESSAGES, **WEB_MESSAGES, **EMAIL_MESSAGES, **DECISION_MESSAGES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,11 @@ class Service:
     def outbox(self) -> Outbox:
         """The replies waiting for the mail sender."""
         return Outbox(self.store)
+
+    @property
+    def telegram_outbox(self) -> Outbox:
+        """The messages waiting for the Telegram bot (decisions, reminders): to_address is the chat."""
+        return Outbox(self.store, "telegram")
 
     @property
     def mailbox_positions(self) -> MailboxPositions:

@@ -4,11 +4,12 @@ one record each for the export, and possible duplicates; read through storage's 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from handlers.definitions.recruitment import WARSAW, Recruitment
+from selection.model import Draw
 from storage.applications import (
     Application,
     ApplicationStatus,
@@ -18,11 +19,13 @@ from storage.applications import (
     list_applications,
 )
 from storage.repository import Store
+from storage.selection import Placement, Role, current_draw, placements_by_application
 
 # The export's fields, in this order; names and addresses only when staff ask (and it is logged).
 APPLICATION_COLUMNS = [
     *("application", "channel", "received_at", "late", "status"),
     *("sector", "groups", "organisation", "description"),
+    *("decision", "group", "reserve_rank", "probability", "attendance"),
 ]
 CONTACT_COLUMNS = ["name", "email"]
 NO_SECTOR = "—"
@@ -168,8 +171,13 @@ def _table(heads: list[str], rows: list[list[str]]) -> list[str]:
     return out
 
 
-def application_record(application: Application, *, include_contact: bool) -> dict[str, Any]:
-    """One application as the export's record (JSON Lines keeps `groups` a list)."""
+def application_record(
+    application: Application, *, include_contact: bool, placements: Sequence[Placement] = (), decided: bool = False
+) -> dict[str, Any]:
+    """One application as the export's record (JSON Lines keeps `groups` a list), with the draw's outcome:
+    `decision` (empty before a draw, and for a withdrawn application), `group` (the seats held, codes),
+    `reserve_rank` (the best rank on a reserve list), `probability` (the chance of a seat: of the group held,
+    else the best of the groups asked for), `attendance` (the seat's answer: confirmed, declined, empty)."""
     record: dict[str, Any] = {
         "application": application.reference,
         "channel": application.channel,
@@ -180,6 +188,7 @@ def application_record(application: Application, *, include_contact: bool) -> di
         "groups": list(application.groups or ()),
         "organisation": application.organisation,
         "description": application.description,
+        **_outcome(application, placements, decided),
     }
     if include_contact:
         record["name"] = application.name
@@ -187,10 +196,32 @@ def application_record(application: Application, *, include_contact: bool) -> di
     return record
 
 
+def _outcome(application: Application, placements: Sequence[Placement], decided: bool) -> dict[str, Any]:
+    seats = [p for p in placements if p.role == Role.SELECTED]
+    reserves = [p.reserve_rank for p in placements if p.role == Role.RESERVE and p.reserve_rank is not None]
+    decision = None
+    if decided and application.status != ApplicationStatus.WITHDRAWN:
+        decision = "selected" if seats else "reserve" if reserves else "not_selected"
+    chances = [p.probability for p in (seats or placements)]
+    attendance = next((p.attendance for p in seats if p.attendance), None)
+    return {
+        "decision": decision,
+        "group": ",".join(p.group_code for p in seats) or None,
+        "reserve_rank": min(reserves) if reserves and not seats else None,
+        "probability": round(max(chances), 4) if chances else None,
+        "attendance": attendance,
+    }
+
+
 async def application_records(store: Store, *, include_contact: bool) -> AsyncIterator[dict[str, Any]]:
     """Every application as an export record, oldest first."""
+    placements = await placements_by_application(store)
+    draw = await current_draw(store)
+    decided = draw is not None
     for application in await list_applications(store):
-        yield application_record(application, include_contact=include_contact)
+        yield application_record(
+            application, include_contact=include_contact, placements=placements.get(application.id, ()), decided=decided
+        )
 
 
 async def application_rows(store: Store, *, include_contact: bool) -> AsyncIterator[dict[str, Any]]:
@@ -202,3 +233,40 @@ async def application_rows(store: Store, *, include_contact: bool) -> AsyncItera
 def application_columns(*, include_contact: bool) -> list[str]:
     """The export's columns, with the name and email only when asked for."""
     return APPLICATION_COLUMNS + (CONTACT_COLUMNS if include_contact else [])
+
+
+def describe_draw(draw: Draw, call: Recruitment, *, stored: bool) -> str:
+    """A draw for staff's terminal: per group, the seats and the reserve by sector against the quotas."""
+    sectors = {c.id: c.sector for c in draw.candidates}
+    lines = [
+        f"Draw with seed {draw.seed} ({draw.algorithm}; sortition-algorithms {draw.library_version}, "
+        f"highspy {draw.solver_version})",
+    ]
+    codes = [sector.code for sector in call.sectors]
+    heads = ["", *codes, "total"]
+    for group in draw.groups:
+        how = "lottery" if group.lottery else "everyone (no more applicants than seats)"
+        lines += [
+            "",
+            f"{group.code}: {len(group.selected)} of {group.seats} seats from a pool of {len(group.pool)} — {how}",
+        ]
+        pool = Counter(sectors[i] for i in group.pool)
+        seats = Counter(sectors[i] for i in group.selected)
+        quota = [f"{call.quota(group.code, c).min}–{call.quota(group.code, c).max}" for c in codes]
+        rows = [
+            ["pool", *(str(pool[c]) for c in codes), str(len(group.pool))],
+            ["quota", *quota, str(group.seats)],
+            ["selected", *(str(seats[c]) for c in codes), str(len(group.selected))],
+        ]
+        lines += _table(heads, rows)
+        lines.append(f"  reserve list: {min(len(group.reserve), call.reserve_size)} ranked")
+        lines += [f"  note: {note}" for note in group.notes]
+    lines.append("")
+    if stored:
+        lines.append(
+            "Stored. Draw again to replace it until `wspolnota groups notify`; "
+            "`wspolnota groups report` writes the public account."
+        )
+    else:
+        lines.append("Dry run: nothing stored.")
+    return "\n".join(lines)

@@ -170,6 +170,16 @@ async def applications_of(unit: Unit, respondent_ids: Collection[int]) -> dict[i
     return {application.respondent_id: application for application in found}
 
 
+async def applications_by_address(unit: Unit, address: str, respondent_id: int | None) -> list[int]:
+    """The applications an email's sender may answer for: those with this address, or of this respondent."""
+    query = select(Application.id).where(Application.email == address.lower())
+    if respondent_id is not None:
+        query = select(Application.id).where(
+            (Application.email == address.lower()) | (Application.respondent_id == respondent_id)
+        )
+    return list(await unit.session.scalars(query))
+
+
 async def _held(unit: Unit, respondent_id: int) -> Application | None:
     """The respondent's application, its row locked until commit on PostgreSQL (SQLite's unit holds the file)."""
     query = select(Application).where(Application.respondent_id == respondent_id)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -258,7 +259,11 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     in_reply_to: Mapped[str | None] = mapped_column(String(998))
     references: Mapped[str | None] = mapped_column(Text)
-    purpose: Mapped[str] = mapped_column(String(16))  # form | summary | closed | application | verification
+    purpose: Mapped[str] = mapped_column(String(16))  # form | summary | closed | application | verification …
+    # Where it goes: "email" (the mailer sends it), or "telegram" (the bot sends it; to_address is the chat).
+    channel: Mapped[str] = mapped_column(String(16), default="email", server_default="email")
+    calendar: Mapped[str | None] = mapped_column(Text)  # an iCalendar invitation sent with an email
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))  # Telegram: [[label, data], …]
     created_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime]
@@ -350,3 +355,81 @@ class Application(Base):
 
     def __repr__(self) -> str:
         return f"Application(id={self.id}, status={self.status!r}, late={self.late}, excluded={self.excluded})"
+
+
+class SelectionDraw(Base):
+    """A draw of the working groups (`wspolnota groups select`): what anyone needs to repeat it, and its result.
+
+    Only the newest draw counts; staff may draw again until its decisions are queued (`decisions_at`).
+    """
+
+    __tablename__ = "selection_draw"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    drawn_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+    algorithm: Mapped[str] = mapped_column(String(16))
+    library_version: Mapped[str] = mapped_column(String(40))
+    solver_version: Mapped[str] = mapped_column(String(40))
+    # The whole draw as the selection gave it: the groups' seats and quotas, the pool, each group's seats,
+    # reserve list and every pool member's probability (selection.model.Draw, as JSON).
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decisions_at: Mapped[datetime | None]  # when the decisions were queued: from then on the draw stands
+    cancelled: Mapped[list[str] | None]  # optional meetings staff cancelled (slugs)
+
+    def __repr__(self) -> str:
+        return f"SelectionDraw(id={self.id}, seed={self.seed}, decided={self.decisions_at is not None})"
+
+
+class Placement(Base):
+    """One applicant's place in one group of a draw: a seat (`selected`) or a rank on its reserve list."""
+
+    __tablename__ = "placement"
+    __table_args__ = (UniqueConstraint("draw_id", "application_id", "group_code"), Index(None, "application_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draw_id: Mapped[int] = mapped_column(ForeignKey("selection_draw.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    group_code: Mapped[str] = mapped_column(String(24))
+    role: Mapped[str] = mapped_column(String(12))  # selected | reserve
+    reserve_rank: Mapped[int | None]  # 1 is offered a freed seat first
+    probability: Mapped[float] = mapped_column(Float)
+    offered_at: Mapped[datetime | None]  # the seat's invitation queued (at the decisions, or on replacement)
+    promoted_at: Mapped[datetime | None]  # a reserve offered a freed seat
+    attendance: Mapped[str | None] = mapped_column(String(12))  # confirmed | declined
+    answered_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]  # the seat is free again (declined, withdrawn, not confirmed in time)
+    release_reason: Mapped[str | None] = mapped_column(String(24))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)  # the invitation's SEQUENCE, raised on change
+
+    def __repr__(self) -> str:
+        return f"Placement(id={self.id}, group={self.group_code!r}, role={self.role!r})"
+
+
+class Notice(Base):
+    """Something told to an applicant once (a decision, an invitation, a reminder): never twice, even
+    across restarts, because its row and its messages are written in one transaction."""
+
+    __tablename__ = "notice"
+    __table_args__ = (UniqueConstraint("application_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # decision | offer | reminder | cancel
+    key: Mapped[str] = mapped_column(String(80), default="")  # the group or the meeting it is about
+    created_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Notice({self.kind!r}, {self.key!r})"
+
+
+class MeetingAttendance(Base):
+    """Who came to a meeting, as staff recorded it from the sign-in sheet (`wspolnota groups attended`)."""
+
+    __tablename__ = "meeting_attendance"
+
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), primary_key=True)
+    meeting: Mapped[str] = mapped_column(String(64), primary_key=True)
+    recorded_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))

@@ -25,25 +25,42 @@ class OutgoingEmail:
     body: str
     in_reply_to: str | None
     references: str | None
+    calendar: str | None = None  # an iCalendar invitation to send with it
+    buttons: list[list[str]] | None = None  # Telegram: [label, callback data] per button
 
 
 class Outbox:
     """The replies waiting to be sent, oldest first; a failed one waits longer each time (at most an hour)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, channel: str = "email") -> None:
         self.store = store
+        self.channel = channel  # email: the mailer's; telegram: the bot's (to_address is the chat)
 
     async def due(self, now: datetime, limit: int) -> list[OutgoingEmail]:
-        """The replies not sent yet whose next attempt is due, oldest first."""
+        """The messages of this channel not sent yet whose next attempt is due, oldest first."""
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+            .where(
+                OutboxMessage.sent_at.is_(None),
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.channel == self.channel,
+            )
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
         async with self.store.unit(write=False) as unit:
             return [
-                OutgoingEmail(m.id, m.to_address, m.message_id, m.subject, m.body, m.in_reply_to, m.references)
+                OutgoingEmail(
+                    m.id,
+                    m.to_address,
+                    m.message_id,
+                    m.subject,
+                    m.body,
+                    m.in_reply_to,
+                    m.references,
+                    m.calendar,
+                    m.buttons,
+                )
                 for m in await unit.session.scalars(query)
             ]
 
@@ -73,10 +90,13 @@ class QueuedMail:
     message_id: str
     subject: str
     body: str
-    purpose: str  # form | summary | closed
+    purpose: str  # form | summary | closed | application | verification | decision | reminder …
     respondent_id: int | None = None
     in_reply_to: str | None = None
     references: str | None = None
+    channel: str = "email"  # or "telegram": to_address is then the chat id
+    calendar: str | None = None
+    buttons: list[list[str]] | None = None
 
 
 async def mailed_since(
@@ -111,6 +131,9 @@ def queue_mail(unit: Unit, mail: QueuedMail, now: datetime) -> None:
             in_reply_to=mail.in_reply_to,
             references=mail.references,
             purpose=mail.purpose,
+            channel=mail.channel,
+            calendar=mail.calendar,
+            buttons=mail.buttons,
             created_at=now,
             attempts=0,
             next_attempt_at=now,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -11,7 +12,9 @@ import click
 from bot import service as service_module
 from bot.cli import StaffError, counted, fail, main, run_async, staff_actor, staff_settings, text_stdout, writable
 from bot.settings import Settings
-from handlers.definitions.recruitment import Recruitment
+from bot.working_groups import GroupsError, WorkingGroups, working_groups
+from handlers.definitions.recruitment import WARSAW, Recruitment
+from storage.applications import list_applications
 
 T = TypeVar("T")
 
@@ -52,9 +55,50 @@ def groups_status() -> None:
 
     async def work(service: service_module.Service, call: Recruitment) -> str:
         figures = await collect_application_figures(service.store, call)
-        return describe_application_figures(figures, call)
+        text = describe_application_figures(figures, call)
+        return "\n".join([text, *await _draw_status(service, call)])
 
     click.echo(_with_call(staff_settings(), work))
+
+
+async def _draw_status(service: service_module.Service, call: Recruitment) -> list[str]:
+    """The draw's lines for `groups status`: whether decisions are out, a warning from three days before the
+    decision date while they are not, and the seats' answers by group."""
+    from bot.working_groups import WARN_DAYS
+    from storage.selection import Attendance, current_draw, placements_by_application
+
+    now = service.conversation.clock()
+    draw = await current_draw(service.store)
+    today = now.astimezone(WARSAW).date()
+    lines = [""]
+    if draw is None:
+        lines.append("Draw: none yet (`wspolnota groups select --seed N`).")
+    elif draw.decisions_at is None:
+        lines.append(
+            f"Draw: seed {draw.seed}, drawn {draw.drawn_at.astimezone(WARSAW):%Y-%m-%d %H:%M}; decisions not sent."
+        )
+    else:
+        sent = draw.decisions_at.astimezone(WARSAW)
+        lines.append(f"Draw: seed {draw.seed}; decisions queued {sent:%Y-%m-%d %H:%M} (Warsaw).")
+    if (draw is None or draw.decisions_at is None) and today >= call.decision_date - timedelta(days=WARN_DAYS):
+        left = (call.decision_date - today).days
+        when = "today" if left == 0 else f"in {counted(left, 'day')}" if left > 0 else f"{-left} days ago"
+        lines.append(
+            f"WARNING: every applicant must hear back by {call.decision_date} ({when}). "
+            + ("Draw (`groups select`), then `groups notify`; " if draw is None else "Run `groups notify`; ")
+            + "the running service sends stored decisions itself at 09:00 on that day."
+        )
+    if draw is not None and draw.decisions_at is not None:
+        seats = [p for found in (await placements_by_application(service.store)).values() for p in found]
+        for group in call.groups:
+            mine = [p for p in seats if p.group_code == group.code and p.role == "selected"]
+            held = [p for p in mine if p.released_at is None]
+            confirmed = sum(p.attendance == Attendance.CONFIRMED for p in held)
+            lines.append(
+                f"  {group.code}: {len(held)} of {group.seats} seats held ({confirmed} confirmed, "
+                f"{len(held) - confirmed} waiting), {len(mine) - len(held)} freed"
+            )
+    return lines
 
 
 @groups.command("export")
@@ -65,7 +109,9 @@ def groups_export(fmt: str, out: Path | None, include_contact: bool) -> None:
     """Export the applications, one record each: CSV (UTF-8 with BOM), XLSX or JSON Lines (written to the audit log).
 
     Fields: application, channel, received_at, late, status, sector, groups (codes; comma-separated in
-    CSV and XLSX, a list in JSON Lines), organisation, description; with --include-contact also name, email.
+    CSV and XLSX, a list in JSON Lines), organisation, description, and after a draw decision (selected,
+    reserve, not_selected), group (the seats' codes), reserve_rank, probability, attendance (confirmed,
+    declined, empty); with --include-contact also name, email.
     """
     from reports.applications import application_columns, application_records, application_rows
     from reports.export import write_jsonl
@@ -139,5 +185,217 @@ def groups_include(application: str) -> None:
         except UnknownApplication as err:
             raise StaffError(str(err)) from None
         return f"Included {found.reference}."
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+def _groups_of(service: service_module.Service) -> WorkingGroups:
+    found = working_groups(service)
+    assert found is not None  # _with_call refused already
+    return found
+
+
+def _staff_error(work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """Turns what staff asked that cannot be done now into a clear message (exit 1)."""
+
+    async def guarded() -> T:
+        from selection.model import QuotaInfeasible
+
+        try:
+            return await work()
+        except GroupsError as err:
+            raise StaffError(str(err)) from None
+        except QuotaInfeasible as err:
+            lines = [str(err), "What staff could change in config/recruitment.yaml (then draw again):"]
+            lines += [f"  - {relaxation}" for relaxation in err.relaxations]
+            raise StaffError("\n".join(lines)) from None
+
+    return guarded
+
+
+@groups.command("select")
+@click.option("--seed", type=int, required=True, help="A whole number above 0, announced before the draw.")
+@click.option("--dry-run", is_flag=True, help="Draw and show the result without storing it.")
+def groups_select(seed: int, dry_run: bool) -> None:
+    """Draw the working groups: per group, a lottery within the sector quotas (maximin, sortition-algorithms).
+
+    Only complete, on-time, not excluded, eligible applications of people who asked for a group take
+    part; distinct people first (a second seat only where a group cannot otherwise be filled); a group
+    with no more applicants than seats takes everyone; a ranked reserve list per group. The same seed on
+    the same data gives the same groups. Staff may draw again until `groups notify`; then it is refused.
+    Needs the `selection` extra: pip install -e ".[selection]" (GPL-3.0).
+    """
+    from reports.applications import describe_draw
+
+    if seed <= 0:
+        raise click.BadParameter("a seed above 0 (0 would let the library pick a random one: not reproducible)")
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = _groups_of(service)
+
+        async def draw() -> str:
+            drawn = await found.select(seed, dry_run=dry_run, actor=staff_actor())
+            return describe_draw(drawn, call, stored=not dry_run)
+
+        return await _staff_error(draw)()
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("notify")
+def groups_notify() -> None:
+    """Queue one decision per applicant (selected with the meetings and a calendar invitation, reserve with
+    the rank, or not selected), by email and in Telegram for those who applied there; the draw then stands.
+
+    Sent through the outbox by the running service. Safe to run again: nobody is told twice. The service
+    sends them itself on the decision date (09:00 Warsaw) if staff have not.
+    """
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = _groups_of(service)
+
+        async def notify() -> str:
+            told = await found.notify(staff_actor())
+            return f"Queued decisions for {counted(told, 'applicant')} (the running service sends them)."
+
+        return await _staff_error(notify)()
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("replace")
+def groups_replace() -> None:
+    """Free the seats of those who declined, withdrew, were excluded or did not confirm in time, and offer
+    each to the next on the group's reserve list who keeps the sector quotas (with the same invitation)."""
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = _groups_of(service)
+
+        async def replace() -> str:
+            lines = []
+            for done in await found.replace(staff_actor()):
+                freed = ", ".join(f"Z-{a} ({why})" for a, why in done.released) or "none"
+                offered = ", ".join(f"Z-{a}" for a in done.offered) or "none"
+                line = f"{done.group}: freed {freed}; offered to {offered}"
+                if done.unfilled:
+                    line += f"; {counted(done.unfilled, 'seat')} still free"
+                lines.append(line)
+            return "\n".join(lines)
+
+        return await _staff_error(replace)()
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("report")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@click.option("--language", type=click.Choice(["pl", "en", "uk"]), default="pl", show_default=True)
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+def groups_report(fmt: str, language: str, out: Path | None) -> None:
+    """The published account of the stored draw: the pool and the groups by sector against the quotas, the
+    chances, and how to repeat the draw. Anonymised: no names, addresses or references."""
+    from reports.selection_report import render_html, render_markdown, selection_report
+    from selection.records import draw_from_json
+    from storage.selection import current_draw
+
+    if out is not None:
+        writable(out)
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        stored = await current_draw(service.store)
+        if stored is None:
+            raise StaffError("there is no draw yet: run `wspolnota groups select --seed N` first")
+        report = selection_report(draw_from_json(stored.result), call, drawn_at=stored.drawn_at, language=language)
+        return render_html(report) if fmt == "html" else render_markdown(report)
+
+    text = _with_call(staff_settings(), work)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {out}.", err=True)
+
+
+@groups.command("roster")
+@click.argument("group")
+@click.option("--meeting", help="Only this meeting's sheet (its slug); default: every meeting of the group.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="PDF to write.")
+@click.option("--language", type=click.Choice(["pl", "en", "uk"]), default="pl", show_default=True)
+def groups_roster(group: str, meeting: str | None, out: Path | None, language: str) -> None:
+    """Print a group's sign-in sheets (A4 PDF): the names and organisations of those holding a seat, one sheet
+    per meeting (with the closing meeting). Written to the audit log: it holds names."""
+    from handlers.email.decisions import group_meetings
+    from reports.roster import RosterEntry, write_roster
+    from storage.audit import audit
+    from storage.selection import Attendance, holders
+
+    target = out or Path(f"lista-obecnosci-{group}.pdf")
+    writable(target)
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = call.group(group)
+        if found is None:
+            raise StaffError(f"no group {group!r}; the groups are: {', '.join(g.code for g in call.groups)}")
+        meetings = group_meetings(call, group, service.config.events)
+        if meeting is not None:
+            meetings = [m for m in meetings if m.slug == meeting]
+            if not meetings:
+                raise StaffError(f"{meeting!r} is not a meeting of group {group}")
+        people = [
+            RosterEntry(a.name or a.reference, a.organisation, "" if p.attendance == Attendance.CONFIRMED else "?")
+            for p, a in await holders(service.store, group)
+        ]
+        now = service.conversation.clock()
+        await audit(service.store, staff_actor(), "roster", {"group": group, "people": len(people)}, now)
+        write_roster(target, title=found.name(language), meetings=meetings, people=people, language=language)  # type: ignore[arg-type]
+        return f"Wrote {target}: {counted(len(people), 'person', 'people')}, {counted(len(meetings), 'meeting')}."
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("attended")
+@click.argument("meeting")
+@click.argument("applications", nargs=-1, required=True)
+def groups_attended(meeting: str, applications: tuple[str, ...]) -> None:
+    """Record who came to a meeting (its slug), from the sign-in sheet: their references (Z-12 Z-14 …)."""
+    from storage.applications import parse_reference
+    from storage.selection import record_meeting_attendance
+
+    ids = []
+    for reference in applications:
+        number = parse_reference(reference)
+        if number is None:
+            raise click.BadParameter(f"{reference!r} is not a reference like Z-12", param_hint="APPLICATIONS")
+        ids.append(number)
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        slugs = {slug for g in call.groups for slug in g.meetings} | {call.closing_meeting}
+        if meeting not in slugs:
+            raise StaffError(f"{meeting!r} is no working group's meeting in recruitment.yaml")
+        known = {a.id for a in await list_applications(service.store)}
+        unknown = [f"Z-{i}" for i in ids if i not in known]
+        if unknown:
+            raise StaffError(f"no application {', '.join(unknown)}")
+        now = service.conversation.clock()
+        new = await record_meeting_attendance(service.store, meeting, ids, actor=staff_actor(), now=now)
+        return f"Recorded {counted(new, 'person', 'people')} at {meeting} ({len(ids) - new} already recorded)."
+
+    click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("cancel-meeting")
+@click.argument("meeting")
+def groups_cancel_meeting(meeting: str) -> None:
+    """Cancel an optional meeting (its slug): everyone holding a seat in its group gets a calendar
+    cancellation for that date and a message; no reminder is sent for it."""
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = _groups_of(service)
+
+        async def cancel() -> str:
+            told = await found.cancel_meeting(meeting, staff_actor())
+            return f"Cancelled {meeting}: queued the cancellation for {counted(told, 'person', 'people')}."
+
+        return await _staff_error(cancel)()
 
     click.echo(_with_call(staff_settings(), work))

@@ -85,6 +85,12 @@ class Recruitment(_Strict):
     sectors: tuple[Sector, ...]
     quotas: dict[str, dict[str, Quota]] = Field(default_factory=dict)
     privacy: ApplicantPrivacy
+    # The draw and after (`wspolnota groups …`): how many of each group's pool are ranked on its reserve list
+    # (the rest are told they were not selected); how many days a selected person has to confirm; whether
+    # the service itself frees unconfirmed or refused seats and offers them to the reserve lists.
+    reserve_size: int = Field(default=10, ge=0, le=500)
+    confirm_within_days: int = Field(default=7, ge=1, le=60)
+    replace_automatically: bool = False
     # The application form's version (built from this file): raise it when a group or a sector is added
     # or removed while applications exist, as a questionnaire's `version`.
     form_version: int = Field(default=1, ge=1)

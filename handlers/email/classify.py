@@ -21,6 +21,8 @@ class MailKind(StrEnum):
     SPOOF = "spoof"  # a foreign address whose display name imitates ours
     RECALL = "recall"  # Outlook asking to recall an earlier message
     EMPTY = "empty"  # no words of the writer's own once quotes, signatures and footers are gone
+    ATTENDANCE = "attendance"  # a yes or no to a working group's seat (a calendar reply, "tak, będę"): recorded
+    FOR_STAFF = "for_staff"  # another reply to a working-group decision: kept for staff, never answered by us
 
 
 AUTOMATIC = frozenset({MailKind.AUTO_REPLY, MailKind.BOUNCE, MailKind.LIST, MailKind.OWN})

@@ -384,7 +384,6 @@ async def offered_a_seat(service: Service, chat: int) -> int:
 
 
 # storage.selection.telegram_chats calls Result.tuples(), deprecated in SQLAlchemy 2.1 (reported, not ours to edit).
-@pytest.mark.filterwarnings("ignore:The Result.tuples:sqlalchemy.exc.SADeprecationWarning")
 async def test_yes_under_a_real_offer_is_recorded_by_the_working_groups(
     api: BotApiEmulator, service: Service, channel: Running
 ) -> None:

@@ -37,6 +37,7 @@ ANNA = ApplicationFields(
     privacy_version="2027-09-01",
 )
 COLUMNS = "application,channel,received_at,late,status,sector,groups,organisation,description"
+COLUMNS += ",decision,group,reserve_rank,probability,attendance"  # the draw's outcome: empty before a draw
 
 
 @pytest.fixture
@@ -220,6 +221,7 @@ def test_export_csv_one_row_per_application_without_contact_unless_asked_and_aud
         "groups": "otwartosc,aktywnosc",
         "organisation": "Fundacja Sąsiedzi",
         "description": "Prowadzę klub sąsiedzki.",
+        **dict.fromkeys(("decision", "group", "reserve_rank", "probability", "attendance"), ""),
     }
     assert rows[-1]["late"] == "True" and rows[-1]["description"].startswith("'=HYPERLINK")  # never a formula
     assert "Kowalska" not in result.stdout and "@example.org" not in result.stdout
