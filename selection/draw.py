@@ -59,8 +59,8 @@ CONFIG = "config/recruitment.yaml"
 # How many panels the reserve list samples at most before shuffling whoever never appeared.
 RESERVE_SAMPLES = 20_000
 HIGHS_ADAPTER = (
-    "the library's HiGHS adapter solves each model once (not twice) and without presolve for the panels' "
-    "ILPs: the same maximin optimum, faster (selection/_child.py, tune_highs)"
+    "tuned (selection/_child.py, tune_highs): one solve per objective, the panels' ILP as its LP (totally "
+    "unimodular: exact, checked), the solution read once; the library's maximin optimum"
 )
 
 
@@ -92,7 +92,8 @@ def library_seed(seed: int, group: str) -> int:
 
 def draw(candidates: Sequence[Candidate], groups: Sequence[GroupSpec], seed: int, *, tuned: bool = True) -> Draw:
     """Draws every group in order (see the module's docstring); `tuned=False` runs the library's own
-    HiGHS adapter untouched (slower; the same maximin optimum, possibly another optimal distribution)."""
+    HiGHS adapter untouched (~10-20x slower on pools of hundreds; the same maximin optimum, possibly
+    another optimal distribution, so another draw for the same seed: the `Draw` records which ran)."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed <= 0:
         raise ValueError(f"the seed must be a positive integer (got {seed!r}): 0 would make the library draw unseeded")
     library_version, solver_version = library_versions()
