@@ -283,11 +283,12 @@ class WorkingGroups:
         now: datetime,
         *,
         offer: bool,
+        update: bool = False,
     ) -> None:
-        """A seat's message (in the decisions, or a reserve's offer) with its calendar invitation."""
+        """A seat's message (in the decisions, a reserve's offer, or its meetings' update) with its invitation."""
         language = as_language(application.language) or "pl"
         cancelled = list(draw.cancelled or ())
-        confirm_by = self.confirm_by(now)
+        confirm_by = None if update else self.confirm_by(now)
 
         def words(catalog: Catalog, signature: bool) -> Words:
             return seat_notice(
@@ -317,7 +318,8 @@ class WorkingGroups:
                     stamp=now,
                     language=language,
                 )
-        self._tell(unit, application, chat, words, "offer" if offer else "decision", now, calendar=calendar)
+        purpose = "update" if update else "offer" if offer else "decision"
+        self._tell(unit, application, chat, words, purpose, now, calendar=calendar)
 
     def seat_uid(self, seat: Placement) -> str:
         """The invitation's UID: one per group and person, stable across updates (SEQUENCE tells them apart)."""
@@ -602,6 +604,39 @@ class WorkingGroups:
                     unit, application, chats.get(application.respondent_id), words, "cancel", now, calendar=calendar
                 )
                 told += 1
+        return told
+
+    async def update_invitations(self, actor: str) -> int:
+        """After staff changed a group's meetings in events.yaml (a date, a time, a place): everyone holding a seat
+        gets the invitation again with its SEQUENCE raised (their calendar updates the event) and the current
+        dates in words. Returns how many were told.
+
+        Raises:
+            GroupsError: when the decisions are not sent yet (they will carry the current meetings anyway).
+        """
+        now = self.clock()
+        told = 0
+        async with self.store.unit() as unit:
+            draw = await newest_draw(unit, lock=True)
+            if draw is None or draw.decisions_at is None:
+                raise GroupsError(
+                    "the decisions are not sent yet: they will carry the meetings as events.yaml has them"
+                )
+            applications = {a.id: a for a in await all_applications(unit)}
+            seats = await live_seats(unit)
+            chats = await telegram_chats(unit, [applications[s.application_id].respondent_id for s in seats])
+            for seat in seats:
+                if not await record_notice(
+                    unit, seat.application_id, "update", f"{seat.group_code}/{seat.sequence + 1}", now
+                ):
+                    continue
+                seat.sequence += 1
+                application = applications[seat.application_id]
+                self._offer(
+                    unit, draw, application, seat, chats.get(application.respondent_id), now, offer=False, update=True
+                )
+                told += 1
+            audit_in(unit, actor, "selection_update", {"told": told}, now)
         return told
 
     # --- the service's own clock ------------------------------------------------------------------

@@ -399,3 +399,20 @@ def groups_cancel_meeting(meeting: str) -> None:
         return await _staff_error(cancel)()
 
     click.echo(_with_call(staff_settings(), work))
+
+
+@groups.command("update-invitations")
+def groups_update_invitations() -> None:
+    """After a group's meeting changed in events.yaml (date, time, place): send everyone holding a seat the
+    invitation again with its SEQUENCE raised, so their calendar moves the event, and the new dates in words."""
+
+    async def work(service: service_module.Service, call: Recruitment) -> str:
+        found = _groups_of(service)
+
+        async def update() -> str:
+            told = await found.update_invitations(staff_actor())
+            return f"Queued the updated invitation for {counted(told, 'person', 'people')}."
+
+        return await _staff_error(update)()
+
+    click.echo(_with_call(staff_settings(), work))

@@ -23,6 +23,7 @@ MESSAGES: dict[str, set[str]] = {
     "decision_subject": set(),
     "decision_selected": {"group"},
     "decision_offer": {"group"},
+    "decision_update": {"group"},
     "decision_optional": set(),
     "decision_confirm": {"confirm_by"},
     "telegram_decision_confirm": {"confirm_by"},
@@ -109,19 +110,23 @@ def seat_notice(
     call: Recruitment,
     group: str,
     events: Mapping[str, Event],
-    confirm_by: date,
+    confirm_by: date | None,
     offer: bool,
     signature: bool,
     cancelled: Sequence[str] = (),
 ) -> Notice:
-    """A seat: in the decisions (`offer` False) or freed and offered to the next reserve (`offer` True)."""
+    """A seat: in the decisions (`offer` False), freed and offered to the next reserve (`offer` True), or its
+    meetings changed after it was offered (`confirm_by` None: no new request to confirm, no buttons)."""
     found = call.group(group)
     name = found.name(language) if found else group
+    key = "decision_update" if confirm_by is None else "decision_offer" if offer else "decision_selected"
     body = [
-        catalog("decision_offer" if offer else "decision_selected", language, group=name),
+        catalog(key, language, group=name),
         meeting_lines(group_meetings(call, group, events), catalog, language, cancelled=cancelled),
-        catalog("decision_confirm", language, confirm_by=_long_day(confirm_by, language)),
     ]
+    if confirm_by is None:
+        return _notice(catalog, language, call, body, signature)
+    body.append(catalog("decision_confirm", language, confirm_by=_long_day(confirm_by, language)))
     buttons = (
         (catalog("decision_button_yes", language), ATTEND_YES),
         (catalog("decision_button_no", language), ATTEND_NO),

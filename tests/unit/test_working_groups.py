@@ -226,3 +226,21 @@ async def test_an_answer_after_the_last_meeting_changes_nothing(service: Service
         assert len(await live_seats(unit)) == 24
     placements = await placements_by_application(service.store)
     assert placements[ids[0]][0].attendance is None
+
+
+async def test_a_changed_meeting_updates_everyones_invitation_with_a_higher_sequence(service: Service) -> None:
+    ids = await applicants(service, SEATED)
+    await draw_by_hand(service, ids)
+    groups = groups_of(service)
+    with pytest.raises(GroupsError, match="not sent yet"):
+        await groups.update_invitations("test")
+    await groups.notify("test")
+    assert await groups.update_invitations("test") == 24
+    updates = await outbox(service, "update")
+    assert len(updates) == 24 and all("zmieniły się szczegóły" in m.body for m in updates)
+    first = [m for m in await outbox(service, "decision") if m.to_address == updates[0].to_address][0]
+    before, after = (Calendar.from_ical(m.calendar or "") for m in (first, updates[0]))
+    [old] = [e for e in before.walk("VEVENT") if "RECURRENCE-ID" not in e]
+    [new] = [e for e in after.walk("VEVENT") if "RECURRENCE-ID" not in e]
+    assert str(old["UID"]) == str(new["UID"]) and int(new["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
+    assert str(after["METHOD"]) == "REQUEST"
