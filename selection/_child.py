@@ -97,7 +97,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
         from sortition_algorithms import InfeasibleQuotasCantRelaxError, InfeasibleQuotasError
         from sortition_algorithms.committee_generation import find_distribution_maximin, standardize_distribution
         from sortition_algorithms.core import lottery_rounding
-        from sortition_algorithms.features import FeatureValueMinMax
+        from sortition_algorithms.features import FeatureValueMinMax, set_default_max_flex
         from sortition_algorithms.people import People
         from sortition_algorithms.utils import set_random_provider
     except ImportError as error:  # pragma: no cover - the parent checks first
@@ -116,6 +116,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
             "no": FeatureValueMinMax(min=0, max=seats),
             "yes": FeatureValueMinMax(min=0, max=elsewhere_max),
         }
+    set_default_max_flex(features)  # as the library's own reader does: how far a max may be raised
     people = People(columns_to_keep=[])
     for row, (key, sector, elsewhere) in enumerate(job["people"], start=1):
         people.add(key, {"sector": sector, "seated_elsewhere": elsewhere}, features, row)

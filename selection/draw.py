@@ -311,7 +311,10 @@ def _draw_group(
         if limit < available:
             limit += 1
             continue
-        raise QuotaInfeasible(spec.code, list(answer["lines"]), _library_relaxations(spec, answer["relaxed"]))
+        problems, relaxations = quota_problems(spec, pool)  # empty: the check above found them feasible
+        library_said = "; ".join(str(line).strip() for line in answer["lines"])
+        problems = problems or [f"the library finds no panel meeting the quotas ({library_said})"]
+        raise QuotaInfeasible(spec.code, problems, _library_relaxations(spec, answer["relaxed"]) or relaxations)
 
 
 def _library_relaxations(spec: GroupSpec, relaxed: Sequence[Sequence[Any]]) -> list[str]:

@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("sortition_algorithms", reason='the draw needs the extra: pip install -e ".[selection]"')
 
-from selection.draw import draw, quota_problems, second_seats_needed
+from selection.draw import _library_relaxations, draw, quota_problems, second_seats_needed
 from selection.model import Candidate, Draw, GroupSpec, Quota, QuotaInfeasible, SelectionUnavailable
 from tests.support import REPOSITORY
 
@@ -271,3 +271,38 @@ def test_a_fractional_lp_solution_falls_back_to_the_ilp() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[0, 0, 1]"
     assert "fractional panel: solving the ILP" in out.stderr
+
+
+def test_the_child_prints_only_its_answer_and_passes_on_the_librarys_infeasibility() -> None:
+    job = {
+        "seed": 5,
+        "seats": 4,
+        "people": [[f"p{n}", "ngo", "no"] for n in range(6)],
+        "quotas": [["ngo", 0, 4], ["city_hall", 1, 2]],
+        "elsewhere_max": None,
+    }
+    env = {**os.environ, "PYTHONHASHSEED": "0", "PYTHONPATH": str(REPOSITORY)}
+    out = subprocess.run(
+        [sys.executable, "-m", "selection._child"], input=json.dumps(job), capture_output=True, text=True, env=env
+    )
+    answer = json.loads(out.stdout)  # nothing but the JSON: HiGHS' banner went elsewhere
+    assert answer["status"] == "infeasible"
+    assert ["sector", "city_hall", 0, 2] in answer["relaxed"]
+    spec = GroupSpec("g", 4, {"ngo": Quota(0, 4), "city_hall": Quota(1, 2)})
+    assert _library_relaxations(spec, answer["relaxed"]) == [
+        "lower city_hall's min from 1 to 0 in config/recruitment.yaml"
+    ]
+
+
+def test_infeasibility_found_by_the_library_is_passed_on_in_staffs_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    import selection.draw
+
+    answer = {"status": "infeasible", "lines": ["sector:ngo maximum target -> change from  8 to 10."]}
+    answer["relaxed"] = [["sector", "ngo", 3, 10], ["sector", "city_hall", 1, 4]]
+    monkeypatch.setattr(selection.draw, "run_child", lambda job: answer)
+    with pytest.raises(QuotaInfeasible) as caught:
+        draw(applicants(120), SPECS[:1], 4)
+    assert caught.value.problems == [
+        "the library finds no panel meeting the quotas (sector:ngo maximum target -> change from  8 to 10.)"
+    ]
+    assert caught.value.relaxations == ["raise ngo's max from 8 to 10 in config/recruitment.yaml"]
