@@ -244,3 +244,25 @@ async def test_a_changed_meeting_updates_everyones_invitation_with_a_higher_sequ
     [new] = [e for e in after.walk("VEVENT") if "RECURRENCE-ID" not in e]
     assert str(old["UID"]) == str(new["UID"]) and int(new["SEQUENCE"]) == int(old["SEQUENCE"]) + 1
     assert str(after["METHOD"]) == "REQUEST"
+
+
+async def test_the_service_sends_the_decisions_itself_on_the_decision_date_and_reminds_the_day_before(
+    service: Service,
+) -> None:
+    ids = await applicants(service, SEATED)
+    await draw_by_hand(service, ids)
+    groups = groups_of(service)
+    clock = service.conversation.clock
+    assert isinstance(clock, FakeClock)
+    clock.now = datetime(2027, 10, 8, 6, 59, tzinfo=UTC)  # 08:59 in Warsaw on the decision date
+    assert await groups.tick() == {}
+    assert await outbox(service) == []
+    clock.advance(minutes=1)
+    assert (await groups.tick())["told"] == 24
+    assert len(await outbox(service, "decision")) == 24
+    assert (await groups.tick())["told"] == 0  # never twice
+    async with service.store.unit() as unit:
+        await groups.answer_in(unit, Attendance.CONFIRMED, application_ids=ids[:2])
+    clock.now = datetime(2027, 10, 24, 8, 0, tzinfo=UTC)  # 10:00 in Warsaw the day before the first meeting
+    assert (await groups.tick())["reminded"] == 2
+    assert (await groups_of(service).tick())["reminded"] == 0  # a restarted service: once
