@@ -32,9 +32,10 @@ from storage.selection import Attendance, Role, placements_by_application
 from tests.support import SHIPPED_CONFIG, FakeClock, make_settings, service_environment
 from tests.support.dovecot import DovecotServer
 from tests.support.emails import build_email
+from tests.support.extras import require_selection
 from tests.support.smtp import RecordingSMTPServer
 
-pytest.importorskip("sortition_algorithms", reason="the selection extra: pip install -e '.[selection]'")
+require_selection()
 
 DURING_THE_CALL = datetime(2027, 9, 15, 10, 0, tzinfo=UTC)
 AFTER_THE_CALL = datetime(2027, 10, 2, 8, 0, tzinfo=UTC)

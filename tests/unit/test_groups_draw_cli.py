@@ -18,8 +18,9 @@ from bot.service import open_service
 from bot.settings import load_settings
 from storage.applications import ApplicationFields, record_application
 from tests.support import SHIPPED_CONFIG, service_environment
+from tests.support.extras import require_selection
 
-pytest.importorskip("sortition_algorithms", reason="the selection extra: pip install -e '.[selection]'")
+require_selection()
 
 SECTORS = ["ngo", "informal", "resident", "district_office", "city_institution", "city_hall"]
 

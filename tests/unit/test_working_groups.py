@@ -238,7 +238,7 @@ async def test_a_changed_meeting_updates_everyones_invitation_with_a_higher_sequ
     assert await groups.update_invitations("test") == 24
     updates = await outbox(service, "update")
     assert len(updates) == 24 and all("zmieniły się szczegóły" in m.body for m in updates)
-    first = [m for m in await outbox(service, "decision") if m.to_address == updates[0].to_address][0]
+    first = next(m for m in await outbox(service, "decision") if m.to_address == updates[0].to_address)
     before, after = (Calendar.from_ical(m.calendar or "") for m in (first, updates[0]))
     [old] = [e for e in before.walk("VEVENT") if "RECURRENCE-ID" not in e]
     [new] = [e for e in after.walk("VEVENT") if "RECURRENCE-ID" not in e]
