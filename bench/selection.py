@@ -5,6 +5,10 @@ call's (residents and NGOs many, City Hall few), most asking for one group, some
 Times one full selection with its reserve lists (aim: <= 30 s on a 2-core machine) and prints the
 ratio to the 120-applicant draw, with each group's pool.
 
+Then the decisions for everyone in the full draw: `groups notify` (one message each, the seats with a calendar
+invitation) and the mailer's delivery to a local SMTP server (messages/s), beside the same number of plain
+messages queued and sent the same way (the ratio is what the decisions cost over sending itself).
+
 Usage: `python -m bench.selection [--applicants 1000] [--small 120] [--seed 20271008] [--untuned]`
 (`--untuned` also times the library's own HiGHS adapter, untouched: over a minute more).
 Needs the extra: pip install -e ".[selection]".
@@ -13,8 +17,12 @@ Needs the extra: pip install -e ".[selection]".
 from __future__ import annotations
 
 import argparse
+import asyncio
 import random
+import tempfile
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -75,13 +83,98 @@ def timed(candidates: list[Candidate], groups: list[GroupSpec], seed: int, *, tu
 
 
 # ---------------------------------------------------------------------------------------------------
-# THE DECISIONS: TO BE ADDED (not built here). Someone adds the sending of the decisions after the
-# draw: seats, reserve places and "not selected" notices queued for the applicants of `result`, timed
-# beside the draw. Until then this does nothing and the benchmark times the draw alone.
+# The decisions: everyone in the draw told once, through the outbox and a local SMTP server.
 # ---------------------------------------------------------------------------------------------------
-def send_decisions(result: Draw) -> float | None:
-    """The decisions for everyone in `result`: to be added. Returns its seconds, None while absent."""
-    return None
+AFTER_THE_CALL = datetime(2027, 10, 8, 7, 0, tzinfo=UTC)  # 09:00 in Warsaw on the decision date
+
+
+@dataclass(frozen=True, slots=True)
+class Sending:
+    """What sending the decisions took: queueing them (`groups notify`) and the mailer's delivery."""
+
+    messages: int
+    invitations: int
+    queue_seconds: float
+    send_seconds: float
+    plain_seconds: float  # the same number of plain outbox messages, queued and sent the same way
+
+
+async def _decisions(result: Draw) -> Sending:
+    from bot.service import open_service
+    from bot.transports.mailer import Mailer
+    from bot.working_groups import working_groups
+    from storage.applications import ApplicationFields, record_application
+    from storage.outbox import QueuedMail, queue_mail
+    from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+    from tests.support.smtp import RecordingSMTPServer
+
+    server = RecordingSMTPServer()
+    await server.start()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            settings = make_settings(
+                Path(folder) / "data", WSPOLNOTA_CONFIG_DIR=str(SHIPPED_CONFIG), **server.environment()
+            )
+            async with open_service(settings, clock=FakeClock(AFTER_THE_CALL)) as service:
+                at = AFTER_THE_CALL - timedelta(days=10)
+                async with service.store.unit() as unit:
+                    for candidate in result.candidates:  # the draw's applicants, as the engine records them
+                        respondent = await unit.ensure_respondent("email", f"a{candidate.id}", at)
+                        fields = ApplicationFields(
+                            name=f"Osoba {candidate.id}",
+                            email=f"osoba{candidate.id}@example.pl",
+                            organisation="Organizacja",
+                            sector=candidate.sector,
+                            groups=candidate.groups,
+                            available=True,
+                            language=("pl", "en", "uk")[candidate.id % 3],
+                        )
+                        await record_application(
+                            unit,
+                            respondent_id=respondent.id,
+                            submission_id=None,
+                            channel="email",
+                            received_at=at,
+                            late=False,
+                            fields=fields,
+                            complete=True,
+                            now=at,
+                        )
+                groups = working_groups(service)
+                assert groups is not None
+                await groups.store_draw(result, "bench")
+                mailer = Mailer(service.settings, service.outbox, service.conversation.clock)
+                started = time.perf_counter()
+                told = await groups.notify("bench")
+                queued = time.perf_counter()
+                sent = 0
+                while due := await mailer.send_due():
+                    sent += due
+                done = time.perf_counter()
+                await server.wait_for(sent)
+                invitations = sum(
+                    any(p.get_content_type() == "text/calendar" for p in m.message.walk()) for m in server.received
+                )
+                assert told == len(result.candidates) and sent >= told, (told, sent)
+                # The same number of plain messages through the same outbox and mailer: what sending costs alone.
+                plain_started = time.perf_counter()
+                async with service.store.unit() as unit:
+                    for n in range(sent):
+                        mail = QueuedMail(f"plain{n}@example.pl", f"<plain{n}@bench>", "Plain", "Tekst " * 80, "form")
+                        queue_mail(unit, mail, service.conversation.clock())
+                while await mailer.send_due():
+                    pass
+                plain_seconds = time.perf_counter() - plain_started
+                await server.wait_for(2 * sent)
+                return Sending(sent, invitations, queued - started, done - queued, plain_seconds)
+    finally:
+        await server.stop()
+
+
+def send_decisions(result: Draw) -> Sending:
+    """Records the draw's applicants in a fresh service (SQLite, the shipped call), stores the draw, then
+    times `groups notify` and the mailer's delivery to a local SMTP server, beside plain messages."""
+    return asyncio.run(_decisions(result))
 
 
 def describe(name: str, result: Draw, seconds: float) -> None:
@@ -122,9 +215,18 @@ def main() -> None:
         f"({big_seconds / big_pool * 1000:.1f} vs {small_seconds / small_pool * 1000:.1f} ms per pool member)"
     )
     print(f"full call with reserves: {big_seconds:.2f} s (aim: <= 30 s)")
-    decisions = send_decisions(big_draw)
-    if decisions is not None:
-        print(f"decisions: {decisions:.2f} s")
+    sending = send_decisions(big_draw)
+    total = sending.queue_seconds + sending.send_seconds
+    print(
+        f"\nDecisions for {len(big_draw.candidates)} applicants: {sending.messages} emails "
+        f"({sending.invitations} with a calendar invitation), queued in {sending.queue_seconds:.2f} s "
+        f"({sending.messages / sending.queue_seconds:.0f}/s), sent through SMTP in {sending.send_seconds:.2f} s "
+        f"({sending.messages / sending.send_seconds:.0f}/s)"
+    )
+    print(
+        f"the same number of plain messages, queued and sent: {sending.plain_seconds:.2f} s "
+        f"({sending.messages / sending.plain_seconds:.0f}/s); decisions / plain: {total / sending.plain_seconds:.2f}"
+    )
 
 
 if __name__ == "__main__":

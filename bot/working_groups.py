@@ -44,6 +44,7 @@ from storage.outbox import QueuedMail, queue_mail
 from storage.repository import Store, Unit
 from storage.selection import (
     Attendance,
+    DrawFrozen,
     PlacementValues,
     Role,
     all_applications,
@@ -142,8 +143,17 @@ class WorkingGroups:
             await self._refuse_if_decided()
         candidates = await self.candidates()
         drawn = await asyncio.to_thread(run_draw, candidates, self.specs(), seed)
-        if dry_run:
-            return drawn
+        if not dry_run:
+            await self.store_draw(drawn, actor)
+        return drawn
+
+    async def store_draw(self, drawn: Draw, actor: str) -> None:
+        """Stores a draw in place of the last: every pool member's placement (a seat, a rank among the first
+        `reserve_size` of the reserve list, or neither) with their probability, and the draw as JSON.
+
+        Raises:
+            GroupsError: the decisions of the last draw are out.
+        """
         placements = []
         for group in drawn.groups:
             reserve = group.reserve[: self.call.reserve_size]
@@ -156,8 +166,6 @@ class WorkingGroups:
                     placements.append(PlacementValues(application, group.code, Role.RESERVE, chance, rank))
                 else:
                     placements.append(PlacementValues(application, group.code, Role.NOT_SELECTED, chance))
-        from storage.selection import DrawFrozen
-
         try:
             await save_draw(
                 self.store,
@@ -172,14 +180,11 @@ class WorkingGroups:
             )
         except DrawFrozen as err:
             raise GroupsError(str(err)) from None
-        return drawn
 
     async def _refuse_if_decided(self) -> None:
         async with self.store.unit(write=False) as unit:
             draw = await newest_draw(unit)
         if draw is not None and draw.decisions_at is not None:
-            from storage.selection import DrawFrozen
-
             raise GroupsError(str(DrawFrozen(draw)))
 
     # --- the decisions ----------------------------------------------------------------------------
