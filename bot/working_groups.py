@@ -105,6 +105,7 @@ class WorkingGroups:
         self.mail_from = mail_from
         self.domain = domain
         self.clock = clock
+        self._warned = False
 
     # --- the draw ---------------------------------------------------------------------------------
 
@@ -657,7 +658,8 @@ class WorkingGroups:
         async with self.store.unit(write=False) as unit:
             draw = await newest_draw(unit)
         if draw is None:
-            if self.decisions_due(now):
+            if self.decisions_due(now) and not self._warned:
+                self._warned = True  # once a run, not every minute
                 logger.error("The decision date has come and there is no draw: run `wspolnota groups select`")
             return done
         if self.decisions_due(now) or draw.decisions_at is not None:
