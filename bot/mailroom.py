@@ -17,7 +17,8 @@ from email import message_from_bytes
 from email.policy import default
 from typing import Any, NamedTuple
 
-from bot.working_groups import DECISION_ID, WorkingGroups, working_groups
+from bot.group_mail import DECISION_ID
+from bot.working_groups import WorkingGroups, working_groups
 from handlers.definitions.application_form import long_day
 from handlers.definitions.i18n import Catalog, Language, as_language
 from handlers.definitions.questionnaire import Questionnaire, QuestionType

@@ -12,25 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.group_mail import GroupsError, Messenger
+from bot.group_meetings import Meetings
 from handlers.definitions.events import Event
-from handlers.definitions.i18n import Catalog, Language, as_language
+from handlers.definitions.i18n import Catalog, as_language
 from handlers.definitions.recruitment import WARSAW, Recruitment
-from handlers.email.calendar import Meeting, cancellation, invitation, recurrence_id
 from handlers.email.decisions import (
     ATTEND_YES,
     NotConsidered,
-    cancel_notice,
     group_meetings,
     not_selected_notice,
-    reminder_notice,
     reserve_notice,
-    seat_notice,
 )
 from handlers.email.decisions import Notice as Words
 from handlers.engine.messages import RespondentRef
@@ -40,7 +37,6 @@ from selection.replace import next_in_line
 from storage.applications import ApplicationStatus, find_application, in_the_draw, list_applications
 from storage.audit import audit_in
 from storage.models import Application, Placement, SelectionDraw
-from storage.outbox import QueuedMail, queue_mail
 from storage.repository import Store, Unit
 from storage.selection import (
     Attendance,
@@ -63,15 +59,8 @@ from storage.selection import (
 logger = logging.getLogger(__name__)
 
 DECISIONS_AT = time(9, 0)  # on the decision date, if staff have not sent them (Warsaw time)
-REMINDERS_AT = time(10, 0)  # the day before a meeting (Warsaw time)
 WARN_DAYS = 3  # `groups status` warns this many days before the decision date
 BATCH = 50  # applicants told in one transaction
-ORGANIZER_NAME = "Program Wspólnota"
-DECISION_ID = "wsp-d-"  # the start of our decisions' Message-IDs: a reply to one is an answer to its offer
-
-
-class GroupsError(Exception):
-    """Something staff asked that cannot be done now, and why (the CLI prints it, exit 1)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +95,8 @@ class WorkingGroups:
         self.domain = domain
         self.clock = clock
         self._warned = False
+        self.mail = Messenger(call, events, catalog, mail_from=mail_from, domain=domain)
+        self.meetings = Meetings(store, call, events, self.mail, clock)
 
     # --- the draw ---------------------------------------------------------------------------------
 
@@ -266,7 +257,7 @@ class WorkingGroups:
                     signature=signature,
                 )
 
-            self._tell(unit, application, chat, reserve, "decision", now)
+            self.mail.tell(unit, application, chat, reserve, "decision", now)
             return
         why = None
         if application.late:
@@ -277,7 +268,11 @@ class WorkingGroups:
         def not_selected(catalog: Catalog, signature: bool) -> Words:
             return not_selected_notice(catalog, language, call=self.call, why=why, signature=signature)
 
-        self._tell(unit, application, chat, not_selected, "decision", now)
+        self.mail.tell(unit, application, chat, not_selected, "decision", now)
+
+    def seat_uid(self, seat: Placement) -> str:
+        """The seat's invitation UID (bot/group_mail.py)."""
+        return self.mail.seat_uid(seat)
 
     def _offer(
         self,
@@ -289,104 +284,18 @@ class WorkingGroups:
         now: datetime,
         *,
         offer: bool,
-        update: bool = False,
     ) -> None:
-        """A seat's message (in the decisions, a reserve's offer, or its meetings' update) with its invitation."""
-        language = as_language(application.language) or "pl"
-        cancelled = list(draw.cancelled or ())
-        confirm_by = None if update else self.confirm_by(now)
-
-        def words(catalog: Catalog, signature: bool) -> Words:
-            return seat_notice(
-                catalog,
-                language,
-                call=self.call,
-                group=seat.group_code,
-                events=self.events,
-                confirm_by=confirm_by,
-                offer=offer,
-                signature=signature,
-                cancelled=cancelled,
-            )
-
-        calendar = None
-        if application.email:
-            meetings = self._meetings(seat.group_code, language, cancelled)
-            if meetings:
-                calendar = invitation(
-                    uid=self.seat_uid(seat),
-                    sequence=seat.sequence,
-                    organizer=self.mail_from,
-                    organizer_name=ORGANIZER_NAME,
-                    attendee=application.email,
-                    attendee_name=application.name,
-                    meetings=meetings,
-                    stamp=now,
-                    language=language,
-                )
-        purpose = "update" if update else "offer" if offer else "decision"
-        self._tell(unit, application, chat, words, purpose, now, calendar=calendar)
-
-    def seat_uid(self, seat: Placement) -> str:
-        """The invitation's UID: one per group and person, stable across updates (SEQUENCE tells them apart)."""
-        return f"wspolnota-{seat.group_code}-z{seat.application_id}@{self.domain}"
-
-    def _meetings(self, group: str, language: Language, cancelled: Sequence[str]) -> list[Meeting]:
-        return [
-            Meeting(
-                start=event.starts,
-                end=event.ends,
-                summary=f"{ORGANIZER_NAME}: {event.name(language)}",
-                location=event.address,
-                optional=event.optional,
-            )
-            for event in group_meetings(self.call, group, self.events)
-            if event.slug not in cancelled
-        ]
-
-    def _tell(
-        self,
-        unit: Unit,
-        application: Application,
-        chat: str | None,
-        words: Callable[[Catalog, bool], Words],
-        purpose: str,
-        now: datetime,
-        *,
-        calendar: str | None = None,
-    ) -> None:
-        """Queues one message by email (where there is an address) and in Telegram (where they applied there)."""
-        if application.email:
-            told = words(self.catalog, True)
-            queue_mail(
-                unit,
-                QueuedMail(
-                    to_address=application.email,
-                    message_id=f"<{DECISION_ID}{uuid.uuid4().hex}@{self.domain}>",
-                    subject=f"{told.subject} [{application.reference}]",
-                    body=told.body,
-                    purpose=purpose,
-                    respondent_id=application.respondent_id,
-                    calendar=calendar,
-                ),
-                now,
-            )
-        if chat is not None:
-            told = words(self.catalog.for_channel("telegram"), False)
-            queue_mail(
-                unit,
-                QueuedMail(
-                    to_address=chat,
-                    message_id=f"<{DECISION_ID}t-{uuid.uuid4().hex}@{self.domain}>",
-                    subject=told.subject,
-                    body=told.body,
-                    purpose=purpose,
-                    respondent_id=application.respondent_id,
-                    channel="telegram",
-                    buttons=[[label, data] for label, data in told.buttons] or None,
-                ),
-                now,
-            )
+        self.mail.offer_seat(
+            unit,
+            application,
+            seat,
+            chat,
+            now,
+            confirm_by=self.confirm_by(now),
+            offer=offer,
+            cancelled=list(draw.cancelled or ()),
+            purpose="offer" if offer else "decision",
+        )
 
     # --- answers ----------------------------------------------------------------------------------
 
@@ -513,137 +422,19 @@ class WorkingGroups:
             self._offer(unit, draw, application, seat, chats.get(application.respondent_id), now, offer=True)
         return Replacement(spec.code, done.released, done.offered, free)
 
-    # --- reminders and cancellations --------------------------------------------------------------
-
-    def reminder_due(self, meeting: Event, now: datetime) -> bool:
-        """From the day before a meeting at REMINDERS_AT (Warsaw) until it starts."""
-        day_before = meeting.starts.astimezone(WARSAW).date() - timedelta(days=1)
-        return datetime.combine(day_before, REMINDERS_AT, WARSAW) <= now < meeting.starts
+    # --- the meetings (bot/group_meetings.py) ----------------------------------------------------
 
     async def remind(self) -> int:
-        """Queues the reminders due now to confirmed participants, once each; returns how many."""
-        now = self.clock()
-        sent = 0
-        async with self.store.unit() as unit:
-            draw = await newest_draw(unit)
-            if draw is None or draw.decisions_at is None:
-                return 0
-            cancelled = set(draw.cancelled or ())
-            seats = [s for s in await live_seats(unit) if s.attendance == Attendance.CONFIRMED]
-            if not seats:
-                return 0
-            applications = {a.id: a for a in await all_applications(unit)}
-            chats = await telegram_chats(unit, [a.respondent_id for a in applications.values()])
-            for seat in seats:
-                application = applications[seat.application_id]
-                language = as_language(application.language) or "pl"
-                for meeting in group_meetings(self.call, seat.group_code, self.events):
-                    if meeting.slug in cancelled or not self.reminder_due(meeting, now):
-                        continue
-                    if not await record_notice(unit, application.id, "reminder", meeting.slug, now):
-                        continue  # told already (or a second seat shares the closing meeting)
-
-                    def words(
-                        catalog: Catalog, signature: bool, meeting: Event = meeting, language: Language = language
-                    ) -> Words:
-                        return reminder_notice(catalog, language, call=self.call, meeting=meeting, signature=signature)
-
-                    self._tell(unit, application, chats.get(application.respondent_id), words, "reminder", now)
-                    sent += 1
-        return sent
+        """Queues the reminders due now (the day before each meeting) to confirmed participants, once each."""
+        return await self.meetings.remind()
 
     async def cancel_meeting(self, slug: str, actor: str) -> int:
-        """Cancels an optional meeting: a calendar CANCEL for that date to everyone holding a seat in its
-        group (and a message in Telegram), once each; returns how many were told.
-
-        Raises:
-            GroupsError: an unknown meeting, one not marked optional, or one of no group.
-        """
-        event = self.events.get(slug)
-        if event is None:
-            raise GroupsError(f"no meeting {slug!r} in events.yaml")
-        if not event.optional:
-            raise GroupsError(
-                f"{slug} is not marked `optional: true` in events.yaml: only an optional meeting is cancelled"
-            )
-        group = next((g.code for g in self.call.groups if slug in g.meetings), None)
-        if group is None:
-            raise GroupsError(f"{slug} is no group's meeting in recruitment.yaml")
-        now = self.clock()
-        told = 0
-        async with self.store.unit() as unit:
-            draw = await newest_draw(unit, lock=True)
-            if draw is None or draw.decisions_at is None:
-                raise GroupsError("the decisions are not sent yet: change events.yaml before `wspolnota groups notify`")
-            if slug not in (draw.cancelled or ()):
-                draw.cancelled = [*(draw.cancelled or ()), slug]
-                audit_in(unit, actor, "meeting_cancel", {"meeting": slug}, now)
-            applications = {a.id: a for a in await all_applications(unit)}
-            seats = [s for s in await live_seats(unit) if s.group_code == group]
-            chats = await telegram_chats(unit, [applications[s.application_id].respondent_id for s in seats])
-            for seat in seats:
-                application = applications[seat.application_id]
-                if not await record_notice(unit, application.id, "cancel", slug, now):
-                    continue
-                language = as_language(application.language) or "pl"
-                seat.sequence += 1
-                calendar = None
-                if application.email:
-                    meetings = self._meetings(group, language, ())
-                    cancelled_one = next(m for m in meetings if m.start == event.starts)
-                    calendar = cancellation(
-                        uid=self.seat_uid(seat),
-                        sequence=seat.sequence,
-                        organizer=self.mail_from,
-                        organizer_name=ORGANIZER_NAME,
-                        attendee=application.email,
-                        attendee_name=application.name,
-                        meeting=cancelled_one,
-                        recurrence_id=recurrence_id(meetings, cancelled_one),
-                        stamp=now,
-                    )
-
-                def words(catalog: Catalog, signature: bool, language: Language = language) -> Words:
-                    return cancel_notice(catalog, language, call=self.call, meeting=event, signature=signature)
-
-                self._tell(
-                    unit, application, chats.get(application.respondent_id), words, "cancel", now, calendar=calendar
-                )
-                told += 1
-        return told
+        """Cancels an optional meeting for everyone holding a seat in its group (a calendar CANCEL)."""
+        return await self.meetings.cancel(slug, actor)
 
     async def update_invitations(self, actor: str) -> int:
-        """After staff changed a group's meetings in events.yaml (a date, a time, a place): everyone holding a seat
-        gets the invitation again with its SEQUENCE raised (their calendar updates the event) and the current
-        dates in words. Returns how many were told.
-
-        Raises:
-            GroupsError: when the decisions are not sent yet (they will carry the current meetings anyway).
-        """
-        now = self.clock()
-        told = 0
-        async with self.store.unit() as unit:
-            draw = await newest_draw(unit, lock=True)
-            if draw is None or draw.decisions_at is None:
-                raise GroupsError(
-                    "the decisions are not sent yet: they will carry the meetings as events.yaml has them"
-                )
-            applications = {a.id: a for a in await all_applications(unit)}
-            seats = await live_seats(unit)
-            chats = await telegram_chats(unit, [applications[s.application_id].respondent_id for s in seats])
-            for seat in seats:
-                if not await record_notice(
-                    unit, seat.application_id, "update", f"{seat.group_code}/{seat.sequence + 1}", now
-                ):
-                    continue
-                seat.sequence += 1
-                application = applications[seat.application_id]
-                self._offer(
-                    unit, draw, application, seat, chats.get(application.respondent_id), now, offer=False, update=True
-                )
-                told += 1
-            audit_in(unit, actor, "selection_update", {"told": told}, now)
-        return told
+        """Sends everyone holding a seat the invitation again after a meeting changed (SEQUENCE raised)."""
+        return await self.meetings.update_invitations(actor)
 
     # --- the service's own clock ------------------------------------------------------------------
 

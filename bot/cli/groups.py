@@ -11,8 +11,9 @@ import click
 
 from bot import service as service_module
 from bot.cli import StaffError, counted, fail, main, run_async, staff_actor, staff_settings, text_stdout, writable
+from bot.group_mail import GroupsError
 from bot.settings import Settings
-from bot.working_groups import GroupsError, WorkingGroups, working_groups
+from bot.working_groups import WorkingGroups, working_groups
 from handlers.definitions.recruitment import WARSAW, Recruitment
 from storage.applications import list_applications
 

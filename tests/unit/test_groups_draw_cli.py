@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
+from handlers.definitions.recruitment import WARSAW
 from storage.applications import ApplicationFields, record_application
 from tests.support import SHIPPED_CONFIG, service_environment
 from tests.support.extras import require_selection
@@ -82,7 +83,7 @@ def seed(env: dict[str, str], count: int, *, skewed: bool = False) -> None:
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return env_with_decisions_on(tmp_path, (datetime.now(UTC) + timedelta(days=2)).date())
+    return env_with_decisions_on(tmp_path, datetime.now(WARSAW).date() + timedelta(days=2))  # the city's days
 
 
 def test_a_seed_of_zero_is_refused(env: dict[str, str]) -> None:

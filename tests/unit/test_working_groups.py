@@ -12,8 +12,9 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from bot.group_mail import GroupsError
 from bot.service import Service, open_service
-from bot.working_groups import GroupsError, WorkingGroups, working_groups
+from bot.working_groups import WorkingGroups, working_groups
 from handlers.definitions.recruitment import WARSAW
 from storage import selection as stored
 from storage.applications import ApplicationFields, record_application, withdraw_application
