@@ -200,11 +200,11 @@ def _staff_error(work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]
     """Turns what staff asked that cannot be done now into a clear message (exit 1)."""
 
     async def guarded() -> T:
-        from selection.model import QuotaInfeasible
+        from selection.model import QuotaInfeasible, SelectionUnavailable
 
         try:
             return await work()
-        except GroupsError as err:
+        except (GroupsError, SelectionUnavailable) as err:
             raise StaffError(str(err)) from None
         except QuotaInfeasible as err:
             lines = [str(err), "What staff could change in config/recruitment.yaml (then draw again):"]

@@ -149,3 +149,17 @@ def test_draw_notify_and_the_draw_then_stands(env: dict[str, str], tmp_path: Pat
     )
     cancelled = invoke(env, "groups", "cancel-meeting", "grupa-1-spotkanie-3-2027-11-22")
     assert cancelled.exit_code == 0 and "for 24 people" in cancelled.output
+
+
+def test_without_the_selection_extra_the_draw_says_how_to_install_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from selection.model import SelectionUnavailable
+
+    def missing(*args: object, **kwargs: object) -> None:
+        raise SelectionUnavailable("No module named 'sortition_algorithms'")
+
+    monkeypatch.setattr("selection.draw.draw", missing)
+    result = invoke(env, "groups", "select", "--seed", "5")
+    assert result.exit_code == 1 and 'pip install -e ".[selection]"' in result.output
+    assert "Traceback" not in result.output
