@@ -103,9 +103,10 @@ async def _decisions(result: Draw) -> Sending:
     from bot.service import open_service
     from bot.transports.mailer import Mailer
     from bot.working_groups import working_groups
-    from storage.applications import ApplicationFields, record_application
+    from storage.applications import ApplicationFields
     from storage.outbox import QueuedMail, queue_mail
     from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+    from tests.support.applicants import record_applicant
     from tests.support.smtp import RecordingSMTPServer
 
     server = RecordingSMTPServer()
@@ -119,7 +120,6 @@ async def _decisions(result: Draw) -> Sending:
                 at = AFTER_THE_CALL - timedelta(days=10)
                 async with service.store.unit() as unit:
                     for candidate in result.candidates:  # the draw's applicants, as the engine records them
-                        respondent = await unit.ensure_respondent("email", f"a{candidate.id}", at)
                         fields = ApplicationFields(
                             name=f"Osoba {candidate.id}",
                             email=f"osoba{candidate.id}@example.pl",
@@ -129,17 +129,7 @@ async def _decisions(result: Draw) -> Sending:
                             available=True,
                             language=("pl", "en", "uk")[candidate.id % 3],
                         )
-                        await record_application(
-                            unit,
-                            respondent_id=respondent.id,
-                            submission_id=None,
-                            channel="email",
-                            received_at=at,
-                            late=False,
-                            fields=fields,
-                            complete=True,
-                            now=at,
-                        )
+                        await record_applicant(unit, f"a{candidate.id}", fields, at)
                 groups = working_groups(service)
                 assert groups is not None
                 await groups.store_draw(result, "bench")

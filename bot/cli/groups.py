@@ -190,20 +190,17 @@ def groups_include(application: str) -> None:
     click.echo(_with_call(staff_settings(), work))
 
 
-def _groups_of(service: service_module.Service) -> WorkingGroups:
-    found = working_groups(service)
-    assert found is not None  # _with_call refused already
-    return found
+def _with_groups(act: Callable[[WorkingGroups, Recruitment], Awaitable[str]]) -> str:
+    """Runs `act` on the working groups after the call; what cannot be done now (a draw that stands, quotas
+    that cannot be met, the selection extra missing) is a clear message and exit 1."""
 
-
-def _staff_error(work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
-    """Turns what staff asked that cannot be done now into a clear message (exit 1)."""
-
-    async def guarded() -> T:
+    async def work(service: service_module.Service, call: Recruitment) -> str:
         from selection.model import QuotaInfeasible, SelectionUnavailable
 
+        found = working_groups(service)
+        assert found is not None  # _with_call refused already
         try:
-            return await work()
+            return await act(found, call)
         except (GroupsError, SelectionUnavailable) as err:
             raise StaffError(str(err)) from None
         except QuotaInfeasible as err:
@@ -211,7 +208,7 @@ def _staff_error(work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]
             lines += [f"  - {relaxation}" for relaxation in err.relaxations]
             raise StaffError("\n".join(lines)) from None
 
-    return guarded
+    return _with_call(staff_settings(), work)
 
 
 @groups.command("select")
@@ -231,16 +228,11 @@ def groups_select(seed: int, dry_run: bool) -> None:
     if seed <= 0:
         raise click.BadParameter("a seed above 0 (0 would let the library pick a random one: not reproducible)")
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = _groups_of(service)
+    async def draw(found: WorkingGroups, call: Recruitment) -> str:
+        drawn = await found.select(seed, dry_run=dry_run, actor=staff_actor())
+        return describe_draw(drawn, call, stored=not dry_run)
 
-        async def draw() -> str:
-            drawn = await found.select(seed, dry_run=dry_run, actor=staff_actor())
-            return describe_draw(drawn, call, stored=not dry_run)
-
-        return await _staff_error(draw)()
-
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(draw))
 
 
 @groups.command("notify")
@@ -252,16 +244,11 @@ def groups_notify() -> None:
     sends them itself on the decision date (09:00 Warsaw) if staff have not.
     """
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = _groups_of(service)
+    async def notify(found: WorkingGroups, call: Recruitment) -> str:
+        told = await found.notify(staff_actor())
+        return f"Queued decisions for {counted(told, 'applicant')} (the running service sends them)."
 
-        async def notify() -> str:
-            told = await found.notify(staff_actor())
-            return f"Queued decisions for {counted(told, 'applicant')} (the running service sends them)."
-
-        return await _staff_error(notify)()
-
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(notify))
 
 
 @groups.command("replace")
@@ -269,23 +256,18 @@ def groups_replace() -> None:
     """Free the seats of those who declined, withdrew, were excluded or did not confirm in time, and offer
     each to the next on the group's reserve list who keeps the sector quotas (with the same invitation)."""
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = _groups_of(service)
+    async def replace(found: WorkingGroups, call: Recruitment) -> str:
+        lines = []
+        for done in await found.replace(staff_actor()):
+            freed = ", ".join(f"Z-{a} ({why})" for a, why in done.released) or "none"
+            offered = ", ".join(f"Z-{a}" for a in done.offered) or "none"
+            line = f"{done.group}: freed {freed}; offered to {offered}"
+            if done.unfilled:
+                line += f"; {counted(done.unfilled, 'seat')} still free"
+            lines.append(line)
+        return "\n".join(lines)
 
-        async def replace() -> str:
-            lines = []
-            for done in await found.replace(staff_actor()):
-                freed = ", ".join(f"Z-{a} ({why})" for a, why in done.released) or "none"
-                offered = ", ".join(f"Z-{a}" for a in done.offered) or "none"
-                line = f"{done.group}: freed {freed}; offered to {offered}"
-                if done.unfilled:
-                    line += f"; {counted(done.unfilled, 'seat')} still free"
-                lines.append(line)
-            return "\n".join(lines)
-
-        return await _staff_error(replace)()
-
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(replace))
 
 
 @groups.command("report")
@@ -390,16 +372,11 @@ def groups_cancel_meeting(meeting: str) -> None:
     """Cancel an optional meeting (its slug): everyone holding a seat in its group gets a calendar
     cancellation for that date and a message; no reminder is sent for it."""
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = _groups_of(service)
+    async def cancel(found: WorkingGroups, call: Recruitment) -> str:
+        told = await found.cancel_meeting(meeting, staff_actor())
+        return f"Cancelled {meeting}: queued the cancellation for {counted(told, 'person', 'people')}."
 
-        async def cancel() -> str:
-            told = await found.cancel_meeting(meeting, staff_actor())
-            return f"Cancelled {meeting}: queued the cancellation for {counted(told, 'person', 'people')}."
-
-        return await _staff_error(cancel)()
-
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(cancel))
 
 
 @groups.command("update-invitations")
@@ -407,13 +384,8 @@ def groups_update_invitations() -> None:
     """After a group's meeting changed in events.yaml (date, time, place): send everyone holding a seat the
     invitation again with its SEQUENCE raised, so their calendar moves the event, and the new dates in words."""
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = _groups_of(service)
+    async def update(found: WorkingGroups, call: Recruitment) -> str:
+        told = await found.update_invitations(staff_actor())
+        return f"Queued the updated invitation for {counted(told, 'person', 'people')}."
 
-        async def update() -> str:
-            told = await found.update_invitations(staff_actor())
-            return f"Queued the updated invitation for {counted(told, 'person', 'people')}."
-
-        return await _staff_error(update)()
-
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(update))

@@ -26,11 +26,12 @@ from bot.service import Service, open_service
 from bot.transports.telegram import TelegramChannel
 from bot.working_groups import working_groups
 from handlers.engine.messages import RespondentRef
-from storage.applications import ApplicationFields, record_application
+from storage.applications import ApplicationFields
 from storage.models import InboxItem, OutboxMessage
 from storage.outbox import QueuedMail, queue_mail
-from storage.selection import Attendance, PlacementValues, Role, placements_by_application, save_draw
+from storage.selection import Attendance, PlacementValues, Role, placements_by_application
 from tests.support import GROUPS_CONFIG, FakeClock, Resident, count, make_settings
+from tests.support.applicants import record_applicant, store_draw_by_hand
 from tests.support.telegram_emulator import AnsweredCallback, BotApiEmulator, Fault
 
 JSON = dict[str, Any]
@@ -343,8 +344,6 @@ async def offered_a_seat(service: Service, chat: int) -> int:
     now = service.conversation.clock()
     who = service.respondent("telegram", str(chat), str(chat))
     async with service.store.unit() as unit:
-        respondent = await unit.ensure_respondent(who.channel, who.pseudonym, now)
-        await unit.set_contact(respondent.id, str(chat), now)
         fields = ApplicationFields(
             name="Ola Nowak",
             sector="resident",
@@ -353,30 +352,9 @@ async def offered_a_seat(service: Service, chat: int) -> int:
             available=True,
             privacy_version="test-2026",
         )
-        application = await record_application(
-            unit,
-            respondent_id=respondent.id,
-            submission_id=None,
-            channel="telegram",
-            received_at=now,
-            late=False,
-            fields=fields,
-            complete=True,
-            now=now,
-        )
-        application_id = application.id
+        application_id = await record_applicant(unit, who.pseudonym, fields, now, channel="telegram", chat=str(chat))
     seat = PlacementValues(application_id, "aktywnosc", Role.SELECTED, 1.0)
-    await save_draw(
-        service.store,
-        seed=1,
-        algorithm="test",
-        library_version="-",
-        solver_version="-",
-        result={},
-        placements=[seat],
-        actor="test",
-        now=now,
-    )
+    await store_draw_by_hand(service.store, [seat], now)
     groups = working_groups(service)
     assert groups is not None
     assert await groups.notify("test") == 1

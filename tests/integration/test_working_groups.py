@@ -26,10 +26,11 @@ from bot.transports.mailbox import MailboxReader
 from bot.transports.mailer import Mailer
 from bot.working_groups import WorkingGroups, working_groups
 from handlers.definitions.recruitment import WARSAW
-from storage.applications import ApplicationFields, record_application
+from storage.applications import ApplicationFields
 from storage.models import OutboxMessage
 from storage.selection import Attendance, Role, placements_by_application
 from tests.support import SHIPPED_CONFIG, FakeClock, make_settings, service_environment
+from tests.support.applicants import record_applicant
 from tests.support.dovecot import DovecotServer
 from tests.support.emails import build_email
 from tests.support.extras import require_selection
@@ -66,9 +67,6 @@ async def apply(service: Service, count: int) -> None:
     async with service.store.unit() as unit:
         for n in range(count):
             channel = "telegram" if n % 20 == 0 else "email"
-            respondent = await unit.ensure_respondent(channel, f"p{n}", now)
-            if channel == "telegram":
-                await unit.set_contact(respondent.id, str(7000 + n), now)
             wanted = rng.sample(GROUPS, k=rng.choice([1, 1, 1, 2, 3]))
             fields = ApplicationFields(
                 name=f"Osoba {n} Testowa",
@@ -82,17 +80,8 @@ async def apply(service: Service, count: int) -> None:
                 language=["pl", "pl", "pl", "en", "uk"][n % 5],
                 privacy_version="2027-09-01",
             )
-            await record_application(
-                unit,
-                respondent_id=respondent.id,
-                submission_id=None,
-                channel=channel,
-                received_at=now,
-                late=False,
-                fields=fields,
-                complete=True,
-                now=now,
-            )
+            chat = str(7000 + n) if channel == "telegram" else None
+            await record_applicant(unit, f"p{n}", fields, now, channel=channel, chat=chat)
 
 
 async def staff(service: Service, *arguments: str) -> str:

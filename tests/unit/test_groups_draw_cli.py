@@ -17,8 +17,9 @@ from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
 from handlers.definitions.recruitment import WARSAW
-from storage.applications import ApplicationFields, record_application
+from storage.applications import ApplicationFields
 from tests.support import SHIPPED_CONFIG, service_environment
+from tests.support.applicants import record_applicant
 from tests.support.extras import require_selection
 
 require_selection()
@@ -57,7 +58,6 @@ def seed(env: dict[str, str], count: int, *, skewed: bool = False) -> None:
             at = call.deadline - timedelta(days=1)
             async with service.store.unit() as unit:
                 for n in range(count):
-                    respondent = await unit.ensure_respondent("email", f"p{n}", at)
                     fields = ApplicationFields(
                         name=f"Osoba {n}",
                         email=f"osoba{n}@example.pl",
@@ -66,17 +66,7 @@ def seed(env: dict[str, str], count: int, *, skewed: bool = False) -> None:
                         groups=(call.groups[(n if skewed else n // 6) % 3].code,),
                         available=True,
                     )
-                    await record_application(
-                        unit,
-                        respondent_id=respondent.id,
-                        submission_id=None,
-                        channel="email",
-                        received_at=at,
-                        late=False,
-                        fields=fields,
-                        complete=True,
-                        now=at,
-                    )
+                    await record_applicant(unit, f"p{n}", fields, at)
 
     asyncio.run(go())
 

@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from bot.mailroom import Mailroom, build_mailroom
 from bot.service import Service, open_service
 from handlers.email.calendar import calendar_replies
-from storage.applications import ApplicationFields, record_application
+from storage.applications import ApplicationFields
 from storage.models import Email, OutboxMessage, Placement
-from storage.selection import Attendance, PlacementValues, Role, placements_by_application, save_draw
+from storage.selection import Attendance, PlacementValues, Role, placements_by_application
 from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+from tests.support.applicants import record_applicant, store_draw_by_hand
 from tests.support.emails import build_email
 
 CALENDAR = Path(__file__).resolve().parent.parent / "emails" / "calendar"
@@ -58,32 +59,10 @@ async def seated(service: Service) -> dict[str, int]:
     ids = {}
     async with service.store.unit() as unit:
         for n, (name, (address, group)) in enumerate(sorted(PEOPLE.items())):
-            respondent = await unit.ensure_respondent("email", f"p{n}", now)
             fields = ApplicationFields(name=address, email=address, sector="ngo", groups=(group,), available=True)
-            application = await record_application(
-                unit,
-                respondent_id=respondent.id,
-                submission_id=None,
-                channel="web",
-                received_at=now,
-                late=False,
-                fields=fields,
-                complete=True,
-                now=now,
-            )
-            ids[name] = application.id
+            ids[name] = await record_applicant(unit, f"p{n}", fields, now, channel="web")
     placements = [PlacementValues(ids[name], group, Role.SELECTED, 1.0) for name, (_, group) in PEOPLE.items()]
-    await save_draw(
-        service.store,
-        seed=1,
-        algorithm="maximin",
-        library_version="0",
-        solver_version="0",
-        result={},
-        placements=placements,
-        actor="test",
-        now=now,
-    )
+    await store_draw_by_hand(service.store, placements, now)
     async with service.store.unit() as unit:
         for placement in await unit.session.scalars(select(Placement)):
             placement.offered_at = now

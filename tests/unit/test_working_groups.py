@@ -17,10 +17,11 @@ from bot.service import Service, open_service
 from bot.working_groups import WorkingGroups, working_groups
 from handlers.definitions.recruitment import WARSAW
 from storage import selection as stored
-from storage.applications import ApplicationFields, record_application, withdraw_application
+from storage.applications import ApplicationFields, withdraw_application
 from storage.models import Notice, OutboxMessage
-from storage.selection import Attendance, PlacementValues, Role, live_seats, placements_by_application, save_draw
+from storage.selection import Attendance, PlacementValues, Role, live_seats, placements_by_application
 from tests.support import SHIPPED_CONFIG, FakeClock, make_settings
+from tests.support.applicants import record_applicant, store_draw_by_hand
 
 AFTER_THE_CALL = datetime(2027, 10, 2, 8, 0, tzinfo=UTC)
 # 30 applicants of group otwartosc: 24 seats by sector within the quotas, then a reserve of 6.
@@ -47,44 +48,17 @@ async def applicants(service: Service, sectors: list[str], *, late: int = 0, inc
     ids = []
     async with service.store.unit() as unit:
         for n, sector in enumerate(sectors):
-            respondent = await unit.ensure_respondent("email", f"p{n}", now)
             fields = ApplicationFields(
-                name=f"Osoba {n}",
-                email=f"osoba{n}@example.pl",
-                sector=sector,
-                groups=("otwartosc",),
-                available=True,
-                language="pl",
+                name=f"Osoba {n}", email=f"osoba{n}@example.pl", sector=sector, groups=("otwartosc",), available=True
             )
-            application = await record_application(
-                unit,
-                respondent_id=respondent.id,
-                submission_id=None,
-                channel="email",
-                received_at=now,
-                late=n < late,
-                fields=fields,
-                complete=n >= incomplete,
-                now=now,
-            )
-            ids.append(application.id)
+            ids.append(await record_applicant(unit, f"p{n}", fields, now, late=n < late, complete=n >= incomplete))
     return ids
 
 
 async def draw_by_hand(service: Service, ids: list[int]) -> None:
     placements = [PlacementValues(a, "otwartosc", Role.SELECTED, 0.8) for a in ids[:24]]
     placements += [PlacementValues(a, "otwartosc", Role.RESERVE, 0.2, n) for n, a in enumerate(ids[24:], start=1)]
-    await save_draw(
-        service.store,
-        seed=7,
-        algorithm="maximin",
-        library_version="0.12.15",
-        solver_version="1",
-        result={},
-        placements=placements,
-        actor="test",
-        now=service.conversation.clock(),
-    )
+    await store_draw_by_hand(service.store, placements, service.conversation.clock())
 
 
 async def outbox(service: Service, purpose: str | None = None) -> list[OutboxMessage]:
