@@ -222,7 +222,9 @@ def filter_options(command: F) -> F:
         click.option("--questionnaire", "-q", help="Only this questionnaire (default: the configured default)."),
         click.option("--event", help="Only submissions from this event (slug)."),
         click.option(
-            "--channel", type=click.Choice(["telegram", "email", "web", "terminal"]), help="Only this channel."
+            "--channel",
+            type=click.Choice(["telegram", "email", "web", "terminal", "paper"]),
+            help="Only this channel.",
         ),
         click.option("--since", help="Only from this day on (YYYY-MM-DD)."),
         click.option("--until", help="Only before this day (YYYY-MM-DD)."),
@@ -264,6 +266,6 @@ def text_stdout(encoding: str) -> Iterator[IO[str]]:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from bot.cli import data, events, groups, running  # noqa: E402
+from bot.cli import data, events, groups, paper, running  # noqa: E402
 
-__all__ = ["StaffError", "data", "events", "groups", "main", "running"]
+__all__ = ["StaffError", "data", "events", "groups", "main", "paper", "running"]

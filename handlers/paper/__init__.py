@@ -1,0 +1,1 @@
+"""The paper adapter: typed-in paper questionnaires (the export's wide layout, CSV or XLSX) read into engine input."""
