@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -130,7 +130,9 @@ def audited(env: dict[str, str]) -> list[dict[str, Any]]:
 
 
 def settings_of(env: dict[str, str]) -> Any:
-    return make_settings(Path(env["WSPOLNOTA_DATA_DIR"]), **{k: v for k, v in env.items() if k.startswith("WSPOLNOTA_")})
+    return make_settings(
+        Path(env["WSPOLNOTA_DATA_DIR"]), **{k: v for k, v in env.items() if k.startswith("WSPOLNOTA_")}
+    )
 
 
 def problems_said(result: Result) -> list[str]:
@@ -431,23 +433,37 @@ def answers(row: dict[str, str], metadata: tuple[str, ...]) -> dict[str, str]:
     return {k: v for k, v in row.items() if k not in skip} | {k: row[k] for k in metadata}
 
 
+def with_paper_ids(path: Path) -> Path:
+    """The export's own submission numbers replaced by paper forms' ids (P-0001…), in its own format."""
+    if path.suffix == ".csv":
+        rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        papers = [{**r, "submission": f"P-{n:04d}"} for n, r in enumerate(rows, start=1)]
+        return write_csv(path.with_name("paper.csv"), papers, list(rows[0]))
+    workbook = load_workbook(path)
+    sheet = workbook["submissions"]
+    column = [cell.value for cell in sheet[1]].index("submission") + 1
+    for n in range(2, sheet.max_row + 1):
+        sheet.cell(row=n, column=column, value=f"P-{n - 1:04d}")
+    workbook.save(path.with_name("paper.xlsx"))
+    return path.with_name("paper.xlsx")
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_dataset_exported_and_imported_again_keeps_its_answers(
-    env: dict[str, str], tmp_path: Path, fmt: str
-) -> None:
+def test_a_dataset_exported_and_imported_again_keeps_its_answers(env: dict[str, str], tmp_path: Path, fmt: str) -> None:
     asyncio.run(answer_in_the_chat(env))
     before = export(env, tmp_path / "before.csv", "--completed-only")
     assert len(before) == 3
-    papers = [{**r, "submission": f"P-{n:04d}"} for n, r in enumerate(before, start=1)]
-    writer = write_csv if fmt == "csv" else write_xlsx
-    path = writer(tmp_path / f"paper.{fmt}", papers, list(before[0]))
-    result = invoke(env, "import", str(path))
+    exported = tmp_path / f"export.{fmt}"
+    assert CliRunner().invoke(main, ["export", "--format", fmt, "--out", str(exported)], env=env).exit_code == 0
+    result = invoke(env, "import", str(with_paper_ids(exported)))
     assert result.exit_code == 0, result.output
     assert "Imported 3 paper forms" in result.output
     after = export(env, tmp_path / "after.csv", "--channel", "paper")
     assert [r["respondent"] for r in after] == ["P-0001", "P-0002", "P-0003"]
+    assert [r["channel"] for r in after] == ["paper"] * 3
     assert [answers(r, METADATA_KEPT) for r in after] == [answers(r, METADATA_KEPT) for r in before]
-    assert [r["finished_at"] for r in after] == [r["finished_at"] for r in before]
+    # to the second: an XLSX keeps times to the second
+    assert [r["finished_at"][:19] for r in after] == [r["finished_at"][:19] for r in before]
     # An export of the paper forms imported again is recognised (their ids are in `respondent`).
     again = invoke(env, "import", str(write_csv(tmp_path / "again.csv", after, list(after[0]))))
     assert "Nothing new" in again.output and "3 paper forms imported before" in again.output
