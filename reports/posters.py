@@ -63,7 +63,12 @@ HEADLINES = (
 LANGUAGES_AND_TIME = "Polski · English · Українська — ok. 5 minut · about 5 minutes · близько 5 хвилин"
 
 
-def _poster(event: Event, link: str) -> Figure:
+def no_phone(contact: str) -> str:
+    """The line for those without a phone: they can write to the programme's mailbox, in any of the languages."""
+    return f"Bez telefonu? Napisz: {contact} · No phone? Write to us · Без телефону? Напишіть нам"
+
+
+def _poster(event: Event, link: str, contact: str) -> Figure:
     figure = Figure(figsize=A4)
     figure.text(0.5, 0.955, SENDER, ha="center", fontsize=13)
     figure.text(0.5, 0.915, "Program Wspólnota", ha="center", fontsize=28, weight="bold")
@@ -73,8 +78,8 @@ def _poster(event: Event, link: str) -> Figure:
     figure.text(0.5, 0.772, event.name("pl"), ha="center", fontsize=15, weight="bold", wrap=True)
     optional = " (termin opcjonalny)" if event.optional else ""  # may be cancelled if two meetings suffice
     place = f"{_when(event)}{optional} · {event.address} ({event.district})"
-    figure.text(0.5, 0.742, place, ha="center", fontsize=12, wrap=True)
-    axes = figure.add_axes((0.22, 0.26, 0.56, 0.46))  # imshow keeps the code square inside
+    figure.text(0.5, 0.737, place, ha="center", fontsize=12, wrap=True)
+    axes = figure.add_axes((0.22, 0.26, 0.56, 0.45))  # imshow keeps the code square inside
     axes.imshow(_qr(link), cmap="binary", interpolation="nearest")
     axes.set_axis_off()
     scan = "Zeskanuj kod telefonem · Scan with your phone · Відскануйте телефоном"
@@ -82,23 +87,27 @@ def _poster(event: Event, link: str) -> Figure:
     # A long link shrinks to fit the page: a monospace character is 0.6 of the font size wide.
     fits = 0.9 * A4[0] * 72 / (0.6 * len(link))
     figure.text(0.5, 0.19, link, ha="center", fontsize=min(13.0, fits), family="monospace")
-    figure.text(0.5, 0.14, LANGUAGES_AND_TIME, ha="center", fontsize=12)
+    figure.text(0.5, 0.155, LANGUAGES_AND_TIME, ha="center", fontsize=12)
+    figure.text(0.5, 0.128, no_phone(contact), ha="center", fontsize=9.5)
     if not event.open_to_public:
-        figure.text(0.5, 0.11, SELECTED_PARTICIPANTS, ha="center", fontsize=10, wrap=True)
+        figure.text(0.5, 0.10, SELECTED_PARTICIPANTS, ha="center", fontsize=10, wrap=True)
     if event.accessibility:
-        figure.text(0.5, 0.08, event.accessibility("pl"), ha="center", fontsize=10, wrap=True, style="italic")
+        figure.text(0.5, 0.07, event.accessibility("pl"), ha="center", fontsize=10, wrap=True, style="italic")
     return figure
 
 
-def write_posters(events: Sequence[Event], link: Callable[[Event], str], folder: Path) -> PosterSet:
+def write_posters(
+    events: Sequence[Event], link: Callable[[Event], str], folder: Path, contact: str = "wspolnota@um.warszawa.pl"
+) -> PosterSet:
     """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands);
-    `link` gives each event's address (`deep_link` or `web_link`)."""
+    `link` gives each event's address (`deep_link` or `web_link`); `contact` is the mailbox for those
+    without a phone (printed on every poster and on the sheet)."""
     folder.mkdir(parents=True, exist_ok=True)
     ordered = sorted(events, key=lambda e: e.starts)
     posters = []
     for event in ordered:
         path = folder / f"{event.slug}.pdf"
-        _poster(event, link(event)).savefig(path)
+        _poster(event, link(event), contact).savefig(path)
         posters.append(path)
     sheet = folder / "all-codes.pdf"
     with PdfPages(sheet) as pdf:
@@ -112,5 +121,6 @@ def write_posters(events: Sequence[Event], link: Callable[[Event], str], folder:
                 axes.set_axis_off()
                 figure.text(left + 0.19, bottom - 0.005, event.name("pl")[:48], ha="center", fontsize=8)
                 figure.text(left + 0.19, bottom - 0.025, f"{_when(event)} · {event.slug}", ha="center", fontsize=7)
+            figure.text(0.5, 0.03, no_phone(contact), ha="center", fontsize=8)
             pdf.savefig(figure)
     return PosterSet(posters, sheet)

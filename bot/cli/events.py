@@ -74,10 +74,11 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
     if unknown:
         raise click.BadParameter(f"no event {', '.join(unknown)} (see `wspolnota events`)", param_hint="--event")
     chosen = [event for event in config.events.values() if not slugs or event.slug in slugs]
+    contact = staff_settings().mail_from  # the programme's mailbox: for those without a phone
     if web_url:
-        written = write_posters(chosen, lambda event: web_link(web_url, event), out)
+        written = write_posters(chosen, lambda event: web_link(web_url, event), out, contact)
     elif bot_username:
-        written = write_posters(chosen, lambda event: deep_link(bot_username, event), out)
+        written = write_posters(chosen, lambda event: deep_link(bot_username, event), out, contact)
     else:
         raise click.UsageError("the links need the web chat's address or the bot: wspolnota events --web URL posters")
     click.echo(f"Wrote {counted(len(written.posters), 'poster')} and {written.sheet}.")

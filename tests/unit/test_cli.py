@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
 from pathlib import Path
 
 import click
@@ -194,7 +195,7 @@ def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_pat
     header, first = rows[0], dict(zip(rows[0], rows[1], strict=True))
     assert sheet.freeze_panes == "A2" and header[0] == "submission"
     assert first["district"] == "Wola" and first["values__mutual_help"] == 1 and first["values__trust"] == 0
-    assert first["values__other"] == 1 and first["values__text"] == "'=HYPERLINK(1)"  # neutralised
+    assert first["values__other"] == 1 and first["values__text"] == "=HYPERLINK(1)"  # a text cell, not a formula
     long_csv = tmp_path / "long.csv"
     invoke(env, "export", "--layout", "long", "--event", "dzien-sasiada-wola", "--out", str(long_csv))
     long_rows = list(csv.DictReader(io.StringIO(long_csv.read_text(encoding="utf-8-sig"))))
@@ -234,6 +235,10 @@ def test_posters_for_chosen_events_open_the_web_chat(env: dict[str, str], tmp_pa
     result = invoke(env, "events", "--web", "https://ankieta.example.pl/", "posters", "--out", str(out), *args)
     assert result.exit_code == 0, result.output
     assert sorted(p.stem for p in out.glob("*.pdf")) == sorted([*chosen, "all-codes"])
+    # Those without a phone can write: the mailbox on every poster and the stand's sheet (pdftotext reads it).
+    for name in (chosen[0], "all-codes"):
+        text = subprocess.run(["pdftotext", str(out / f"{name}.pdf"), "-"], capture_output=True, text=True, check=True)
+        assert "Bez telefonu? Napisz: wspolnota@um.warszawa.pl" in text.stdout and "Без телефону" in text.stdout
     listing = invoke(env, "events", "--web", "https://ankieta.example.pl")
     assert "https://ankieta.example.pl/?event=dzien-sasiada-zoliborz-2026-05-30" in listing.output
     wrong = CliRunner().invoke(main, ["events", "--web", "https://x.pl", "posters", "--event", "nope"], env=env)
