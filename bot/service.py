@@ -13,6 +13,7 @@ from bot.supervision import Health
 from handlers.definitions.config_files import ConfigError, Problem
 from handlers.definitions.events import Event, load_events
 from handlers.definitions.i18n import Catalog, load_catalog
+from handlers.definitions.population import Population, load_population
 from handlers.definitions.questionnaire import Questionnaire, load_questionnaires
 from handlers.definitions.recruitment import Recruitment, load_recruitment
 from handlers.email.decisions import MESSAGES as DECISION_MESSAGES
@@ -48,6 +49,7 @@ class Config:
     events: Mapping[str, Event]
     catalog: Catalog
     recruitment: Recruitment | None = None  # the call for working-group applications; None: the groups are off
+    population: Population | None = None  # who lives in Warsaw (population.yaml); None: no comparison
 
     def call(self) -> Call | None:
         """The call for applications with its form built (from recruitment.yaml, the events and the catalog)."""
@@ -84,6 +86,11 @@ def load_config(settings: Settings) -> Config:
         catalog = load_catalog(settings.messages_file, MESSAGES)
     except ConfigError as err:
         problems += err.problems
+    population = None
+    try:
+        population = load_population(settings.population_file, questionnaires)
+    except ConfigError as err:
+        problems += err.problems
     if questionnaires:
         if settings.questionnaire and settings.questionnaire not in questionnaires:
             problems.append(
@@ -100,7 +107,7 @@ def load_config(settings: Settings) -> Config:
                 )
     if problems:
         raise ConfigError(problems)
-    return Config(questionnaires, events, catalog, recruitment)
+    return Config(questionnaires, events, catalog, recruitment, population)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +152,14 @@ class Service:
     @property
     def staff(self) -> Staff:
         """Staff's live counts and export, for a channel that may not read the database."""
-        return Staff(self.store, self.config.questionnaires, self.conversation, self.config.recruitment)
+        return Staff(
+            self.store,
+            self.config.questionnaires,
+            self.conversation,
+            self.config.recruitment,
+            self.config.population,
+            self.settings.staff_language,
+        )
 
 
 @asynccontextmanager

@@ -31,6 +31,7 @@ class Settings(BaseModel):
     config_dir: Path = REPOSITORY_CONFIG
     questionnaire: str | None = None  # the default questionnaire id; default the first one
     log_level: str = "INFO"
+    staff_language: Literal["pl", "en"] = "pl"  # the language of staff's figures (`wspolnota stats`, /stats)
     telegram_token: SecretStr | None = None  # the Telegram channel runs when this is set
     telegram_api_url: str = "https://api.telegram.org/bot"  # python-telegram-bot's base_url
     telegram_staff_ids: frozenset[int] = frozenset()  # may use /stats and /export
@@ -150,6 +151,10 @@ class Settings(BaseModel):
     @property
     def recruitment_file(self) -> Path:
         return self.config_dir / "recruitment.yaml"
+
+    @property
+    def population_file(self) -> Path:
+        return self.config_dir / "population.yaml"
 
     def pseudonym_key(self) -> bytes:
         """Returns the key for pseudonyms, creating `data_dir/secret.key` on first use if unset."""

@@ -7,11 +7,12 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from handlers.definitions.population import Population
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.definitions.recruitment import Recruitment
 from handlers.engine.conversation import Conversation
-from reports.staff import CSV_ENCODING, describe_live_stats, export_csv
-from reports.stats import describe_applications
+from reports.staff import CSV_ENCODING, export_csv
+from reports.stats import StaffLanguage, describe_applications, describe_staff_stats
 from storage.repository import Store
 
 
@@ -31,14 +32,23 @@ class Staff:
     questionnaires: Mapping[str, Questionnaire]
     conversation: Conversation
     recruitment: Recruitment | None = None  # the call for working-group applications; None: the groups are off
+    population: Population | None = None  # who lives here, to compare with who answered; None: no comparison
+    language: StaffLanguage = "pl"  # staff's figures (WSPOLNOTA_STAFF_LANGUAGE)
 
     @property
     def questionnaire(self) -> Questionnaire:
         return self.questionnaires[self.conversation.default_questionnaire]
 
     async def stats(self) -> str:
-        """Live counts as text (and the working groups' applications when there is a call)."""
-        text = await describe_live_stats(self.store, self.questionnaire, self.conversation.clock())
+        """Live counts and who answered against who lives here, as text in staff's language (and the working
+        groups' applications when there is a call)."""
+        text = await describe_staff_stats(
+            self.store,
+            self.questionnaire,
+            self.conversation.clock(),
+            population=self.population,
+            language=self.language,
+        )
         applications = await describe_applications(self.store, self.recruitment)
         return text if applications is None else f"{text}\n\n{applications}"
 

@@ -87,16 +87,23 @@ def report(
 @main.command()
 @click.option("--questionnaire", "-q", help="Questionnaire id (default: the configured default).")
 def stats(questionnaire: str | None) -> None:
-    """Show live counts: submissions today and in total, by event and channel, per question (and applications)."""
+    """Show live counts: submissions today and in total, by event and channel, per question; who answered
+    against who lives here (per district, and age band when filled in) and the groups most missing now (and
+    applications). In WSPOLNOTA_STAFF_LANGUAGE (Polish by default)."""
     settings = staff_settings()
 
     async def go() -> str:
-        from reports.staff import describe_live_stats
-        from reports.stats import describe_applications
+        from reports.stats import describe_applications, describe_staff_stats
 
         async with service_module.open_service(settings) as service:
             chosen = chosen_questionnaire(service, questionnaire)
-            text = await describe_live_stats(service.store, chosen, service.conversation.clock())
+            text = await describe_staff_stats(
+                service.store,
+                chosen,
+                service.conversation.clock(),
+                population=service.config.population,
+                language=settings.staff_language,
+            )
             applications = await describe_applications(service.store, service.config.recruitment)
         return text if applications is None else f"{text}\n\n{applications}"
 

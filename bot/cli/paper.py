@@ -27,11 +27,13 @@ from handlers.paper.forms import (
     not_asked,
     questionnaire_named,
     read_forms,
+    same_answers,
     unanswered,
 )
 from handlers.paper.sheet import Sheet, UnreadableSheet, read_sheet
 from reports.tables import wide_columns
 from storage.audit import audit_in
+from storage.models import Submission
 from storage.repository import Unit
 
 
@@ -94,6 +96,7 @@ class Outcome:
     rows: int = 0
     imported: list[PaperForm] = field(default_factory=list)  # recorded (or, in a dry run, would be)
     already: list[PaperForm] = field(default_factory=list)  # imported before: left as they are
+    changed: list[PaperForm] = field(default_factory=list)  # of those, the ones whose row says otherwise now
     problems: list[Problem] = field(default_factory=list)  # the file's, or every refused row's
     refused_rows: int = 0
 
@@ -117,13 +120,16 @@ async def _import(
     outcome = Outcome(rows=len(reading.forms))
     keys = [(CHANNEL, form.pseudonym, questionnaire.id) for form in reading.forms]
     async with service.store.unit(write=False) as unit:
-        found = await unit.latest_submissions(keys, with_answers=False)
+        found = await unit.latest_submissions(keys)
     fresh = []
     for form in reading.forms:
-        if (CHANNEL, form.pseudonym, questionnaire.id) in found and not form.problems:
-            outcome.already.append(form)
-        else:
+        before = found.get((CHANNEL, form.pseudonym, questionnaire.id))
+        if before is None or form.problems:
             fresh.append(form)
+            continue
+        outcome.already.append(form)
+        if not same_answers(questionnaire, form, _answers_of(before)):
+            outcome.changed.append(form)
     refused = await _record(service, questionnaire, fresh, keep=not dry_run, file=file, outcome=outcome, now=now)
     outcome.problems = [problem for form in fresh for problem in refused.get(form.row, [])]
     outcome.refused_rows = len({form.row for form in fresh if form.row in refused})
@@ -205,11 +211,7 @@ async def _check(
         if not problems:
             problems.append(Problem(form.row, None, "is not a complete questionnaire"))
         return problems
-    stored = {
-        code: AnswerValue(options=a.options, text=a.text, number=a.number, skipped=a.skipped)
-        for code, a in submission.answers.items()
-    }
-    for question in missing_required(questionnaire, stored):
+    for question in missing_required(questionnaire, _answers_of(submission)):
         if question.code not in explained:
             problems.append(Problem(form.row, question.code, unanswered(question)))
     # What the engine keeps of a written contribution's own (it starts when it is received), as the form says.
@@ -220,6 +222,13 @@ async def _check(
     return problems
 
 
+def _answers_of(submission: Submission) -> dict[str, AnswerValue]:
+    return {
+        code: AnswerValue(options=a.options, text=a.text, number=a.number, skipped=a.skipped)
+        for code, a in submission.answers.items()
+    }
+
+
 def _report(file: Path, outcome: Outcome, *, skip_invalid: bool, dry_run: bool) -> None:
     """Every problem, then one line on what was (or would be) imported; exit 1 when the file was refused."""
     if outcome.problems:
@@ -228,6 +237,11 @@ def _report(file: Path, outcome: Outcome, *, skip_invalid: bool, dry_run: bool) 
         click.echo(f"{file}: {counted(len(outcome.problems), 'problem')} in {where}:", err=True)
         for problem in outcome.problems:
             click.echo(f"  {problem}", err=True)
+    for form in outcome.changed:
+        click.echo(
+            f"Note: row {form.row}: {form.paper_id} was imported before with other answers; those are kept.",
+            err=True,
+        )
     refused = bool(outcome.problems) and (not skip_invalid or not outcome.refused_rows)
     if refused:
         advice = " (or import the others with --skip-invalid)" if outcome.refused_rows else ""

@@ -82,6 +82,12 @@ def check() -> None:
             f"OK working groups: {len(call.groups)} groups, {seats} seats, applications until {deadline}, "
             f"decisions by {call.decision_date} in {settings.recruitment_file}"
         )
+    population = config.population
+    if population is None:
+        click.echo(f"OK population: off (no {settings.population_file})")
+    else:
+        margins = ", ".join(population.present_margins()) or "none filled in"
+        click.echo(f"OK population: {margins} ({population.source}, {population.date}) in {settings.population_file}")
     if database is not None:
         click.echo(f"OK database: {database}" + ("" if database.exists() else " (created on first use)"))
 

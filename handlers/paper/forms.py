@@ -386,6 +386,19 @@ def unanswered(question: Question) -> str:
     return f"needs an answer{when}"
 
 
+def same_answers(questionnaire: Questionnaire, form: PaperForm, stored: Mapping[str, AnswerValue]) -> bool:
+    """Whether a form imported before holds what its row says now (each answer as the engine would store it)."""
+    given: dict[str, tuple[Any, ...]] = {}
+    for code, value in form.answers:
+        question = questionnaire.question(code)
+        checked = check_value(question, value) if question is not None else Rejection("error_choice")
+        if isinstance(checked, Rejection):
+            return False
+        given[code] = (checked.options, checked.text, checked.number)
+    kept = {code: (v.options, v.text, v.number) for code, v in stored.items() if not v.skipped}
+    return given == kept
+
+
 def missing_required(questionnaire: Questionnaire, answers: Mapping[str, AnswerValue]) -> list[Question]:
     """The required questions shown (given the answers stored) that have no answer.
 

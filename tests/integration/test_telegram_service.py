@@ -188,7 +188,7 @@ async def test_staff_commands_only_for_staff(api: BotApiEmulator, service: Servi
     resident = Resident(api, 505)
     await resident.command("/stats", "Nie znamy tego polecenia")
     staff = Resident(api, STAFF)
-    await staff.command("/stats", "Completed: 0")
+    await staff.command("/stats", "Ukończone: 0")  # staff's language, Polish by default
     since = len(staff.messages())
     api.send_command(STAFF, "/export")
     await api.wait_for(lambda: len(staff.messages()) > since and api.documents, 15, "the export file")

@@ -76,8 +76,8 @@ PROBLEMS = [
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return service_environment(tmp_path / "data", WSPOLNOTA_WEB_ENABLED="false")
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    return service_environment(tmp_path / "data", WSPOLNOTA_WEB_ENABLED="false", WSPOLNOTA_DATABASE_URL=database_url)
 
 
 def invoke(env: dict[str, str], *args: str) -> Result:
@@ -221,6 +221,13 @@ def test_importing_the_same_file_again_adds_nothing_and_says_so(env: dict[str, s
     assert "Imported 1 paper form from" in third.output and "3 forms imported before" in third.output
     assert [s.stand for s in stored(env)] == [None] * 4
     assert len(stored(env)) == 4
+    # A row changed since its import: said, and the stored answers stay.
+    changed = write_csv(tmp_path / "changed.csv", [rows[0], row(submission="P-0002", district="ursus"), rows[2]])
+    fourth = invoke(env, "import", str(changed))
+    assert fourth.exit_code == 0
+    assert "Note: row 3: P-0002 was imported before with other answers; those are kept." in fourth.output
+    assert "Note: row 2" not in fourth.output and "Note: row 4" not in fourth.output
+    assert stored(env)[1].answers["district"].options == ["wola"]
     assert [entry["imported"] for entry in audited(env)] == [3, 1]  # the import that added nothing is not logged
 
 
@@ -467,3 +474,4 @@ def test_a_dataset_exported_and_imported_again_keeps_its_answers(env: dict[str, 
     # An export of the paper forms imported again is recognised (their ids are in `respondent`).
     again = invoke(env, "import", str(write_csv(tmp_path / "again.csv", after, list(after[0]))))
     assert "Nothing new" in again.output and "3 paper forms imported before" in again.output
+    assert "Note:" not in again.output  # the same answers

@@ -27,4 +27,6 @@ async def test_counts_by_event_channel_and_question(service: Service, clock: Fak
     assert stats.per_question["community_meaning"] == 3  # skipped answers do not
     assert round(stats.completion_rate, 2) == 0.75
     text = describe_stats(stats, ["district", "community_meaning"])
-    assert "Completed: 3 (today 3)" in text and "district: 4" in text
+    assert "Ukończone: 3 (dziś 3)" in text and "district: 4" in text and "ukończono 75%" in text
+    english = describe_stats(stats, ["district", "community_meaning"], "en")
+    assert "Completed: 3 (today 3)" in english and "completion rate 75%" in english
