@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
+from zoneinfo import ZoneInfo
 
 from handlers.definitions.i18n import Language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
-from reports.export import FORMULA_START, METADATA, OTHER_SUFFIX, neutralise
+from reports.export import FORMULA_START, METADATA, OTHER_SUFFIX
 
 LONG_COLUMNS = [
     "submission",
     "respondent",
     "channel",
     "event",
+    "stand",
+    "assisted",
     "language",
     "questionnaire_version",
+    "status",
+    "started_at",
+    "finished_at",
     "question",
     "option",
     "value",
+    "skipped",
 ]
+BOOLEANS = ("event_known", "assisted")  # 1/0 in the tables, as statistical tools read them
+DATES = frozenset({"started_at", "finished_at"})  # real dates in Europe/Warsaw in XLSX
+WARSAW = ZoneInfo("Europe/Warsaw")
+WIDTH_SAMPLE = 1000  # XLSX column widths follow the longest value among the first rows
+MAX_WIDTH = 60
 Row = dict[str, Any]
 
 
@@ -80,6 +93,8 @@ def _wide_plan(questionnaire: Questionnaire, labels: Language | None) -> _Plan:
 def wide_row(record: Row, questionnaire: Questionnaire, labels: Language | None = None) -> Row:
     """One submission as one spreadsheet row (codes, or labels in a language)."""
     row = {key: record[key] for key in METADATA}
+    for key in BOOLEANS:
+        row[key] = int(row[key])
     answers = record["answers"]
     for kind, code, how, other in _wide_plan(questionnaire, labels):
         value = answers.get(code)
@@ -97,8 +112,9 @@ def wide_row(record: Row, questionnaire: Questionnaire, labels: Language | None 
 
 def long_rows(record: Row, questionnaire: Questionnaire, labels: Language | None = None) -> list[Row]:
     """One submission as one row per answer (a row per picked option) for statistical tools."""
-    base = {key: record[key] for key in ("submission", "respondent", "channel", "event", "language")}
-    base["questionnaire_version"] = record["questionnaire_version"]
+    base = {key: record[key] for key in LONG_COLUMNS[:11]}
+    base["assisted"] = int(base["assisted"])
+    base["skipped"] = 0
     rows = []
     for code, value in record["answers"].items():
         if code.endswith(OTHER_SUFFIX):
@@ -115,49 +131,139 @@ def long_rows(record: Row, questionnaire: Questionnaire, labels: Language | None
         elif question.type in (QuestionType.SINGLE_CHOICE, QuestionType.YES_NO) and isinstance(value, str):
             rows.append({**base, "question": code, "option": _label(question, value, labels), "value": other})
         else:
-            rows.append({**base, "question": code, "option": None, "value": value})
+            skipped = int(value is None)  # only a skipped question is kept without a value
+            rows.append({**base, "question": code, "option": None, "value": value, "skipped": skipped})
     return rows
 
 
-async def write_csv_rows(rows: AsyncIterator[Row], out: IO[str], columns: list[str]) -> int:
-    """Writes rows as CSV (formula-like cells neutralised); returns how many."""
+async def write_csv_rows(
+    rows: AsyncIterator[Row], out: IO[str], columns: list[str], *, neutralised: bool = True
+) -> int:
+    """Writes rows as CSV; returns how many. `neutralised` (for Excel) prefixes formula-like cells with
+    `'`; a CSV for statistical tools keeps every text as written."""
     writer = csv.writer(out)
     writer.writerow(columns)
     count = 0
     async for row in rows:
-        # `neutralise` inlined: this runs for every cell of a million-answer export.
-        writer.writerow(
-            [("'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v) for v in map(row.get, columns)]
-        )
+        if neutralised:
+            # `neutralise` inlined: this runs for every cell of a million-answer export.
+            writer.writerow(
+                [("'" + v if isinstance(v, str) and v[:1] in FORMULA_START else v) for v in map(row.get, columns)]
+            )
+        else:
+            writer.writerow(list(map(row.get, columns)))
         count += 1
     return count
 
 
+Sheet = tuple[str, list[str], Sequence[Row]]  # a further sheet of an XLSX: its name, columns and rows
+
+
 async def write_xlsx_rows(
-    rows: AsyncIterator[Row], path: Path, columns: list[str], sheet: str, tick: Callable[[], None] | None = None
+    rows: AsyncIterator[Row],
+    path: Path,
+    columns: list[str],
+    sheet: str,
+    tick: Callable[[], None] | None = None,
+    *,
+    dates: Collection[str] = (),
+    more: Sequence[Sheet] = (),
 ) -> int:
-    """Writes rows to an XLSX file in streaming mode: bold header, frozen, sensible widths."""
+    """Writes rows to an XLSX file in streaming mode: bold, frozen header with a filter, widths that fit
+    the first rows; returns how many. Text is stored as text (never a formula); the `dates` columns
+    (ISO 8601 text) become real date cells in Europe/Warsaw. `more` sheets follow the first."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet)
+    iterator = aiter(rows)
+    sample: list[Row] = []
+    async for row in iterator:
+        sample.append(row)
+        if len(sample) >= WIDTH_SAMPLE:
+            break
+    _start_sheet(worksheet, columns, sample, dates)
+    date_at = [index for index, name in enumerate(columns) if name in dates]
+    count = 0
+
+    def put(row: Row) -> None:
+        values = [_xlsx_cell(worksheet, row.get(name)) for name in columns]
+        for index in date_at:
+            values[index] = _date_cell(worksheet, row.get(columns[index]))
+        worksheet.append(values)
+
+    for row in sample:
+        put(row)
+        count += 1
+        if tick is not None:
+            tick()
+    if len(sample) >= WIDTH_SAMPLE:
+        async for row in iterator:
+            put(row)
+            count += 1
+            if tick is not None:
+                tick()
+    worksheet.auto_filter.ref = f"A1:{_letter(len(columns))}{count + 1}"
+    for name, sheet_columns, sheet_rows in more:
+        extra = workbook.create_sheet(name)
+        _start_sheet(extra, sheet_columns, sheet_rows, ())
+        for row in sheet_rows:
+            extra.append([_xlsx_cell(extra, row.get(column)) for column in sheet_columns])
+    workbook.save(path)
+    return count
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return str(get_column_letter(index))
+
+
+def _start_sheet(worksheet: Any, columns: list[str], sample: Sequence[Row], dates: Collection[str]) -> None:
+    """Sets the widths from the header and the sample rows (capped), freezes and writes the bold header."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
     worksheet.freeze_panes = "A2"
     for index, name in enumerate(columns, start=1):
-        worksheet.column_dimensions[get_column_letter(index)].width = min(max(len(name) + 2, 10), 40)
+        longest = (
+            19 if name in dates else max((len(str(v)) for r in sample if (v := r.get(name)) is not None), default=0)
+        )
+        width = min(max(len(name) + 3, longest + 2, 8), MAX_WIDTH)  # + 3: room for the filter's button
+        worksheet.column_dimensions[_letter(index)].width = width
     header = []
     for name in columns:
         cell = WriteOnlyCell(worksheet, value=name)
         cell.font = Font(bold=True)
         header.append(cell)
     worksheet.append(header)
-    count = 0
-    async for row in rows:
-        worksheet.append([neutralise(row.get(name)) for name in columns])
-        count += 1
-        if tick is not None:
-            tick()
-    workbook.save(path)
-    return count
+
+
+def _xlsx_cell(worksheet: Any, value: Any) -> Any:
+    """A value as XLSX stores it: booleans as 1/0, text as text even when it starts like a formula."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, str) and value[:1] in FORMULA_START:
+        from openpyxl.cell import WriteOnlyCell
+
+        # openpyxl would write `=…` as a formula: a string cell, shown with Excel's hidden quote prefix,
+        # stays text even when someone edits it.
+        cell = WriteOnlyCell(worksheet, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def _date_cell(worksheet: Any, value: Any) -> Any:
+    """An ISO 8601 time (or datetime) as a date cell in Warsaw time; empty stays empty."""
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None or value == "":
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(WARSAW).replace(tzinfo=None)
+    cell = WriteOnlyCell(worksheet, value=moment.replace(microsecond=0))
+    cell.number_format = "yyyy-mm-dd hh:mm:ss"
+    return cell

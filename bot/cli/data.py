@@ -184,8 +184,23 @@ def purge(older_than: str, yes: bool) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "jsonl"]), default="csv", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "jsonl", "sav", "dta"]),
+    default="csv",
+    show_default=True,
+    help="sav: SPSS, dta: Stata (both labelled, wide layout, need --out).",
+)
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+@click.option(
+    "--for",
+    "audience",
+    type=click.Choice(["excel", "analysis"]),
+    default="excel",
+    show_default=True,
+    help="CSV for Excel (BOM, formula-like cells prefixed with ') or for R, pandas, SPSS (texts as written, no BOM).",
+)
 @click.option("--what", type=click.Choice(["submissions", "emails"]), default="submissions", show_default=True)
 @click.option(
     "--layout",
@@ -194,12 +209,17 @@ def purge(older_than: str, yes: bool) -> None:
     show_default=True,
     help="wide: a row per submission; long: a row per answer (for statistical tools).",
 )
-@click.option("--labels", type=click.Choice(LANGUAGES), help="Option labels in this language instead of codes.")
+@click.option(
+    "--labels",
+    type=click.Choice(LANGUAGES),
+    help="Option labels in this language instead of codes (sav/dta: the labels' language, default pl).",
+)
 @filter_options
 @click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
 def export(
     fmt: str,
     out: Path | None,
+    audience: str,
     what: str,
     layout: str,
     labels: str | None,
@@ -212,21 +232,28 @@ def export(
     exclude_flagged: bool,
     include_contact: bool,
 ) -> None:
-    """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX or JSON Lines.
+    """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX (with a codebook sheet),
+    JSON Lines, SPSS .sav or Stata .dta.
 
     Columns are question codes; a multiple choice is a 0/1 column per option (`code__option`),
     an "other" text is `code__text`. No contact data unless --include-contact.
     """
     settings = staff_settings()
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("XLSX needs --out FILE")
+    if fmt in ("xlsx", "sav", "dta") and out is None:
+        raise click.UsageError(f"{fmt.upper()} needs --out FILE")
+    if fmt in ("sav", "dta") and (what != "submissions" or layout != "wide"):
+        raise click.UsageError(
+            f"{fmt.upper()} holds the submissions in the wide layout (no --what emails, --layout long)"
+        )
     if out is not None:
         writable(out)
     language = as_language(labels)
 
     async def go() -> int:
+        from reports.codebook import CODEBOOK_COLUMNS, codebook_rows
+        from reports.spss import write_statistical
         from reports.staff import CSV_ENCODING, ExportChoice, start_export
-        from reports.tables import write_csv_rows, write_xlsx_rows
+        from reports.tables import DATES, write_csv_rows, write_xlsx_rows
 
         async with service_module.open_service(settings) as service:
             chosen = chosen_questionnaire(service, questionnaire)
@@ -246,15 +273,39 @@ def export(
             rows, columns, records = started.rows, started.columns, started.records
             try:
                 with _progress(out is not None) as tick:
+                    if fmt in ("sav", "dta"):
+                        assert out is not None
+                        return await write_statistical(
+                            records,
+                            chosen,
+                            out,
+                            "sav" if fmt == "sav" else "dta",
+                            labels=language or "pl",
+                            include_contact=include_contact,
+                            tick=tick,
+                        )
                     if fmt == "xlsx":
                         assert out is not None
-                        return await write_xlsx_rows(_ticking(rows, tick), out, columns, sheet=what)
-                    encoding = CSV_ENCODING if fmt == "csv" else "utf-8"
+                        submissions = what == "submissions"
+                        sheet = "answers" if submissions and layout == "long" else what
+                        codebook = [
+                            ("codebook", CODEBOOK_COLUMNS, codebook_rows(chosen, include_contact=include_contact))
+                        ]
+                        return await write_xlsx_rows(
+                            _ticking(rows, tick),
+                            out,
+                            columns,
+                            sheet=sheet,
+                            dates=DATES | {"received_at"},
+                            more=codebook if submissions else (),
+                        )
+                    analysis = audience == "analysis"
+                    encoding = CSV_ENCODING if fmt == "csv" and not analysis else "utf-8"
                     with open(out, "w", encoding=encoding, newline="") if out else text_stdout(encoding) as handle:  # noqa: ASYNC230
                         if fmt == "jsonl":
                             source = records if what == "submissions" and layout == "wide" else rows
                             return await write_jsonl(_ticking(source, tick), handle)
-                        return await write_csv_rows(_ticking(rows, tick), handle, columns)
+                        return await write_csv_rows(_ticking(rows, tick), handle, columns, neutralised=not analysis)
             except BaseException as err:
                 await _close_streams(err, rows, records)
                 raise

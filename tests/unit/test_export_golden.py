@@ -190,13 +190,16 @@ def test_wide_export_reads_back_as_seeded(env: dict[str, str], tmp_path: Path, f
     assert [row["stand"] for row in rows] == ["s1", "s2", "s3", "s4", "s5"]  # oldest first; consent never
     for row in rows:
         got = {key: row[key] for key in WIDE[row["stand"]]}
-        # openpyxl gives numbers and None where the csv module gives text and ""
-        assert {k: "" if v is None else str(v) for k, v in got.items()} == WIDE[row["stand"]]
+        # openpyxl gives numbers and None where the csv module gives text and ""; the ' that keeps Excel from
+        # running a CSV cell is no part of the text in XLSX, where the cell is a string whatever it starts with
+        expected = WIDE[row["stand"]] if fmt == "csv" else {k: v.lstrip("'") for k, v in WIDE[row["stand"]].items()}
+        assert {k: "" if v is None else str(v) for k, v in got.items()} == expected
     assert "email" not in rows[0]
     by_stand = {row["stand"]: row for row in rows}
     assert by_stand["s1"]["channel"] == "telegram" and by_stand["s1"]["event"] == WOLA
     assert by_stand["s4"]["status"] == "active" and by_stand["s4"]["finished_at"] in ("", None)
-    assert by_stand["s3"]["started_at"] == "2026-05-20T10:00:00+00:00"
+    # CSV keeps ISO 8601 in UTC; XLSX has a real date in Warsaw time (10:00 UTC is 12:00 in May)
+    assert by_stand["s3"]["started_at"] in ("2026-05-20T10:00:00+00:00", datetime(2026, 5, 20, 12, 0))
 
 
 def test_jsonl_export_matches_the_database(env: dict[str, str], tmp_path: Path) -> None:
@@ -236,7 +239,7 @@ def test_long_export_has_a_row_per_pick(env: dict[str, str], tmp_path: Path, fmt
     assert len(rows) == 21  # s1: 6, s2: 4, s3: 4, s4: 3, s5: 4 (no email)
     value_rows = {(row["submission"], row["option"], row["value"]) for row in rows if row["question"] == "values"}
     s1, s2, s3, s4, s5 = sorted({row["submission"] for row in rows}, key=int)  # seeded in this order
-    other = "'=SUM(A1)" if fmt != "jsonl" else "=SUM(A1)"  # spreadsheets get it neutralised
+    other = "'=SUM(A1)" if fmt == "csv" else "=SUM(A1)"  # CSV for Excel neutralised; XLSX stores text as text
     empty = "" if fmt == "csv" else None
     assert value_rows == {
         (s1, "trust", empty),

@@ -1,0 +1,255 @@
+"""SPSS (.sav) and Stata (.dta) exports through pyreadstat: the wide layout with variable and value labels,
+choices numbered in questionnaire order, declared missing values, dates in Europe/Warsaw.
+
+pyreadstat writes a whole pandas DataFrame at once, so the submissions are gathered first, column by
+column in compact arrays (8 bytes a number, shared strings for repeated metadata): a row per submission
+(about 11 answers each), never the answers themselves, is held.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from handlers.definitions.i18n import Language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType, condition_holds
+from reports.codebook import MISSING, NOT_SHOWN, SKIPPED, STATA_MISSING, UNFINISHED, Variable, codebook, numbered
+from reports.tables import WARSAW
+
+Format = Literal["sav", "dta"]
+NO_TIME = -(2**63)  # numpy's NaT as int64
+# What the formats take: Stata's names are 32 characters, and pyreadstat names a value label set after its
+# variable with a number added (up to 4 digits here); a variable label is 80 characters; SPSS's 255 bytes.
+STATA_NAME, STATA_LABEL, SPSS_LABEL_BYTES = 28, 80, 255
+_MEASURES = {"single_choice": "nominal", "yes_no": "nominal", "option": "nominal", "scale": "ordinal"}
+_EPOCH = datetime(1970, 1, 1)
+
+
+def missing_reason(question: Question, answers: Mapping[str, Any], completed: bool) -> int | None:
+    """Why a question has no answer: SKIPPED, NOT_SHOWN (its show-if did not hold), UNFINISHED (the
+    submission stopped before it), or None (due but never recorded: system-missing).
+
+    In an unfinished submission a question is counted as not shown only when every answer its show-if
+    looks at is already there; else the respondent had not got that far.
+    """
+    if question.code in answers:
+        return SKIPPED if answers[question.code] is None else None
+    shown = all(condition_holds(condition, answers) for condition in question.show_if)
+    if not shown and (completed or all(condition.question in answers for condition in question.show_if)):
+        return NOT_SHOWN
+    return None if completed else UNFINISHED
+
+
+class _Columns:
+    """The wide layout gathered column by column."""
+
+    def __init__(self, variables: list[Variable], fmt: Format) -> None:
+        self.variables = variables
+        self.fmt = fmt
+        self.numbers: dict[str, array[float]] = {}
+        self.times: dict[str, array[int]] = {}
+        self.texts: dict[str, list[str]] = {}
+        self.shared: dict[str, str] = {}
+        self.filling: list[Callable[[dict[str, Any], dict[str, int | None]], None]] = []
+        for variable in variables:
+            self.filling.append(self._filler(variable))
+
+    def _filler(self, variable: Variable) -> Callable[[dict[str, Any], dict[str, int | None]], None]:
+        name, question = variable.name, variable.question
+        if variable.kind == "metadata":
+            if name in ("started_at", "finished_at"):
+                times = self.times[name] = array("q")
+                return lambda record, _: times.append(_microseconds(record[name]))
+            if variable.numeric:
+                numbers = self.numbers[name] = array("d")
+                return lambda record, _: numbers.append(float(record[name]))
+            texts = self.texts[name] = []
+            shared = self.shared
+            return lambda record, _: texts.append(shared.setdefault(value := record[name] or "", value))
+        assert question is not None
+        code = question.code
+        if variable.numeric:
+            numbers = self.numbers[name] = array("d")
+            if variable.kind == "option":
+                option = name[len(code) + 2 :]
+
+                def fill_option(record: dict[str, Any], why: dict[str, int | None]) -> None:
+                    value = record["answers"].get(code)
+                    numbers.append(float(option in value) if value is not None else _absent(why[code]))
+
+                return fill_option
+            codes = numbered(question)
+
+            def fill_number(record: dict[str, Any], why: dict[str, int | None]) -> None:
+                value = record["answers"].get(code)
+                if value is None:
+                    numbers.append(_absent(why[code]))
+                elif isinstance(value, int):
+                    numbers.append(float(value))
+                else:
+                    numbers.append(float(codes.get(str(value), "nan")))
+
+            return fill_number
+        texts = self.texts[name] = []
+        coded = self.fmt == "sav" and variable.missing  # SPSS declares "-1", "-2", "-3" missing in text too
+
+        def fill_text(record: dict[str, Any], why: dict[str, int | None]) -> None:
+            value = record["answers"].get(name)
+            if value is None and coded and (reason := why[code]) is not None:
+                value = str(reason)
+            texts.append(value or "")
+
+        return fill_text
+
+    def add(self, record: dict[str, Any], questions: list[Question]) -> None:
+        answers, completed = record["answers"], record["status"] == "completed"
+        why = {question.code: missing_reason(question, answers, completed) for question in questions}
+        for fill in self.filling:
+            fill(record, why)
+
+    def frame(self) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for variable in self.variables:
+            name = variable.name
+            if name in self.times:
+                data[name] = np.frombuffer(self.times.pop(name), dtype=np.int64).view("datetime64[us]")
+            elif name in self.numbers:
+                numbers = np.frombuffer(self.numbers.pop(name), dtype=np.float64)
+                if self.fmt == "dta" and variable.missing:
+                    column = numbers.astype(object)
+                    for code, letter in STATA_MISSING.items():
+                        column[numbers == code] = letter
+                    data[name] = column
+                else:
+                    data[name] = numbers
+            else:
+                data[name] = np.array(self.texts.pop(name), dtype=object)
+        return pd.DataFrame(data, copy=False)
+
+
+def _absent(reason: int | None) -> float:
+    return float("nan") if reason is None else float(reason)
+
+
+def _microseconds(value: str | None) -> int:
+    """An ISO 8601 time as Warsaw wall-clock microseconds since 1970 (what SPSS and Stata show)."""
+    if not value:
+        return NO_TIME
+    local = datetime.fromisoformat(value).astimezone(WARSAW).replace(tzinfo=None, microsecond=0)
+    return (local - _EPOCH) // _ONE_MICROSECOND
+
+
+_ONE_MICROSECOND = datetime(1970, 1, 1, microsecond=1) - _EPOCH
+
+
+async def write_statistical(
+    records: AsyncIterator[dict[str, Any]],
+    questionnaire: Questionnaire,
+    path: Path,
+    fmt: Format,
+    *,
+    labels: Language = "pl",
+    include_contact: bool = False,
+    tick: Callable[[], None] | None = None,
+) -> int:
+    """Writes the submissions as an SPSS .sav or a Stata .dta file; returns how many.
+
+    Variable labels are the questions' texts in `labels`; a single choice is numbered 1..n in
+    questionnaire order, yes/no is 1/0, a multiple choice is a 0/1 variable per option, each with
+    value labels; missing answers carry SKIPPED (-1), NOT_SHOWN (-2) or UNFINISHED (-3), declared as
+    user-missing in SPSS and written as the extended missing values .a, .b, .c in Stata.
+    """
+    import pyreadstat
+
+    variables = codebook(questionnaire, include_contact=include_contact)
+    columns = _Columns(variables, fmt)
+    questions = [q for q in questionnaire.questions if include_contact or q.type is not QuestionType.EMAIL]
+    count = 0
+    async for record in records:
+        columns.add(record, questions)
+        count += 1
+        if tick is not None:
+            tick()
+    frame = columns.frame()
+    names = _stata_names(variables) if fmt == "dta" else {v.name: v.name for v in variables}
+    frame.columns = [names[v.name] for v in variables]
+    variable_labels: dict[str, str | None] = {names[v.name]: _fitted(v.labels[labels], fmt) for v in variables}
+    value_labels: dict[str, dict[Any, str]] = {
+        names[v.name]: v.value_labels(labels) for v in variables if v.numeric and v.question is not None
+    }
+    if fmt == "dta":  # the missing values' labels go on .a, .b, .c
+        for v in variables:
+            if v.numeric and v.question is not None:
+                found = value_labels[names[v.name]]
+                for code, letter in STATA_MISSING.items():
+                    if code in found:
+                        found[letter] = found.pop(code)
+    title = f"{questionnaire.id} v{questionnaire.version}"
+    if fmt == "dta":
+        pyreadstat.write_dta(
+            frame,
+            path,
+            file_label=title,
+            column_labels=variable_labels,
+            variable_value_labels=value_labels,
+            missing_user_values={names[v.name]: list(STATA_MISSING.values()) for v in variables if _declared(v)},
+        )
+        return count
+    missing: dict[str, list[Any]] = {}
+    for variable in variables:
+        if _declared(variable):
+            missing[variable.name] = list(MISSING)
+        elif variable.missing and variable.question is not None and variable.kind != "other_text":
+            missing[variable.name] = [str(code) for code in MISSING]
+    pyreadstat.write_sav(
+        frame,
+        path,
+        file_label=title,
+        column_labels=variable_labels,
+        variable_value_labels=value_labels,
+        missing_ranges=missing,
+        variable_measure={v.name: _MEASURES[v.kind] for v in variables if v.kind in _MEASURES},
+        variable_format={v.name: "F8.0" for v in variables if v.numeric},
+        note=f"Missing values: {SKIPPED} skipped, {NOT_SHOWN} not shown (show-if), {UNFINISHED} unfinished.",
+    )
+    return count
+
+
+def _declared(variable: Variable) -> bool:
+    return variable.numeric and variable.missing
+
+
+def _fitted(label: str, fmt: Format) -> str:
+    """A variable label cut to what the format holds (Stata: 80 characters; SPSS: 255 bytes)."""
+    if fmt == "dta":
+        return label if len(label) <= STATA_LABEL else label[: STATA_LABEL - 1] + "…"
+    if len(label.encode()) <= SPSS_LABEL_BYTES:
+        return label
+    cut = label.encode()[: SPSS_LABEL_BYTES - 3].decode(errors="ignore")
+    return cut + "…"
+
+
+def _stata_names(variables: list[Variable]) -> dict[str, str]:
+    """Variable names Stata takes, still unique: a long option's column becomes `code__N`, N its place."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for variable in variables:
+        name = variable.name
+        if len(name) > STATA_NAME and variable.kind == "option" and variable.question is not None:
+            codes = [option.code for option in variable.question.options]
+            name = f"{variable.question.code}__{codes.index(name[len(variable.question.code) + 2 :]) + 1}"
+        name = name[:STATA_NAME]
+        number = 1
+        while name in taken:
+            suffix = f"_{number}"
+            name = variable.name[: STATA_NAME - len(suffix)] + suffix
+            number += 1
+        taken.add(name)
+        names[variable.name] = name
+    return names
