@@ -124,6 +124,8 @@ def inbound_of(form: PaperForm, questionnaire: Questionnaire) -> Inbound:
 
 def _check_columns(header: Sequence[str], questionnaire: Questionnaire, columns: Sequence[str]) -> list[Problem]:
     known = list(dict.fromkeys([*columns, *_list_columns(questionnaire)]))
+    if {"question", "option", "value"} <= set(header) and "question" not in known:
+        return [Problem(None, None, "this is the long layout (a row per answer): import reads the wide layout")]
     problems: list[Problem] = []
     if "submission" not in header:
         problems.append(Problem(None, "submission", "is missing: each row needs the paper form's own id (e.g. P-0001)"))

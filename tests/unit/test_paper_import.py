@@ -306,6 +306,14 @@ def test_a_typo_in_a_column_name_is_named_and_nothing_is_imported(env: dict[str,
     assert stored(env) == []
 
 
+def test_the_long_layout_is_named_as_such(env: dict[str, str], tmp_path: Path) -> None:
+    header = ["submission", "respondent", "channel", "question", "option", "value"]
+    path = write_csv(tmp_path / "long.csv", [{"submission": "1", "question": "district", "option": "wola"}], header)
+    result = invoke(env, "import", str(path))
+    assert result.exit_code == 1
+    assert "  this is the long layout (a row per answer): import reads the wide layout" in result.output.splitlines()
+
+
 def test_a_file_without_the_id_column_is_refused(env: dict[str, str], tmp_path: Path) -> None:
     result = invoke(env, "import", str(write_csv(tmp_path / "noid.csv", [{"district": "wola"}], ["district"])))
     assert result.exit_code == 1
@@ -440,6 +448,12 @@ def answers(row: dict[str, str], metadata: tuple[str, ...]) -> dict[str, str]:
     return {k: v for k, v in row.items() if k not in skip} | {k: row[k] for k in metadata}
 
 
+def cells(path: Path) -> list[Any]:
+    if path.suffix == ".csv":
+        return [cell for r in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))) for cell in r]
+    return [cell for r in load_workbook(path)["submissions"].iter_rows(values_only=True) for cell in r]
+
+
 def with_paper_ids(path: Path) -> Path:
     """The export's own submission numbers replaced by paper forms' ids (P-0001…), in its own format."""
     if path.suffix == ".csv":
@@ -455,13 +469,25 @@ def with_paper_ids(path: Path) -> Path:
     return path.with_name("paper.xlsx")
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_a_dataset_exported_and_imported_again_keeps_its_answers(env: dict[str, str], tmp_path: Path, fmt: str) -> None:
+@pytest.mark.parametrize(
+    "how",
+    [
+        ("--format", "csv"),  # for Excel: a BOM, formula-like texts prefixed with '
+        ("--format", "xlsx", "--labels", "pl"),  # dates as date cells, a codebook sheet, Polish labels
+        ("--format", "csv", "--for", "analysis", "--labels", "uk"),  # texts as written, Ukrainian labels
+    ],
+    ids=["csv", "xlsx-labels-pl", "csv-analysis-labels-uk"],
+)
+def test_a_dataset_exported_and_imported_again_keeps_its_answers(
+    env: dict[str, str], tmp_path: Path, how: tuple[str, ...]
+) -> None:
     asyncio.run(answer_in_the_chat(env))
     before = export(env, tmp_path / "before.csv", "--completed-only")
     assert len(before) == 3
-    exported = tmp_path / f"export.{fmt}"
-    assert CliRunner().invoke(main, ["export", "--format", fmt, "--out", str(exported)], env=env).exit_code == 0
+    exported = tmp_path / f"export.{how[1]}"
+    assert CliRunner().invoke(main, ["export", *how, "--out", str(exported)], env=env).exit_code == 0
+    label = {"pl": "Żoliborz", "uk": "Жолібож"}.get(how[-1], "zoliborz")
+    assert label in cells(exported)  # the file holds what it should: codes, or labels
     result = invoke(env, "import", str(with_paper_ids(exported)))
     assert result.exit_code == 0, result.output
     assert "Imported 3 paper forms" in result.output
