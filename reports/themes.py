@@ -1,101 +1,608 @@
-"""The main themes of open answers (lemmas with counts), and quotes safe to publish."""
+"""The themes of open answers: the coding frame's named themes first, then the words and phrases most
+distinctive of the answers, each with how many answers hold it and distinct quotes safe to publish.
+
+Each answer is read in its own language (pl, uk or en), its words turned into lemmas, stopwords and the
+question's own words dropped. Counting streams: memory grows with the vocabulary, not the answers.
+"""
 
 from __future__ import annotations
 
-import heapq
+import bisect
+import itertools
+import math
 import re
+import zlib
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Literal, NamedTuple
 
 import simplemma
 
-# Words that carry no theme in these answers (Polish, after lemmatisation).
-STOPWORDS = frozenset(
-    """
-    a aby ale albo ani być by bardzo bez bo co coś czy dla do dużo gdy gdzie i ich im inny jak jaki jakiś
-    jeden jeśli jest już każdy kiedy kto który lub ma mieć mieszkać mój może móc na nad nas nasz nawet nie
-    nic niż o od on ona one oni oraz po pod przez przy się sobie swój sam są ta tak także te ten to tu tutaj
-    tylko tym u w we więc wszystko wszyscy wtedy z za ze że żeby ja ty my wy też już jeszcze bardziej mieć
-    można trzeba taki który ktoś gdyby będzie były było był była jako żeby bo np itp the and of to in
-    """.split()
+from handlers.definitions.i18n import LANGUAGES, Language, as_language
+from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from handlers.definitions.themes import CodingFrame, FrameTheme
+
+QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
+DISTRICT = "district"
+MIN_AUTOMATIC = 3  # automatic themes shown even when the frame's fill the list
+COLLOCATION = 0.2  # Dice share above which two neighbouring lemmas count as one phrase ("dom kultury")
+TOO_COMMON = 6.0  # Zipf frequency (wordfreq) at which a word is too common to be a theme (tam, więcej)
+_KEPT_QUOTES = 6  # candidates kept per theme while counting (a sample spread over the whole run)
+
+# Polish and Ukrainian stopwords from the stop-words package; its English list (1,333 words) holds content
+# words residents use as themes (help, home, group, problem, free), so English has NLTK's list of
+# function words (179, the `stopwords` corpus), written out here.
+_STOPWORD_LISTS: dict[Language, str] = {"pl": "polish", "uk": "ukrainian"}
+_ENGLISH_STOPWORDS = frozenset(
+    """i me my myself we our ours ourselves you you're you've you'll you'd your yours yourself yourselves he him
+    his himself she she's her hers herself it it's its itself they them their theirs themselves what which who
+    whom this that that'll these those am is are was were be been being have has had having do does did doing
+    a an the and but if or because as until while of at by for with about against between into through during
+    before after above below to from up down in out on off over under again further then once here there when
+    where why how all any both each few more most other some such no nor not only own same so than too very s
+    t can will just don don't should should've now d ll m o re ve y ain aren aren't couldn couldn't didn
+    didn't doesn doesn't hadn hadn't hasn hasn't haven haven't isn isn't ma mightn mightn't mustn mustn't
+    needn needn't shan shan't shouldn shouldn't wasn wasn't weren weren't won won't wouldn wouldn't""".split()
 )
-_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?:\+?\d[\d\s().-]{7,}\d)")
-# A capitalised word not at the start of a sentence looks like a name: masked in quotes.
-_NAME = re.compile(r"(?<=[^.!?\s]\s)[A-ZĄĆĘŁŃÓŚŹŻ][a-ząćęłńóśźż]{2,}")
+# What every consultation needs beside the stop-words lists (from the staff's review of the first report,
+# ../shared/reviews/staff.md §4): simplemma's known mistakes, and generic words that name no theme.
+# The coding frame adds to both (its `lemmas`, `synonyms`, `stopwords`) and may `keep` a word.
+BUILT_IN_LEMMAS: dict[Language, dict[str, str]] = {
+    "pl": {
+        "razem": "razem",  # simplemma: raz ("once")
+        **dict.fromkeys(("osiedla", "osiedli"), "osiedle"),  # simplemma: osiedlać
+        **dict.fromkeys(("ogródki", "ogródków", "ogródkach"), "ogródek"),  # simplemma: ogródka
+        **dict.fromkeys(("ludzie", "ludzi", "ludźmi", "ludziom"), "ludzie"),  # simplemma: człowiek
+    },
+    "uk": {},
+    "en": {},
+}
+BUILT_IN_STOPWORDS: dict[Language, frozenset[str]] = {
+    "pl": frozenset(
+        """tam tu tutaj siebie sobie więcej mniej raz razem wiedzieć mieć móc chcieć musieć człowiek ludzie osoba
+        rzecz sprawa coś ktoś nikt nic bardzo dużo mało często czasem zawsze nigdy trochę dobry fajny fajnie duży
+        mały sposób mówić robić zrobić dać iść przyjść wszystek inny sam swój jakiś żaden każdy taki można trzeba
+        powinien np itp itd etc czyli zwłaszcza ok okej""".split()
+    ),
+    "uk": frozenset(
+        """там тут себе собі більше менше разом знати мати бути могти хотіти людина люди річ дуже багато мало
+        часто завжди ніколи трохи добрий свій інший кожен весь можна треба потрібно мене мені одне одного одному
+        один одна вони нас нам наш наша наші який яка які також просто""".split()
+    ),
+    "en": frozenset(
+        """people person thing things really lot lots also just get make think know would could should good
+        great like way much many more less every each other together""".split()
+    ),
+}
+# Clauses: two lemmas are neighbours only inside one (a comma or a full stop ends a phrase).
+_CLAUSE = re.compile(r"[.,;:!?()\[\]{}\n\r\"„”“«»…/|–—]|\s-\s")
+_WORD = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
+_FOLD = str.maketrans("ąćęłńóśźż", "acelnoszz")
+# Quotes are masked by reports.masking (names from lists, addresses, emails, phones); move this import up.
+from reports.masking import mask as mask  # noqa: E402  (re-exported: report.py imports it from here)
 
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """A frequent lemma, in how many answers it appears, and a few quotes that mention it."""
+    """A theme of one question's answers: its label, the lemmas that mark it, how many answers, quotes."""
 
-    lemma: str
+    label: str
+    keywords: tuple[str, ...]
     answers: int
     quotes: tuple[str, ...]
+    kind: Literal["frame", "automatic"] = "automatic"
+    language: Language | None = None  # an automatic theme's language; None for the frame's (every language)
+    code: str | None = None  # a frame theme's code
+
+    @property
+    def lemma(self) -> str:
+        """The label (the name the report used before there were phrases and a coding frame)."""
+        return self.label
 
 
-@lru_cache(maxsize=200_000)
-def _lemma(word: str) -> str | None:
-    # Answers repeat their words a great deal: each distinct word is looked up once.
-    lemma = simplemma.lemmatize(word, lang="pl", low_memory=True).lower()
-    return lemma if lemma not in STOPWORDS and len(lemma) > 2 else None
+# --- languages -----------------------------------------------------------------------------------
 
 
-def lemmas(text: str) -> set[str]:
-    """The distinct meaningful lemmas of one answer (Polish lemmatisation; stopwords dropped)."""
-    return {lemma for word in _WORD.findall(text.lower()) if (lemma := _lemma(word)) is not None}
+@cache
+def _detector() -> Any:
+    from lingua import Language as Lingua
+    from lingua import LanguageDetectorBuilder
+
+    # Only our three languages: the models load lazily, and a close call is left undecided.
+    languages = (Lingua.POLISH, Lingua.UKRAINIAN, Lingua.ENGLISH)
+    return LanguageDetectorBuilder.from_languages(*languages).with_minimum_relative_distance(0.05).build()
 
 
-def mask(text: str) -> str:
-    """Hides emails, phone numbers and name-like words in a quote."""
-    text = _EMAIL.sub("[e-mail]", text)
-    text = _PHONE.sub("[telefon]", text)
-    return _NAME.sub("[…]", text)
+_LINGUA_CODES: dict[str, Language] = {"POLISH": "pl", "UKRAINIAN": "uk", "ENGLISH": "en"}
+
+
+def detect_language(text: str, hint: str | None = None) -> Language:
+    """The language of one answer among pl, uk and en: Cyrillic script is Ukrainian; Latin text is told
+    apart by lingua; a text too short or too close to call is taken in `hint` (the questionnaire's
+    language), else Polish."""
+    fallback = as_language(hint) or "pl"
+    cyrillic = len(_CYRILLIC.findall(text))
+    latin = len(_LATIN.findall(text))
+    if cyrillic > latin:
+        return "uk"
+    if latin == 0:
+        return fallback
+    if len(_WORD.findall(text)) < 3 and fallback != "uk":
+        return fallback  # "ok", "park", "brak czasu": the questionnaire's language knows better
+    found = _detector().detect_language_of(text)
+    language = _LINGUA_CODES.get(found.name) if found is not None else None
+    if language is None or language == "uk":  # Latin letters are not Ukrainian
+        return fallback if fallback != "uk" else "pl"
+    return language
+
+
+# --- words ---------------------------------------------------------------------------------------
+
+
+def _fold(word: str) -> str:
+    return word.translate(_FOLD)
+
+
+@cache
+def _polish_frequencies() -> dict[str, float]:
+    import wordfreq
+
+    return wordfreq.get_frequency_dict("pl")
+
+
+@cache
+def _polish_by_folded() -> dict[str, str]:
+    """Polish words by their form without diacritics → the most frequent word with them (wordfreq)."""
+    best: dict[str, str] = {}
+    for word in _polish_frequencies():  # most frequent first
+        folded = _fold(word)
+        if folded != word:
+            best.setdefault(folded, word)
+    return best
+
+
+def _restore_diacritics(word: str) -> str:
+    """`sasiedzi` → `sąsiedzi` when the word with diacritics is far more common (typed on a phone)."""
+    restored = _polish_by_folded().get(word)
+    if restored is None:
+        return word
+    frequencies = _polish_frequencies()
+    return restored if frequencies.get(word, 0.0) * 20 < frequencies[restored] else word
+
+
+@cache
+def zipf(key: str, language: Language) -> float:
+    """How common a lemma or phrase is in general language, on wordfreq's Zipf scale (log10 of the
+    frequency per billion words: 0 unknown, 7 `the`).
+
+    For a phrase, wordfreq's own estimate takes it to be as common as its rarer word (an upper bound) and
+    independent words would make it as rare as their product (a lower bound): the mean of the two.
+    """
+    import wordfreq
+
+    words = key.split()
+    estimate = float(wordfreq.zipf_frequency(key, language))
+    if len(words) == 1:
+        return estimate
+    independent = sum(float(wordfreq.zipf_frequency(word, language)) for word in words) - 9 * (len(words) - 1)
+    return (estimate + max(independent, 0.0)) / 2
+
+
+class Token(NamedTuple):
+    """One word of an answer: as written (lower case), its lemma, the lemma for matching, a stopword?"""
+
+    word: str
+    lemma: str
+    match: str  # the lemma without Polish diacritics: `podworko` and `podwórko` meet
+    stop: bool
+
+
+class Lexicon:
+    """How words become lemmas in each language: simplemma, with the coding frame's fix-ups, synonyms and
+    stopwords; each distinct word is looked up once."""
+
+    def __init__(self, frame: CodingFrame | None = None) -> None:
+        from stop_words import get_stop_words  # type: ignore[import-untyped]
+
+        self.frame = frame or CodingFrame()
+        self._tokens: dict[Language, dict[str, Token]] = {language: {} for language in LANGUAGES}
+        self._fixes: dict[Language, dict[str, str]] = {}
+        self._stop: dict[Language, frozenset[str]] = {}
+        for language in LANGUAGES:
+            fixes = dict(BUILT_IN_LEMMAS[language])
+            fixes.update({word.lower(): lemma.lower() for word, lemma in self.frame.lemmas.get(language, {}).items()})
+            for lemma, variants in self.frame.synonyms.get(language, {}).items():
+                fixes.update({variant.lower(): lemma.lower() for variant in variants})
+            self._fixes[language] = fixes
+            keep = {word.lower() for word in self.frame.keep.get(language, ())}
+            listed = (
+                {word.lower() for word in get_stop_words(_STOPWORD_LISTS[language])}
+                if language in _STOPWORD_LISTS
+                else set(_ENGLISH_STOPWORDS)
+            )
+            listed |= BUILT_IN_STOPWORDS[language] | {word.lower() for word in self.frame.stopwords.get(language, ())}
+            self._stop[language] = frozenset(listed - keep)
+
+    def token(self, word: str, language: Language) -> Token:
+        """The lemma of one lower-case word in a language, and whether it carries no theme."""
+        known = self._tokens[language].get(word)
+        if known is None:
+            known = self._tokens[language][word] = self._look_up(word, language)
+        return known
+
+    def _look_up(self, word: str, language: Language) -> Token:
+        fixes = self._fixes[language]
+        lemma = fixes.get(word)
+        if lemma is None:
+            written = word
+            # The frugal dictionaries: 70 MB and half the loading time of the default ones (400 MB).
+            if language == "pl" and word.isascii() and not simplemma.is_known(word, lang="pl", low_memory=True):
+                written = _restore_diacritics(word)
+            lemma = simplemma.lemmatize(written, lang=language, low_memory=True).lower()
+            lemma = fixes.get(lemma, lemma)
+        stop = len(lemma) < 3 or word in self._stop[language] or lemma in self._stop[language]
+        return Token(word, lemma, _fold(lemma), stop)
+
+    def clauses(self, text: str, language: Language) -> list[list[Token]]:
+        """The answer's words as tokens, clause by clause."""
+        clauses = []
+        for clause in _CLAUSE.split(text.lower()):
+            tokens = [self.token(word, language) for word in _WORD.findall(clause)]
+            if tokens:
+                clauses.append(tokens)
+        return clauses
+
+    def lemmas(self, text: str, language: Language) -> set[str]:
+        """The distinct lemmas of a text that can carry a theme."""
+        return {token.lemma for clause in self.clauses(text, language) for token in clause if not token.stop}
+
+    @staticmethod
+    def key(tokens: Iterable[Token]) -> str:
+        """A lemma or a phrase as one string: lemmas joined by spaces."""
+        return " ".join(token.lemma for token in tokens)
+
+
+@cache
+def default_lexicon() -> Lexicon:
+    """The lexicon with no coding frame."""
+    return Lexicon()
+
+
+def lemmas(text: str, language: Language = "pl") -> set[str]:
+    """The distinct meaningful lemmas of one answer (stopwords dropped)."""
+    return default_lexicon().lemmas(text, language)
+
+
+# --- counting ------------------------------------------------------------------------------------
+
+
+class _Candidate(NamedTuple):
+    rank: tuple[int, int]  # (0 for a quote of a readable length, else 1; a hash of the text)
+    text: str
+    group: str
+    language: Language
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    theme: str
+    full: tuple[str, ...]  # every lemma of the keyword (for matching in order)
+    content: tuple[str, ...]  # without stopwords, two lemmas or more: "plac zabaw" finds "plac do zabaw"
+
+
+@dataclass
+class _Language:
+    """What one language's answers gave: answers, lemma and phrase counts, phrase forms."""
+
+    answers: int = 0
+    units: Counter[str] = field(default_factory=Counter)  # lemma → answers
+    pairs: Counter[str] = field(default_factory=Counter)  # "lemma lemma" → answers with them side by side
+    inside: Counter[tuple[str, int]] = field(default_factory=Counter)  # (pair, 0|1) → answers with that word only there
+    forms: dict[str, Counter[str]] = field(default_factory=dict)  # pair → its written forms
 
 
 class ThemeCounter:
-    """Counts the lemmas of open answers as they stream by (each answer once), keeping only the first
-    few quotable answers per lemma, so memory stays bounded however many answers there are."""
+    """Counts one open question's answers as they stream by: the frame's themes, lemmas and phrases per
+    language, and a sample of quotable answers per theme spread over the whole run."""
 
-    def __init__(self, quotes: int = 3) -> None:
+    def __init__(self, question: Question | None = None, lexicon: Lexicon | None = None, quotes: int = 3) -> None:
         self.answers = 0
+        self.by_language: Counter[Language] = Counter()
+        self.question = question
+        self._lexicon = lexicon or default_lexicon()
         self._quotes = quotes
-        self._counts: Counter[str] = Counter()
-        self._quotable: dict[str, list[str]] = {}  # lemma → the first answers with it whose authors allowed quoting
+        code = question.code if question is not None else ""
+        self._frame = [theme for theme in self._lexicon.frame.themes if theme.applies_to(code)]
+        self._frame_counts: Counter[str] = Counter()
+        self._keywords: dict[Language, dict[str, list[_Keyword]]] = {}
+        self._frame_keys: dict[Language, set[str]] = {}
+        self._own: dict[Language, frozenset[str]] = {}
+        for language in LANGUAGES:
+            self._compile(language)
+            own = question.label(language) if question is not None else ""
+            self._own[language] = frozenset(self._lexicon.lemmas(own, language))
+        self._languages: dict[Language, _Language] = {}
+        self._candidates: dict[tuple[Language | None, str], list[_Candidate]] = {}
 
-    def add(self, text: str, allowed: bool) -> None:
-        """Counts one answer; `allowed` tells whether its author agreed to be quoted."""
+    def _compile(self, language: Language) -> None:
+        index: dict[str, list[_Keyword]] = {}
+        keys: set[str] = set()
+        for theme in self._frame:
+            for keyword in theme.keywords.get(language, ()):
+                tokens = [token for clause in self._lexicon.clauses(keyword, language) for token in clause]
+                if not tokens:
+                    continue
+                content = tuple(token.match for token in tokens if not token.stop)
+                if len(content) < 2:
+                    content = ()  # "nie mam czasu" must not match every "czas"
+                entry = _Keyword(theme.code, tuple(token.match for token in tokens), content)
+                index.setdefault(entry.full[0], []).append(entry)
+                if content and content != entry.full:
+                    index.setdefault(content[0], []).append(entry)
+                keys.add(Lexicon.key(token for token in tokens if not token.stop))
+        self._keywords[language] = index
+        self._frame_keys[language] = keys
+
+    def add(self, text: str, allowed: bool, *, language: str | None = None, group: str | None = None) -> None:
+        """Counts one answer; `allowed` tells whether its author agreed to be quoted, `language` is the
+        questionnaire's language (a hint) and `group` where it came from (quotes are spread over groups)."""
         self.answers += 1
         if not text.strip():
             return
-        found = lemmas(text)
-        self._counts.update(found)
-        if allowed:
-            for lemma in found:
-                kept = self._quotable.get(lemma)
-                if kept is None:
-                    self._quotable[lemma] = [text]
-                elif len(kept) < self._quotes:
-                    kept.append(text)
+        lang = detect_language(text, language)
+        self.by_language[lang] += 1
+        clauses = self._lexicon.clauses(text, lang)
+        matched = self._match(clauses, lang)
+        self._frame_counts.update(matched)
+        found, pairs = self._count(clauses, lang)
+        if not allowed:
+            return
+        length = len(text.strip())
+        candidate = _Candidate(
+            (0 if 20 <= length <= 300 else 1, zlib.crc32(" ".join(text.lower().split()).encode())),
+            text.strip(),
+            group or "",
+            lang,
+        )
+        for code in matched:
+            self._keep((None, code), candidate)
+        for key in found:
+            self._keep((lang, key), candidate)
+        for key in pairs:
+            self._keep((lang, key), candidate)
 
-    def themes(self, *, top: int = 8, quote_chars: int = 300) -> list[Theme]:
-        """The most frequent lemmas (ties by lemma), each with its first quotes, shortened and masked."""
+    def _match(self, clauses: list[list[Token]], language: Language) -> set[str]:
+        index = self._keywords[language]
+        if not index:
+            return set()
+        matched: set[str] = set()
+        for clause in clauses:
+            full = [token.match for token in clause]
+            content = [token.match for token in clause if not token.stop]
+            for sequence, attribute in ((full, "full"), (content, "content")):
+                for i, lemma in enumerate(sequence):
+                    for keyword in index.get(lemma, ()):
+                        wanted = getattr(keyword, attribute)
+                        if wanted and tuple(sequence[i : i + len(wanted)]) == wanted:
+                            matched.add(keyword.theme)
+        return matched
+
+    def _count(self, clauses: list[list[Token]], language: Language) -> tuple[set[str], list[str]]:
+        """Counts the answer's lemmas and neighbouring pairs once each; returns the lemmas and the pairs
+        seen at least twice so far (only those keep quotes: most pairs are never seen again)."""
+        counts = self._languages.get(language)
+        if counts is None:
+            counts = self._languages[language] = _Language()
+        counts.answers += 1
+        own = self._own[language]
+        units: Counter[str] = Counter()
+        pairs: Counter[tuple[str, str]] = Counter()
+        forms: dict[tuple[str, str], str] = {}
+        for clause in clauses:
+            content = [token for token in clause if not token.stop and token.lemma not in own]
+            units.update(token.lemma for token in content)
+            for first, second in itertools.pairwise(content):
+                if first.lemma != second.lemma:
+                    pairs[(first.lemma, second.lemma)] += 1
+                    forms.setdefault((first.lemma, second.lemma), f"{first.word} {second.word}")
+        counts.units.update(units.keys())
+        repeated = []
+        for (one, two), n in pairs.items():
+            key = f"{one} {two}"
+            counts.pairs[key] += 1
+            # A word that appears in this answer only inside the phrase is not counted alone if it is one.
+            counts.inside[(key, 0)] += units[one] == n
+            counts.inside[(key, 1)] += units[two] == n
+            if counts.pairs[key] >= 2:
+                counts.forms.setdefault(key, Counter())[forms[(one, two)]] += 1
+                repeated.append(key)
+        return set(units), repeated
+
+    def _keep(self, key: tuple[Language | None, str], candidate: _Candidate) -> None:
+        """Keeps the candidates with the lowest rank: a fixed sample, the same on every run, no duplicates."""
+        kept = self._candidates.get(key)
+        if kept is None:
+            self._candidates[key] = [candidate]
+            return
+        if len(kept) >= _KEPT_QUOTES and candidate.rank >= kept[-1].rank:
+            return
+        at = bisect.bisect_left(kept, candidate.rank, key=lambda c: c.rank)
+        if at < len(kept) and kept[at].rank == candidate.rank:
+            return  # the same text again
+        kept.insert(at, candidate)
+        if len(kept) > _KEPT_QUOTES:
+            kept.pop()
+
+    def themes(self, *, top: int = 10, quote_chars: int = 300) -> list[Theme]:
+        """The frame's themes found in the answers (most answers first), then the most distinctive lemmas
+        and phrases up to `top` themes in all (at least MIN_AUTOMATIC), each with distinct quotes."""
+        order = {theme.code: i for i, theme in enumerate(self._frame)}
+        named = sorted((t for t in self._frame if self._frame_counts[t.code]), key=lambda t: order[t.code])
+        named.sort(key=lambda t: -self._frame_counts[t.code])
+        found: list[tuple[Theme, tuple[Language | None, str]]] = [
+            (_named(theme, self._frame_counts[theme.code]), (None, theme.code)) for theme in named
+        ]
+        found += self._automatic(max(top - len(found), MIN_AUTOMATIC))
+        used: set[int] = set()
         themes = []
-        for lemma, n in heapq.nsmallest(top, self._counts.items(), key=lambda item: (-item[1], item[0])):
-            if n < 2:
-                break  # a word one person used is not a theme
-            quotes = self._quotable.get(lemma, [])
-            shortened = [text if len(text) <= quote_chars else text[: quote_chars - 1] + "…" for text in quotes]
-            themes.append(Theme(lemma, n, tuple(mask(text) for text in shortened)))
+        for theme, key in found:
+            quotes = self._pick_quotes(self._candidates.get(key, []), used)
+            shown = tuple(mask(_shorten(candidate.text, quote_chars)) for candidate in quotes)
+            themes.append(
+                Theme(theme.label, theme.keywords, theme.answers, shown, theme.kind, theme.language, theme.code)
+            )
         return themes
 
+    def _pick_quotes(self, candidates: list[_Candidate], used: set[int]) -> list[_Candidate]:
+        """Quotes never used for another theme, from as many groups and languages as there are."""
+        picked: list[_Candidate] = []
+        for strict in (2, 1, 0):  # a new group and language, then a new group, then any
+            for candidate in candidates:
+                if len(picked) == self._quotes:
+                    return picked
+                if candidate.rank[1] in used:
+                    continue
+                if strict and any(p.group == candidate.group for p in picked):
+                    continue
+                if strict == 2 and any(p.language == candidate.language for p in picked):
+                    continue
+                picked.append(candidate)
+                used.add(candidate.rank[1])
+        return picked
 
-def find_themes(answers: Iterable[tuple[str, bool]], *, top: int = 8, quotes: int = 3) -> list[Theme]:
-    """Counts lemmas across answers (each answer once); quotes come only from those who allowed quoting."""
-    counter = ThemeCounter(quotes)
+    def _automatic(self, limit: int) -> list[tuple[Theme, tuple[Language | None, str]]]:
+        scored: list[tuple[float, Theme]] = []
+        for language, counts in self._languages.items():
+            least = max(2, math.ceil(counts.answers * 0.005))
+            frame_keys = self._frame_keys[language]
+            units = Counter(counts.units)
+            phrases: dict[str, int] = {}
+            for key, n in counts.pairs.items():
+                first, second = key.split(" ")
+                if n < least or 2 * n / (counts.units[first] + counts.units[second]) < COLLOCATION:
+                    continue
+                phrases[key] = n
+                units[first] -= counts.inside[(key, 0)]
+                units[second] -= counts.inside[(key, 1)]
+            for key, n in [*units.items(), *phrases.items()]:
+                if n < least or key in frame_keys:
+                    continue
+                general = zipf(key, language)
+                if general >= TOO_COMMON:
+                    continue
+                # How much more often than in general language: answers' share against the word's
+                # frequency (a floor for words wordfreq does not know, typos among them).
+                score = n * math.log((n / counts.answers) / 10 ** (max(general, 1.0) - 9))
+                forms = counts.forms.get(key)
+                label = forms.most_common(1)[0][0] if key in phrases and forms else key
+                scored.append((score, Theme(label, (key,), n, (), "automatic", language)))
+        scored.sort(key=lambda item: (-item[0], item[1].label))
+        return [(theme, (theme.language, theme.keywords[0])) for _, theme in scored[:limit]]
+
+
+def _named(theme: FrameTheme, answers: int) -> Theme:
+    keywords = tuple(keyword for language in LANGUAGES for keyword in theme.keywords.get(language, ()))
+    return Theme(theme.label("pl"), keywords, answers, (), "frame", None, theme.code)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cuts a long answer at a sentence's end or a space before `limit`, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    sentence = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+    if sentence >= limit // 2:
+        return cut[: sentence + 1] + " …"
+    space = cut.rfind(" ")
+    return (cut[:space] if space >= limit // 2 else cut).rstrip(",;:- ") + "…"
+
+
+def find_themes(
+    answers: Iterable[tuple[str, bool]], *, top: int = 8, quotes: int = 3, question: Question | None = None
+) -> list[Theme]:
+    """Counts the themes of answers given as (text, quoting allowed)."""
+    counter = ThemeCounter(question, quotes=quotes)
     for text, allowed in answers:
         counter.add(text, allowed)
     return counter.themes(top=top)
+
+
+# --- a questionnaire's open questions ------------------------------------------------------------
+
+
+class QuestionnaireThemes:
+    """A ThemeCounter per open question of a questionnaire, fed whole export records."""
+
+    def __init__(self, questionnaire: Questionnaire, lexicon: Lexicon | None = None, quotes: int = 3) -> None:
+        self.questionnaire = questionnaire
+        self.counters = {
+            question.code: ThemeCounter(question, lexicon, quotes)
+            for question in questionnaire.questions
+            if question.type is QuestionType.TEXT
+        }
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Counts one submission's open answers (a record as `reports.export.export_records` gives it)."""
+        answers = record["answers"]
+        allowed = answers.get(QUOTE_CONSENT) == "yes"
+        group = f"{record.get('event') or '—'}/{answers.get(DISTRICT) or '—'}"
+        for code, counter in self.counters.items():
+            value = answers.get(code)
+            if value is not None:
+                counter.add(str(value), allowed, language=record.get("language"), group=group)
+
+
+async def gather_themes(
+    records: AsyncIterator[Mapping[str, Any]], questionnaire: Questionnaire, lexicon: Lexicon | None = None
+) -> QuestionnaireThemes:
+    """Counts the themes of every open question over the records as they stream by."""
+    themes = QuestionnaireThemes(questionnaire, lexicon)
+    async for record in records:
+        themes.add(record)
+    return themes
+
+
+# --- the methods note ----------------------------------------------------------------------------
+
+
+def methods_note(language: Literal["pl", "en"] = "pl", by_language: Mapping[str, int] | None = None) -> str:
+    """How the themes were found, in words for the report's methods section."""
+    counted = ""
+    if by_language:
+        parts = [f"{code} {by_language.get(code, 0)}" for code in LANGUAGES if by_language.get(code)]
+        counted = (
+            (" Odpowiedzi według języka: " if language == "pl" else " Answers by language: ") + ", ".join(parts) + "."
+        )
+    if language == "pl":
+        return (
+            "Tematy odpowiedzi otwartych. Język każdej odpowiedzi rozpoznano automatycznie (lingua, spośród"
+            " polskiego, ukraińskiego i angielskiego; przy bardzo krótkiej odpowiedzi przyjęto język ankiety),"
+            " a słowa sprowadzono do form podstawowych w tym języku (simplemma, z poprawkami i synonimami z ramy"
+            " kodowej). Pominięto słowa funkcyjne (listy stop-words dla każdego języka) i słowa samego pytania."
+            " Najpierw podano tematy nazwane przez zespół w ramie kodowej (config/themes.yaml): odpowiedź należy"
+            " do tematu, gdy zawiera jedno z jego słów kluczowych w swoim języku, więc odpowiedzi po ukraińsku"
+            " i angielsku liczą się w tych samych tematach. Potem tematy znalezione automatycznie, osobno dla"
+            " każdego języka: słowa i wyrażenia dwuwyrazowe (np. „dom kultury”, gdy oba słowa występują"
+            " przeważnie razem), uszeregowane według tego, o ile częściej pojawiają się w odpowiedziach niż"
+            " w języku ogólnym (wordfreq), a nie według samej liczby. Odpowiedź liczy się w temacie raz, może"
+            " należeć do kilku tematów. Cytaty pochodzą wyłącznie od osób, które zgodziły się na cytowanie,"
+            " żaden nie powtarza się w dwóch miejscach, a dobierane są z różnych wydarzeń, dzielnic i języków."
+            + counted
+        )
+    return (
+        "Themes of the open answers. Each answer's language was detected (lingua, among Polish, Ukrainian"
+        " and English; a very short answer is taken in the questionnaire's language) and its words reduced to"
+        " lemmas in that language (simplemma, with the coding frame's corrections and synonyms). Function words"
+        " (the stop-words lists of each language) and the question's own words were left out. The themes staff"
+        " named in the coding frame (config/themes.yaml) come first: an answer belongs to one when it holds one"
+        " of its keywords in the answer's language, so Ukrainian and English answers count in the same themes."
+        " Automatic themes follow, per language: words and two-word phrases (such as 'dom kultury', when the two"
+        " words mostly occur together), ranked by how much more often they occur in the answers than in general"
+        " language (wordfreq), not by raw count. An answer counts once in a theme and may belong to several."
+        " Quotes come only from residents who agreed to be quoted; no quote appears twice, and they are drawn"
+        " from different events, districts and languages." + counted
+    )
