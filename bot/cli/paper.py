@@ -194,9 +194,9 @@ async def _check(
     [replies] = await conversation.handle_within(unit, [inbound_of(form, questionnaire)])
     if any(reply.kind is ReplyKind.CLOSED for reply in replies):
         when = form.finished_at or form.started_at
-        at = f"on {when.isoformat(' ', 'minutes')}" if when else "now"
+        said = f"was not open on {when.isoformat(' ', 'minutes')}" if when else "is not open now"
         column = "finished_at" if form.finished_at else "started_at" if form.started_at else None
-        return [*problems, Problem(form.row, column, f"questionnaire {questionnaire.id} was not open {at}")]
+        return [*problems, Problem(form.row, column, f"questionnaire {questionnaire.id} {said}")]
     given = dict(form.answers)
     for reply in replies:
         question = questionnaire.question(reply.question or "") if reply.kind is ReplyKind.PROBLEM else None

@@ -241,6 +241,27 @@ def test_dry_run_checks_and_stores_nothing(env: dict[str, str], tmp_path: Path) 
     assert refused.exit_code == 1 and problems_said(refused) == PROBLEMS
 
 
+def test_the_form_s_own_times_are_kept_else_the_import_s(env: dict[str, str], tmp_path: Path) -> None:
+    rows = [
+        row(started_at="30.05.2026 14:05", finished_at="30.05.2026 14:20"),  # Warsaw time
+        row(submission="P-0002", finished_at=""),
+        row(submission="P-0003", finished_at="2126-05-30 14:20"),
+        row(submission="P-0004", started_at="2026-05-30T15:00:00+02:00", finished_at="2026-05-30T14:00:00+02:00"),
+        row(submission="P-0005", finished_at="wczoraj"),
+    ]
+    result = invoke(env, "import", "--skip-invalid", str(write_csv(tmp_path / "times.csv", rows)))
+    assert problems_said(result) == [
+        "row 4, column finished_at: 2126-05-30 14:20+02:00 is in the future",
+        "row 5, column finished_at: is earlier than started_at",
+        "row 6, column finished_at: 'wczoraj' is not a date and time like 2026-05-30 14:00",
+    ]
+    first, second = stored(env)
+    assert first.started_at.isoformat()[:19] == "2026-05-30T12:05:00"  # UTC
+    assert first.finished_at is not None and first.finished_at.isoformat()[:19] == "2026-05-30T12:20:00"
+    assert second.finished_at is not None and second.finished_at.year == datetime.now().year  # the import's time
+    assert second.started_at == second.finished_at
+
+
 def test_option_labels_in_any_language_and_the_export_s_0_1_columns_are_read(
     env: dict[str, str], tmp_path: Path
 ) -> None:
