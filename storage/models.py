@@ -433,3 +433,22 @@ class MeetingAttendance(Base):
     meeting: Mapped[str] = mapped_column(String(64), primary_key=True)
     recorded_at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(120))
+
+
+class QuoteReview(Base):
+    """Staff's decision on quoting one open answer in a public report (`wspolnota quotes approve`): the
+    text to publish (masked, perhaps edited by staff) and a digest of the words it was decided on — a
+    decision holds only while the answer still reads the same."""
+
+    __tablename__ = "quote_review"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True)
+    question_code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(8))  # approved | rejected
+    text: Mapped[str | None] = mapped_column(Text)  # what is published; None when rejected
+    source_digest: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))
+
+    def __repr__(self) -> str:
+        return f"QuoteReview({self.submission_id}, {self.question_code!r}, {self.decision!r})"
