@@ -6,18 +6,29 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from bot.service import Service
+from bot.service import Service, open_service
 from reports.representation import compare, rake, raking_weights, representation
 from reports.stats import describe_representation, describe_weights
 from storage.exports import SubmissionFilter
-from tests.support import QUESTIONNAIRE
+from tests.support import QUESTIONNAIRE, FakeClock, make_settings
 from tests.support.population import DISTRICTS_ONLY, PLANTED, POPULATION, plant
 
 
-async def test_golden_numbers_on_a_planted_sample(service: Service) -> None:
+@pytest.fixture
+async def any_database(database_url: str, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Service]:
+    """The service on SQLite and on PostgreSQL."""
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
+    async with open_service(settings, clock=clock) as running:
+        yield running
+
+
+async def test_golden_numbers_on_a_planted_sample(any_database: Service) -> None:
+    service = any_database
     await plant(service, PLANTED)
     await plant(service, [{"district": "rembertow"}] * 4, status="active")  # unfinished: not counted
 
