@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -60,7 +60,6 @@ class PaperForm:
     started_at: datetime | None
     finished_at: datetime | None
     answers: tuple[tuple[str, AnswerValue], ...]
-    written: Mapping[str, str] = field(default_factory=dict)  # question code → the cell(s) as written
     problems: tuple[Problem, ...] = ()  # found reading the row; the engine's come later
 
     @property
@@ -187,22 +186,18 @@ def _read_row(
     if started and finished and finished < started:
         problem("finished_at", "is earlier than started_at")
     answers: list[tuple[str, AnswerValue]] = []
-    written: dict[str, str] = {}
     for question in questionnaire.questions:
         read = _answer(question, cells, problem)
         if read is None:
             continue
         value, as_written = read
-        written[question.code] = as_written
         checked = check_value(question, value)  # the engine's own rules, for a precise word now
         if isinstance(checked, Rejection):
             problem(question.code, refusal(question, checked, as_written))
         answers.append((question.code, value))
     if not answers and not problems:
         problem(None, "has no answers")
-    return PaperForm(
-        number, paper_id, language, event, stand, started, finished, tuple(answers), written, tuple(problems)
-    )
+    return PaperForm(number, paper_id, language, event, stand, started, finished, tuple(answers), tuple(problems))
 
 
 def _paper_id(cells: Mapping[str, Cell], problem: Any) -> str:
