@@ -30,8 +30,8 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "who": "Kto odpowiedział, a kto tu mieszka ({source}, stan na {date})",
         "off": "Porównanie z mieszkańcami: wyłączone (brak pliku population.yaml)",
         "empty": "Porównanie z mieszkańcami: population.yaml nie ma jeszcze żadnych liczb mieszkańców",
-        "margin": "{name}: {base} ankiet z odpowiedzią",
-        "left_out": "pominięto: {outside} spoza Warszawy, {not_given} bez odpowiedzi lub „wolę nie podawać”",
+        "margin": "{name} — ankiet z odpowiedzią: {base}",
+        "left_out": "pominięte: spoza Warszawy {outside}, bez odpowiedzi lub „wolę nie podawać” {not_given}",
         "nobody": "{name}: nikt jeszcze nie odpowiedział; porównanie pojawi się z pierwszymi ankietami",
         "row": "  {label}: {respondents} ({share}) · mieszkańcy {resident_share} · oczekiwane {expected}",
         "dissimilarity": "  Wskaźnik niepodobieństwa: {index} (0 = jak mieszkańcy, 1 = zupełnie inaczej)",
@@ -40,10 +40,10 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "missing_none": "Najbardziej brakuje teraz: nikogo (żadna grupa nie odstaje o całą osobę)",
         "district": "Dzielnice",
         "age_band": "Wiek",
-        "weights": "Wagi: {weighted} ankiet zważonych do: {margins} (średnia waga 1); bez wagi: {left_out} "
+        "weights": "Wagi do: {margins} — zważonych ankiet: {weighted} (średnia waga 1); bez wagi: {left_out} "
         "(spoza Warszawy albo bez żadnej z tych odpowiedzi)",
         "deff": "Efekt schematu (Kish): {deff}, efektywna liczebność {n_eff}; wagi od {low} do {high}",
-        "capped": "Przycięte do granic [{floor}; {cap}] × średnia: {capped} ankiet; udziały odbiegają od mieszkańców "
+        "capped": "Przycięte do granic [{floor}; {cap}] × średnia — ankiet: {capped}; udziały odbiegają od mieszkańców "
         "najwyżej o {error} p.p.",
         "fit": "Udziały ważone zgadzają się z mieszkańcami (największa różnica {error} p.p.)",
         "empty_groups": "Nikt nie odpowiedział z: {groups}; ich mieszkańców reprezentują pozostali",
@@ -58,8 +58,8 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "who": "Who answered against who lives here ({source}, as of {date})",
         "off": "Comparison with residents: off (no population.yaml)",
         "empty": "Comparison with residents: population.yaml has no residents' figures yet",
-        "margin": "{name}: {base} submissions with an answer",
-        "left_out": "left out: {outside} outside Warsaw, {not_given} without an answer or 'prefer not to say'",
+        "margin": "{name} — submissions with an answer: {base}",
+        "left_out": "left out: outside Warsaw {outside}, no answer or 'prefer not to say' {not_given}",
         "nobody": "{name}: nobody has answered yet; the comparison comes with the first submissions",
         "row": "  {label}: {respondents} ({share}) · residents {resident_share} · expected {expected}",
         "dissimilarity": "  Dissimilarity index: {index} (0 = like the residents, 1 = wholly apart)",
@@ -68,10 +68,10 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "missing_none": "Most missing now: nobody (no group is a whole person short)",
         "district": "Districts",
         "age_band": "Age",
-        "weights": "Weights: {weighted} submissions raked to: {margins} (mean weight 1); without a weight: "
+        "weights": "Weights to: {margins} — submissions weighted: {weighted} (mean weight 1); without a weight: "
         "{left_out} (outside Warsaw, or none of these answers)",
         "deff": "Design effect (Kish): {deff}, effective sample size {n_eff}; weights from {low} to {high}",
-        "capped": "Trimmed to [{floor}; {cap}] × the mean: {capped} submissions; shares differ from the residents' "
+        "capped": "Trimmed to [{floor}; {cap}] × the mean — submissions: {capped}; shares differ from the residents' "
         "by at most {error} percentage points",
         "fit": "Weighted shares match the residents' (largest difference {error} percentage points)",
         "empty_groups": "Nobody answered from: {groups}; the others stand for their residents",

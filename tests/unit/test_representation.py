@@ -63,7 +63,10 @@ async def test_staff_read_the_comparison_in_polish_or_english(service: Service) 
     compared = await representation(service.store, QUESTIONNAIRE, POPULATION)
 
     polish = describe_representation(compared, questionnaire)
-    assert "Dzielnice: 100 ankiet z odpowiedzią (pominięto: 3 spoza Warszawy, 2 bez odpowiedzi" in polish
+    assert (
+        "Dzielnice — ankiet z odpowiedzią: 100 (pominięte: spoza Warszawy 3, bez odpowiedzi lub „wolę nie podawać” 2)"
+        in polish
+    )
     assert "  Mokotów: 60 (60,0%) · mieszkańcy 50,0% · oczekiwane 50" in polish
     assert "  Wskaźnik niepodobieństwa: 0,15" in polish
     assert polish.endswith(
@@ -72,7 +75,10 @@ async def test_staff_read_the_comparison_in_polish_or_english(service: Service) 
     )
     english = describe_representation(compared, questionnaire, "en")
     assert "  Rembertów: 0 of an expected 5" in english and "Dissimilarity index: 0.15" in english
-    assert "Age: 92 submissions with an answer" in english
+    assert (
+        "Age — submissions with an answer: 92 (left out: outside Warsaw 0, no answer or 'prefer not to say' 13)"
+        in english
+    )
 
 
 async def test_districts_only_while_the_age_bands_are_not_filled_in(service: Service) -> None:
@@ -81,7 +87,7 @@ async def test_districts_only_while_the_age_bands_are_not_filled_in(service: Ser
     assert [m.name for m in compared.margins] == ["district"]
     assert [c.code for _, c in compared.most_missing()] == ["rembertow", "wola"]  # only two are a person short
     text = describe_representation(compared, service.config.questionnaires[QUESTIONNAIRE], "en")
-    assert "Age" not in text and "Districts: 100 submissions" in text
+    assert "Age" not in text and "Districts — submissions with an answer: 100" in text
 
 
 async def test_nothing_to_compare_yet_is_said_not_crashed(service: Service) -> None:
@@ -164,7 +170,7 @@ async def test_the_weights_summary_for_staff(service: Service) -> None:
     questionnaire = service.config.questionnaires[QUESTIONNAIRE]
     weights = rake(dict(enumerate(PLANTED)), POPULATION)
     text = describe_weights(weights, questionnaire)
-    assert text.startswith("Wagi: 102 ankiet zważonych do: Dzielnice, Wiek (średnia waga 1); bez wagi: 3")
+    assert text.startswith("Wagi do: Dzielnice, Wiek — zważonych ankiet: 102 (średnia waga 1); bez wagi: 3")
     assert "Efekt schematu (Kish): " in text and "Nikt nie odpowiedział z: Rembertów" in text
     assert "Design effect (Kish)" in describe_weights(weights, questionnaire, "en")
     assert compare({}, POPULATION).margins[0].base == 0

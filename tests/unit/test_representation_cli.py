@@ -68,7 +68,7 @@ def test_telegram_stats_show_the_same_comparison(env: dict[str, str]) -> None:
             return await service.staff.stats()  # what Telegram's /stats sends
 
     text = asyncio.run(stats())
-    assert "Dzielnice: 100 ankiet z odpowiedzią" in text and "  Rembertów: 0 z oczekiwanych 5" in text
+    assert "Dzielnice — ankiet z odpowiedzią: 100" in text and "  Rembertów: 0 z oczekiwanych 5" in text
     assert len(text) < 4096  # one Telegram message
 
 
@@ -93,7 +93,7 @@ def test_weights_file_summary_and_audit(env: dict[str, str], tmp_path: Path) -> 
     assert len(empty) == 3  # the three from outside Warsaw
     given = [float(w) for w in weights.values() if w]
     assert sum(given) / len(given) == pytest.approx(1, abs=1e-5)
-    assert "Wagi: 102 ankiet zważonych do: Dzielnice, Wiek" in result.stderr
+    assert "Wagi do: Dzielnice, Wiek — zważonych ankiet: 102" in result.stderr
     assert "Efekt schematu (Kish): " in result.stderr and "Nikt nie odpowiedział z: Rembertów" in result.stderr
     assert f"Wrote 105 rows to {out}." in result.stderr
 
