@@ -105,3 +105,22 @@ def test_the_marks_are_the_documented_ones() -> None:
 )
 def test_names_are_known_in_their_inflected_forms(name: str, forms: set[str]) -> None:
     assert forms <= name_forms(name, surname=name in {"Kowalski", "Nowak"})
+
+
+@pytest.mark.parametrize("text", [case[0] for case in MUST_VANISH] + MUST_STAY)
+def test_masking_a_masked_quote_changes_nothing(text: str) -> None:
+    # `quotes approve` warns when masking would still change an approved text: never for its own output.
+    assert mask(mask(text)) == mask(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ян і Лука допомагають.", "[…] і […] допомагають."),
+        ("У нас лев у зоопарку. Лев Толстой писав.", "У нас лев у зоопарку. Лев Толстой писав."),
+        ("Ola at gmail com pisze", "[e-mail] pisze"),
+        ("look at this place, please", "look at this place, please"),
+    ],
+)
+def test_more_names_and_words(text: str, expected: str) -> None:
+    assert mask(text) == expected
