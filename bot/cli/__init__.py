@@ -266,6 +266,18 @@ def text_stdout(encoding: str) -> Iterator[IO[str]]:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from bot.cli import codebook, data, events, groups, paper, quotes, running, weights  # noqa: E402
+from bot.cli import codebook, data, events, groups, paper, quotes, running, themes, weights  # noqa: E402
 
-__all__ = ["StaffError", "codebook", "data", "events", "groups", "main", "paper", "quotes", "running", "weights"]
+__all__ = [
+    "StaffError",
+    "codebook",
+    "data",
+    "events",
+    "groups",
+    "main",
+    "paper",
+    "quotes",
+    "running",
+    "themes",
+    "weights",
+]

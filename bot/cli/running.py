@@ -25,6 +25,7 @@ from bot.cli import (
     run_async,
     staff_settings,
 )
+from bot.cli.themes import checked_frame
 from bot.settings import Settings, load_settings
 from handlers.definitions.config_files import ConfigError, Problem
 from handlers.definitions.i18n import LANGUAGES
@@ -58,6 +59,8 @@ def check() -> None:
         config = service_module.load_config(settings)
     except ConfigError as err:
         problems += err.problems
+    themes_line, themes_problems = checked_frame(settings)
+    problems += themes_problems
     database = sqlite_file(settings.database)
     if database is not None and database.exists():
         damage = quick_check(database)
@@ -88,6 +91,7 @@ def check() -> None:
     else:
         margins = ", ".join(population.present_margins()) or "none filled in"
         click.echo(f"OK population: {margins} ({population.source}, {population.date}) in {settings.population_file}")
+    click.echo(themes_line)
     if database is not None:
         click.echo(f"OK database: {database}" + ("" if database.exists() else " (created on first use)"))
 

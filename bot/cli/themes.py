@@ -18,7 +18,9 @@ from bot.cli import (
     staff_settings,
     warsaw_day,
 )
-from handlers.definitions.questionnaire import QuestionType
+from bot.settings import Settings
+from handlers.definitions.config_files import ConfigError, Problem
+from handlers.definitions.questionnaire import QuestionType, load_questionnaires
 from handlers.definitions.themes import THEMES_FILE, load_coding_frame
 from reports.export import export_records
 from reports.themes import Lexicon, Theme, gather_themes
@@ -112,3 +114,19 @@ def themes(
             for quote in theme.quotes:
                 click.echo(f"     „{quote}”")
         click.echo()
+
+
+def checked_frame(settings: Settings) -> tuple[str | None, list[Problem]]:
+    """What `wspolnota check` says of the coding frame: its OK line, or its problems (file, key, reason)."""
+    path = settings.config_dir / THEMES_FILE
+    try:
+        questionnaires = load_questionnaires(settings.questionnaires_dir)
+    except ConfigError:
+        questionnaires = None  # their own problems are reported; the frame is checked on its own
+    try:
+        frame = load_coding_frame(path, questionnaires)
+    except ConfigError as err:
+        return None, err.problems
+    if not path.exists():
+        return f"OK themes: automatic only (no {path})", []
+    return f"OK themes: {len(frame.themes)} named in {path}", []
