@@ -131,20 +131,20 @@ def read_review(text: str, source: str) -> ReviewFile:
     """
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","  # Excel in Polish saves with ;
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip().lower() for name in next(reader, [])]
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise ReviewProblems(source, [f"row 1: the header lacks {', '.join(missing)} (it needs {', '.join(COLUMNS)})"])
-    reader.fieldnames = header
     rows: list[tuple[int, ReviewRow]] = []
     problems: list[tuple[int, str]] = []
     seen: dict[tuple[int, str], int] = {}
-    for record in reader:
-        number = reader.line_num
+    # Numbered by records, as a spreadsheet numbers its rows: a text may hold line breaks, a line may be empty.
+    for number, cells in enumerate(reader, start=2):
+        record = dict(zip(header, cells, strict=False))
         values = {column: (record.get(column) or "").strip() for column in COLUMNS}
         if not any(values.values()):
-            continue  # an empty line
+            continue  # an empty row
         row, problem = _row(values, record.get("text") or "")
         if problem:
             problems.append((number, problem))

@@ -244,3 +244,15 @@ def test_the_masking_marks_are_kept_when_a_quote_starts_like_a_formula(env: dict
     write_rows(review, rows)
     invoke(env, "quotes", "approve", str(review))
     assert approved(env)[(6, "community_meaning")] == "=) [telefon] to mój numer"
+
+
+def test_rows_are_numbered_as_a_spreadsheet_numbers_them_whatever_the_texts_hold() -> None:
+    from reports.quote_review import read_review
+
+    text = 'submission,question,text,approved\n1,q,"Dwie\nlinie",yes\n2,q,x,perhaps\n\n3,q,"\'=) ok",tak\n'
+    review = read_review(text, "quotes.csv")
+    assert review.problems == [(3, "approved 'perhaps': write yes, tak, 1 or x; no, nie or 0; or leave it empty")]
+    assert [(number, row.text, row.approved) for number, row in review.rows] == [
+        (2, "Dwie\nlinie", "yes"),
+        (5, "=) ok", "yes"),
+    ]
