@@ -29,7 +29,7 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "per_question": "Odpowiedzi na pytania:",
         "who": "Kto odpowiedział, a kto tu mieszka ({source}, stan na {date})",
         "off": "Porównanie z mieszkańcami: wyłączone (brak pliku population.yaml)",
-        "empty": "Porównanie z mieszkańcami: population.yaml nie ma jeszcze żadnych liczb mieszkańców",
+        "empty": "Porównanie z mieszkańcami: population.yaml nie ma liczb mieszkańców dla pytań tej ankiety",
         "margin": "{name} — ankiet z odpowiedzią: {base}",
         "left_out": "pominięte: spoza Warszawy {outside}, bez odpowiedzi lub „wolę nie podawać” {not_given}",
         "nobody": "{name}: nikt jeszcze nie odpowiedział; porównanie pojawi się z pierwszymi ankietami",
@@ -57,7 +57,7 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "per_question": "Answers per question:",
         "who": "Who answered against who lives here ({source}, as of {date})",
         "off": "Comparison with residents: off (no population.yaml)",
-        "empty": "Comparison with residents: population.yaml has no residents' figures yet",
+        "empty": "Comparison with residents: population.yaml has no figures for this questionnaire's questions",
         "margin": "{name} — submissions with an answer: {base}",
         "left_out": "left out: outside Warsaw {outside}, no answer or 'prefer not to say' {not_given}",
         "nobody": "{name}: nobody has answered yet; the comparison comes with the first submissions",
@@ -192,7 +192,9 @@ async def describe_staff_stats(
     `wspolnota stats` and Telegram's /stats show."""
     figures = await collect_stats(store, now, questionnaire.id)
     counts = describe_stats(figures, [q.code for q in questionnaire.questions], language)
-    compared = await representation(store, questionnaire.id, population) if population is not None else None
+    compared = None
+    if population is not None:
+        compared = await representation(store, questionnaire.id, population.asked_in(questionnaire))
     return counts + "\n\n" + describe_representation(compared, questionnaire, language)
 
 

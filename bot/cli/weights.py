@@ -59,6 +59,11 @@ def weights(questionnaire: str | None, out: Path | None, cap: float) -> None:
                 raise StaffError(
                     f"{settings.population_file} has no residents' figures filled in: nothing to weight to"
                 )
+            population = population.asked_in(chosen)
+            if not population.present_margins():
+                raise StaffError(
+                    f"questionnaire '{chosen.id}' asks none of the questions {settings.population_file} has figures for"
+                )
             filters = SubmissionFilter(chosen.id, completed_only=True)
             computed = await compute_weights(service.store, chosen.id, population, filters=filters, cap=cap)
             if not computed.weights:

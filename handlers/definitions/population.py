@@ -58,6 +58,11 @@ class Population(_Strict):
         """The margins staff filled in, in the file's order."""
         return {name: margin for name, margin in self.margins.items() if margin.present}
 
+    def asked_in(self, questionnaire: Questionnaire) -> Population:
+        """The margins whose question this questionnaire asks (another questionnaire may ask none)."""
+        asked = {name: m for name, m in self.margins.items() if questionnaire.question(m.question) is not None}
+        return self.model_copy(update={"margins": asked})
+
 
 def parse_population(raw: Any, file: str, questionnaires: Mapping[str, Questionnaire] | None = None) -> Population:
     """Validates the population file (against the questionnaires' options when given, see `check_population`).
@@ -118,10 +123,13 @@ def load_population(path: Path, questionnaires: Mapping[str, Questionnaire] | No
 
 
 def check_population(population: Population, questionnaires: Mapping[str, Questionnaire], file: str) -> list[Problem]:
-    """The problems of the population file against the questionnaires that ask its margins' questions:
-    each must be a single choice, and every code in the file one of its options (a typo would never match)."""
+    """The problems of the population file against the questionnaires: some questionnaire must ask each
+    margin's question, as a single choice, and every code in the file must be one of its options (a typo
+    would never match an answer)."""
     problems: list[Problem] = []
     for name, margin in population.margins.items():
+        if questionnaires and all(q.question(margin.question) is None for q in questionnaires.values()):
+            problems.append(Problem(file, f"margins.{name}.question", f"no questionnaire asks '{margin.question}'"))
         for questionnaire in questionnaires.values():
             question = questionnaire.question(margin.question)
             if question is None:

@@ -107,6 +107,12 @@ def test_codes_must_be_the_questionnaires_options(tmp_path: Path) -> None:
         + ")",  # type: ignore[union-attr]
         "population.yaml: margins.age.question: 'community_meaning' in questionnaire sasiedztwo is not a single choice",
     ]
+    typo = population.model_copy(
+        update={"margins": {"district": population.margins["district"].model_copy(update={"question": "distrct"})}}
+    )
+    assert [str(p) for p in check_population(typo, config.questionnaires, "population.yaml")] == [
+        "population.yaml: margins.district.question: no questionnaire asks 'distrct'"
+    ]
 
 
 def test_check_lists_the_population_files_problems_and_says_ok(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot.service import Service, open_service
 from reports.representation import compare, rake, raking_weights, representation
-from reports.stats import describe_representation, describe_weights
+from reports.stats import describe_representation, describe_staff_stats, describe_weights
 from storage.exports import SubmissionFilter
 from tests.support import QUESTIONNAIRE, FakeClock, make_settings
 from tests.support.population import DISTRICTS_ONLY, PLANTED, POPULATION, plant
@@ -88,6 +88,27 @@ async def test_districts_only_while_the_age_bands_are_not_filled_in(service: Ser
     assert [c.code for _, c in compared.most_missing()] == ["rembertow", "wola"]  # only two are a person short
     text = describe_representation(compared, service.config.questionnaires[QUESTIONNAIRE], "en")
     assert "Age" not in text and "Districts — submissions with an answer: 100" in text
+
+
+async def test_a_margin_the_questionnaire_does_not_ask_is_left_out(service: Service) -> None:
+    """Another questionnaire (a short one) may ask no age, or nothing of the population file at all."""
+    await plant(service, PLANTED)
+    questionnaire = service.config.questionnaires[QUESTIONNAIRE]
+    margins = POPULATION.model_dump()["margins"]
+    no_age = POPULATION.model_copy(
+        update={
+            "margins": {
+                **POPULATION.margins,
+                "age_band": POPULATION.margins["age_band"].model_copy(update={"question": "elsewhere"}),
+            }
+        }
+    )
+    assert list(no_age.asked_in(questionnaire).margins) == ["district"] and margins
+    text = await describe_staff_stats(service.store, questionnaire, service.conversation.clock(), population=no_age)
+    assert "Dzielnice — ankiet z odpowiedzią: 100" in text and "Wiek" not in text
+    nothing = no_age.model_copy(update={"margins": {"age_band": no_age.margins["age_band"]}})
+    text = await describe_staff_stats(service.store, questionnaire, service.conversation.clock(), population=nothing)
+    assert text.endswith("Porównanie z mieszkańcami: population.yaml nie ma liczb mieszkańców dla pytań tej ankiety")
 
 
 async def test_nothing_to_compare_yet_is_said_not_crashed(service: Service) -> None:
