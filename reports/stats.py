@@ -33,7 +33,7 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "margin": "{name} — ankiet z odpowiedzią: {base}",
         "left_out": "pominięte: spoza Warszawy {outside}, bez odpowiedzi lub „wolę nie podawać” {not_given}",
         "nobody": "{name}: nikt jeszcze nie odpowiedział; porównanie pojawi się z pierwszymi ankietami",
-        "row": "  {label}: {respondents} ({share}) · mieszkańcy {resident_share} · oczekiwane {expected}",
+        "row": "  {label}: {respondents} ({share}) · mieszkańcy {resident_share} · oczekiwane {expected} ({gap})",
         "dissimilarity": "  Wskaźnik niepodobieństwa: {index} (0 = jak mieszkańcy, 1 = zupełnie inaczej)",
         "missing": "Najbardziej brakuje teraz:",
         "missing_row": "  {label}: {respondents} z oczekiwanych {expected}",
@@ -61,7 +61,7 @@ TEXTS: dict[StaffLanguage, dict[str, str]] = {
         "margin": "{name} — submissions with an answer: {base}",
         "left_out": "left out: outside Warsaw {outside}, no answer or 'prefer not to say' {not_given}",
         "nobody": "{name}: nobody has answered yet; the comparison comes with the first submissions",
-        "row": "  {label}: {respondents} ({share}) · residents {resident_share} · expected {expected}",
+        "row": "  {label}: {respondents} ({share}) · residents {resident_share} · expected {expected} ({gap})",
         "dissimilarity": "  Dissimilarity index: {index} (0 = like the residents, 1 = wholly apart)",
         "missing": "Most missing now:",
         "missing_row": "  {label}: {respondents} of an expected {expected}",
@@ -161,6 +161,7 @@ def describe_representation(
                     share=percent(c.respondent_share, language),
                     resident_share=percent(c.resident_share, language),
                     expected=round(c.expected),
+                    gap=f"{round(c.gap):+d}".replace("-", "−"),
                 )
             )
         index = margin.dissimilarity or 0.0

@@ -67,7 +67,7 @@ async def test_staff_read_the_comparison_in_polish_or_english(service: Service) 
         "Dzielnice — ankiet z odpowiedzią: 100 (pominięte: spoza Warszawy 3, bez odpowiedzi lub „wolę nie podawać” 2)"
         in polish
     )
-    assert "  Mokotów: 60 (60,0%) · mieszkańcy 50,0% · oczekiwane 50" in polish
+    assert "  Mokotów: 60 (60,0%) · mieszkańcy 50,0% · oczekiwane 50 (+10)" in polish
     assert "  Wskaźnik niepodobieństwa: 0,15" in polish
     assert polish.endswith(
         "Najbardziej brakuje teraz:\n  60–74 lata: 20 z oczekiwanych 55\n  Rembertów: 0 z oczekiwanych 5\n"

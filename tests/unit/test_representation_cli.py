@@ -49,7 +49,7 @@ def test_stats_in_polish_by_default_with_who_is_missing(env: dict[str, str]) -> 
     out = result.stdout
     assert out.startswith("Ukończone: 105 (dziś 0)\n")
     assert "Kto odpowiedział, a kto tu mieszka (GUS, stan na 2024-06-30)" in out
-    assert "  Rembertów: 0 (0,0%) · mieszkańcy 5,0% · oczekiwane 5" in out
+    assert "  Rembertów: 0 (0,0%) · mieszkańcy 5,0% · oczekiwane 5 (−5)" in out
     assert "Najbardziej brakuje teraz:\n  60–74 lata: 20 z oczekiwanych 55\n  Rembertów: 0 z oczekiwanych 5\n" in out
 
     english = invoke({**env, "WSPOLNOTA_STAFF_LANGUAGE": "en"}, "stats")
