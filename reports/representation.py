@@ -300,8 +300,9 @@ def _errors(targets: list[dict[str, float]], cells: Counter[Cell], weight: Mappi
     for index, shares in enumerate(targets):
         totals: dict[str, float] = dict.fromkeys(shares, 0.0)
         for cell, n in cells.items():
-            if cell[index] is not None:
-                totals[cell[index]] += n * weight[cell]  # type: ignore[index]
+            code = cell[index]
+            if code is not None:
+                totals[code] += n * weight[cell]
         answered = sum(totals.values())
         errors += [totals[code] / answered - share for code, share in shares.items()] if answered else []
     return errors
