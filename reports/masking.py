@@ -41,6 +41,10 @@ _DOT_ANY = rf"(?:{_DOT_BRACKETED}|{_DOT_WORD}|\.|\s(?={_TLD}\b))"
 _EMAIL_BRACKETED = re.compile(rf"{_LOCAL}{_AT_BRACKETED}[\w-]+(?:{_DOT_ANY}[\w-]+)+", re.IGNORECASE)
 # "jan małpa wp.pl", "ania.nowak at gmail com": a bare word needs a domain ending in a known TLD.
 _EMAIL_WORDED = re.compile(rf"{_LOCAL}{_AT_WORD}(?:[\w-]+{_DOT_ANY})+{_TLD}\b", re.IGNORECASE)
+_MAIL_PROVIDERS = (
+    r"(?:gmail|googlemail|wp|o2|onet|op|interia|poczta|tlen|gazeta|yahoo|outlook|hotmail|live|icloud|me|"
+    r"proton|protonmail|ukr|i|meta|um)\b"
+)
 _HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{3,}\w")
 
 # --- phone numbers ---------------------------------------------------------------------------------------
@@ -109,12 +113,13 @@ class _Lexicon:
     surnames: frozenset[str]
     common: frozenset[str]  # forms that are also ordinary words
     keep: frozenset[str]  # places and events: never masked
+    bases: frozenset[str]  # the names as listed, uninflected: what an all-capitals word must be ("ANNA", not "RODO")
 
 
 def mask(text: str) -> str:
     """Hides names, street addresses, emails, handles, phone numbers and PESEL numbers in a quote."""
     text = _EMAIL_BRACKETED.sub(EMAIL_MARK, text)
-    text = _EMAIL_WORDED.sub(EMAIL_MARK, text)
+    text = _EMAIL_WORDED.sub(_worded_email, text)
     text = _EMAIL.sub(EMAIL_MARK, text)
     text = _HANDLE.sub(ACCOUNT_MARK, text)
     text = _PHONE_CANDIDATE.sub(_phone, text)
@@ -122,6 +127,23 @@ def mask(text: str) -> str:
     text = _ADDRESS_WITH_PREFIX.sub(_address, text)
     text = _ADDRESS_BARE.sub(_bare_address, text)
     return _mask_names(text, _lexicon())
+
+
+def _worded_email(match: re.Match[str]) -> str:
+    """Masks "jan małpa wp.pl", "ania.nowak at gmail com" — not "a report at 2030.um.warszawa.pl/…" (a
+    link after an English "at"), unless the words around say it is an address."""
+    found = match.group()
+    if match.string[match.end() : match.end() + 1] == "/":
+        return found
+    local, at, domain = re.split(r"\s+(at|małpa|malpa|собака)\s+", found, maxsplit=1, flags=re.IGNORECASE)
+    if (
+        at.lower() != "at"
+        or re.search(r"[._\d+-]", local)
+        or re.search(r"\b(?:dot|kropka)\b", domain, re.IGNORECASE)
+        or re.match(_MAIL_PROVIDERS, domain, re.IGNORECASE)
+    ):
+        return EMAIL_MARK
+    return found
 
 
 def _phone(match: re.Match[str]) -> str:
@@ -204,6 +226,8 @@ def _is_name(text: str, words: list[re.Match[str]], i: int, masked: list[bool], 
         if any(part in lexicon.first or part in lexicon.surnames for part in parts if part not in lexicon.common):
             lower = next(part for part in parts if part in lexicon.first or part in lexicon.surnames)
     capital = token[0].isupper()
+    if len(token) > 1 and token.isupper() and lower not in lexicon.bases:
+        return False  # an acronym (RODO, GUS, ZUS), unless a name written in capitals (ANNA)
     previous = words[i - 1] if i > 0 and _adjacent(text, words[i - 1], words[i], dot=True) else None
     if previous is not None and previous.group().lower().rstrip(".") in _PATRONS:
         return False  # ul. Jana Pawła, im. Marii Skłodowskiej, św. Anny
@@ -246,7 +270,11 @@ def _lexicon() -> _Lexicon:
     }
     keep = {form for name in _read("places.txt") for form in name_forms(name)}
     common = set(_read("common_words.txt"))
-    return _Lexicon(frozenset(first - keep), frozenset(surnames - keep), frozenset(common), frozenset(keep))
+    bases = {name.lower() for name in _read("first_names_pl.txt") + _read("first_names_uk.txt")}
+    bases |= {name.lower() for name in _read("surnames_pl.txt") + _read("surnames_uk.txt")}
+    return _Lexicon(
+        frozenset(first - keep), frozenset(surnames - keep), frozenset(common), frozenset(keep), frozenset(bases - keep)
+    )
 
 
 def _read(name: str) -> list[str]:

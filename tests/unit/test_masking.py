@@ -124,3 +124,16 @@ def test_masking_a_masked_quote_changes_nothing(text: str) -> None:
 )
 def test_more_names_and_words(text: str, expected: str) -> None:
     assert mask(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dane zgodnie z RODO, dane z GUS.", "Dane zgodnie z RODO, dane z GUS."),
+        ("we will publish a report at 2030.um.warszawa.pl/program-wspolnota", None),
+        ("write: jan at wp dot pl", "write: [e-mail]"),
+        ("meet us at home, or ola at gmail.com", "meet us at home, or [e-mail]"),
+    ],
+)
+def test_acronyms_and_links_stay(text: str, expected: str | None) -> None:
+    assert mask(text) == (text if expected is None else expected)
