@@ -188,7 +188,7 @@ def codebook_rows(questionnaire: Questionnaire, *, include_contact: bool = False
                 "type": variable.kind,
                 **{f"label_{language}": variable.labels[language] for language in LANGUAGES},
                 "show_if": describe_show_if(question) or None,
-                "missing": MISSING_NOTE if variable.missing and variable.numeric else None,
+                "missing": _missing_note(variable),
             }
         )
         for value in variable.values:
@@ -202,6 +202,12 @@ def codebook_rows(questionnaire: Questionnaire, *, include_contact: bool = False
                 }
             )
     return rows
+
+
+def _missing_note(variable: Variable) -> str | None:
+    if not variable.missing:
+        return None
+    return MISSING_NOTE if variable.numeric else MISSING_NOTE + " (SAV: as text; DTA: empty)"
 
 
 def write_codebook_csv(questionnaire: Questionnaire, out: IO[str], *, include_contact: bool = False) -> int:

@@ -16,11 +16,23 @@ from typing import Any, Literal
 
 from handlers.definitions.i18n import Language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType, condition_holds
-from reports.codebook import MISSING, NOT_SHOWN, SKIPPED, STATA_MISSING, UNFINISHED, Variable, codebook, numbered
+from reports.codebook import (
+    DATE_METADATA,
+    MISSING,
+    NOT_SHOWN,
+    SKIPPED,
+    STATA_MISSING,
+    UNFINISHED,
+    Variable,
+    codebook,
+    numbered,
+)
 from reports.tables import WARSAW
 
 Format = Literal["sav", "dta"]
-NO_TIME = -(2**63)  # numpy's NaT as int64
+# Date-times as the formats count them (numbers, so pyreadstat need not copy the table to convert them):
+# SPSS in seconds since 14 October 1582, Stata's %tc in milliseconds since 1960, both from 1970 here.
+SPSS_EPOCH, STATA_EPOCH = 12_219_379_200, 315_619_200
 # What the formats take: Stata's names are 32 characters, and pyreadstat names a value label set after its
 # variable with a number added (up to 4 digits here); a variable label is 80 characters; SPSS's 255 bytes.
 STATA_NAME, STATA_LABEL, SPSS_LABEL_BYTES = 28, 80, 255
@@ -50,7 +62,7 @@ class _Columns:
         self.variables = variables
         self.fmt = fmt
         self.numbers: dict[str, array[float]] = {}
-        self.times: dict[str, array[int]] = {}
+        self.times: dict[str, array[float]] = {}
         self.texts: dict[str, list[str]] = {}
         self.shared: dict[str, str] = {}
         self.filling: list[Callable[[dict[str, Any], dict[str, int | None]], None]] = []
@@ -61,8 +73,8 @@ class _Columns:
         name, question = variable.name, variable.question
         if variable.kind == "metadata":
             if name in ("started_at", "finished_at"):
-                times = self.times[name] = array("q")
-                return lambda record, _: times.append(_microseconds(record[name]))
+                times = self.times[name] = array("d")
+                return lambda record, _: times.append(_seconds(record[name]))
             if variable.numeric:
                 numbers = self.numbers[name] = array("d")
                 return lambda record, _: numbers.append(float(record[name]))
@@ -118,14 +130,16 @@ class _Columns:
         for variable in self.variables:
             name = variable.name
             if name in self.times:
-                data[name] = np.frombuffer(self.times.pop(name), dtype=np.int64).view("datetime64[us]")
+                seconds = np.frombuffer(self.times.pop(name), dtype=np.float64)
+                data[name] = seconds + SPSS_EPOCH if self.fmt == "sav" else (seconds + STATA_EPOCH) * 1000
             elif name in self.numbers:
                 numbers = np.frombuffer(self.numbers.pop(name), dtype=np.float64)
                 if self.fmt == "dta" and variable.missing:
-                    column = numbers.astype(object)
-                    for code, letter in STATA_MISSING.items():
-                        column[numbers == code] = letter
-                    data[name] = column
+                    # Stata's .a/.b/.c go in as letters, so the column holds objects: one per distinct
+                    # value, shared by every cell (NaN, code -1 from factorize, is the table's last).
+                    codes, distinct = pd.factorize(numbers)
+                    table = [STATA_MISSING.get(int(n), float(n)) for n in distinct] + [float("nan")]
+                    data[name] = np.array(table, dtype=object)[codes]
                 else:
                     data[name] = numbers
             else:
@@ -137,15 +151,12 @@ def _absent(reason: int | None) -> float:
     return float("nan") if reason is None else float(reason)
 
 
-def _microseconds(value: str | None) -> int:
-    """An ISO 8601 time as Warsaw wall-clock microseconds since 1970 (what SPSS and Stata show)."""
+def _seconds(value: str | None) -> float:
+    """An ISO 8601 time as Warsaw wall-clock whole seconds since 1970 (what SPSS and Stata show)."""
     if not value:
-        return NO_TIME
+        return float("nan")
     local = datetime.fromisoformat(value).astimezone(WARSAW).replace(tzinfo=None, microsecond=0)
-    return (local - _EPOCH) // _ONE_MICROSECOND
-
-
-_ONE_MICROSECOND = datetime(1970, 1, 1, microsecond=1) - _EPOCH
+    return (local - _EPOCH).total_seconds()
 
 
 async def write_statistical(
@@ -199,6 +210,7 @@ async def write_statistical(
             column_labels=variable_labels,
             variable_value_labels=value_labels,
             missing_user_values={names[v.name]: list(STATA_MISSING.values()) for v in variables if _declared(v)},
+            variable_format=dict.fromkeys(DATE_METADATA, "%tc"),
         )
         return count
     missing: dict[str, list[Any]] = {}
@@ -215,7 +227,7 @@ async def write_statistical(
         variable_value_labels=value_labels,
         missing_ranges=missing,
         variable_measure={v.name: _MEASURES[v.kind] for v in variables if v.kind in _MEASURES},
-        variable_format={v.name: "F8.0" for v in variables if v.numeric},
+        variable_format={v.name: "F8.0" for v in variables if v.numeric} | dict.fromkeys(DATE_METADATA, "DATETIME20"),
         note=f"Missing values: {SKIPPED} skipped, {NOT_SHOWN} not shown (show-if), {UNFINISHED} unfinished.",
     )
     return count

@@ -2,7 +2,7 @@
 
 Seeds 1,000,000 answers (and a 100,000-answer database, and 100,000 submissions for the report), then
 measures in one run: CSV export vs `sqlite3 -csv` of the same rows (time ratio), peak memory of the
-export at both sizes (flat?), XLSX time, and the report.
+export at both sizes (flat?), XLSX time, SPSS .sav time and peak memory at both sizes, and the report.
 Usage: `python -m bench.export [--answers 1000000] [--report-submissions 100000]`.
 """
 
@@ -123,17 +123,27 @@ def main() -> None:
         floor = measure([sys.executable, "-c", script], envs["1M"])
         floor_name = "python sqlite3 + csv (no sqlite3 CLI)"
     xlsx = measure([*wspolnota, "export", "--format", "xlsx", "--out", str(root / "100k.xlsx")], envs["100k"])
+    sav = {  # pyreadstat writes one DataFrame: a row per submission is held (not per answer)
+        label: measure([*wspolnota, "export", "--format", "sav", "--out", str(root / f"{label}.sav")], envs[label])
+        for label in sizes
+    }
     report = measure([*wspolnota, "report", "--out", str(root / "report.html")], envs["report"])
     print(f"\n{'':>34} {'seconds':>8} {'peak MB':>8}")
     print(f"{'CSV export, 100k answers':>34} {results['100k'][0]:>8.1f} {results['100k'][1]:>8.0f}")
     print(f"{'CSV export, 1M answers':>34} {results['1M'][0]:>8.1f} {results['1M'][1]:>8.0f}")
     print(f"{floor_name + ', 1M':>34} {floor[0]:>8.1f} {floor[1]:>8.0f}")
     print(f"{'XLSX export, 100k answers':>34} {xlsx[0]:>8.1f} {xlsx[1]:>8.0f}")
+    print(f"{'SAV export, 100k answers':>34} {sav['100k'][0]:>8.1f} {sav['100k'][1]:>8.0f}")
+    print(f"{'SAV export, 1M answers':>34} {sav['1M'][0]:>8.1f} {sav['1M'][1]:>8.0f}")
     report_label = f"report, {subs['report']:,} submissions"
     print(f"{report_label:>34} {report[0]:>8.1f} {report[1]:>8.0f}")
     print(
         f"\nCSV export / floor: {results['1M'][0] / floor[0]:.2f} (aim <= 2); peak memory 1M / 100k:"
         f" {results['1M'][1] / results['100k'][1]:.2f} (flat ~1; aim <= 200 MB); report aim <= 20 s"
+    )
+    print(
+        f"SAV peak memory 1M / 100k: {sav['1M'][1] / sav['100k'][1]:.2f} (not flat: pyreadstat takes one table,"
+        f" ~1 KB a submission held; aim <= 300 MB at 1M); SAV / CSV time at 1M: {sav['1M'][0] / results['1M'][0]:.2f}"
     )
 
 
