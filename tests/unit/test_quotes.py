@@ -256,3 +256,26 @@ def test_rows_are_numbered_as_a_spreadsheet_numbers_them_whatever_the_texts_hold
         (2, "Dwie\nlinie", "yes"),
         (5, "=) ok", "yes"),
     ]
+
+
+async def test_review_and_approval_on_each_database(database_url: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from reports.quote_review import ReviewFile, ReviewRow, approve_review, review_rows
+    from tests.support import make_settings
+
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    async with open_service(make_settings(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)) as service:
+        await seed(service)
+        questionnaire = service.config.questionnaires[QUESTIONNAIRE]
+        rows = await review_rows(service.store, questionnaire)
+        assert [(row.submission, row.text) for row in rows][3] == (4, KOWALSKA)
+        marked = [(n + 2, ReviewRow(row.submission, row.question, row.text, "yes")) for n, row in enumerate(rows)]
+        review = ReviewFile("quotes.csv", marked, [])
+        result = await approve_review(service.store, questionnaire, review, actor="cli:test", now=now)
+        assert (result.approved, result.changed) == (4, 4)
+        again = await approve_review(service.store, questionnaire, review, actor="cli:test", now=now)
+        assert again.changed == 0
+        quotes = await approved_quotes(service.store, QUESTIONNAIRE)
+        assert quotes[(4, "community_meaning")] == KOWALSKA and len(quotes) == 4
+        assert await approved_quotes(service.store, "no-such-questionnaire") == {}
