@@ -120,10 +120,24 @@ def _detector() -> Any:
 _LINGUA_CODES: dict[str, Language] = {"POLISH": "pl", "UKRAINIAN": "uk", "ENGLISH": "en"}
 
 
+# Function words only one of the two Latin-script languages has (not "a", "i", "to", "on", "we", "by"):
+# two of one and none of the other decide without lingua, which is most of the time (lingua is ~0.2 ms).
+_POLISH_MARKS = frozenset(
+    """w z na się sie nie że ze jest są sa dla po przez przy oraz bo który która które którzy ktory ktora
+    ktore ktorzy jak co ale od czy tylko już juz bardzo mam mamy nas nam mnie jej ich ten ta te tym tego gdzie
+    kiedy też tez sobie""".split()
+)
+_ENGLISH_MARKS = frozenset(
+    """the and of is are with for that this who where they you it in at be have has our my there their would
+    should can not from an what when""".split()
+)
+_POLISH_LETTERS = re.compile(r"[ąćęłńśźżĄĆĘŁŃŚŹŻ]")
+
+
 def detect_language(text: str, hint: str | None = None) -> Language:
-    """The language of one answer among pl, uk and en: Cyrillic script is Ukrainian; Latin text is told
-    apart by lingua; a text too short or too close to call is taken in `hint` (the questionnaire's
-    language), else Polish."""
+    """The language of one answer among pl, uk and en: Cyrillic script is Ukrainian; Latin text is Polish
+    or English by its function words and letters, or else by lingua; a text too short or too close to
+    call is taken in `hint` (the questionnaire's language), else Polish."""
     fallback = as_language(hint) or "pl"
     cyrillic = len(_CYRILLIC.findall(text))
     latin = len(_LATIN.findall(text))
@@ -131,9 +145,16 @@ def detect_language(text: str, hint: str | None = None) -> Language:
         return "uk"
     if latin == 0:
         return fallback
-    if len(_WORD.findall(text)) < 3 and fallback != "uk":
+    words = _WORD.findall(text.lower())
+    if len(words) < 3 and fallback != "uk":
         return fallback  # "ok", "park", "brak czasu": the questionnaire's language knows better
-    found = _detector().detect_language_of(text)
+    polish = sum(word in _POLISH_MARKS for word in words) + 2 * bool(_POLISH_LETTERS.search(text))
+    english = sum(word in _ENGLISH_MARKS for word in words)
+    if polish >= 2 and english == 0:
+        return "pl"
+    if english >= 2 and polish == 0:
+        return "en"
+    found = _detector().detect_language_of(text[:400])
     language = _LINGUA_CODES.get(found.name) if found is not None else None
     if language is None or language == "uk":  # Latin letters are not Ukrainian
         return fallback if fallback != "uk" else "pl"

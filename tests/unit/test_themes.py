@@ -172,6 +172,8 @@ def test_the_same_answer_twice_is_quoted_once() -> None:
         ("Sonsiedzi ktorzy sie lubia i pomagaja sobie", "pl", "pl"),  # no diacritics
         ("Для мене громада – це сусіди, які допомагають одне одному.", "pl", "uk"),
         ("Neighbours who help each other with shopping.", "pl", "en"),
+        ("Neighbours helping neighbours, gardening together.", "pl", "en"),  # no function word: lingua
+        ("Sasiedzi pomagaja sobie nawzajem codziennie", "en", "pl"),  # one function word: lingua
         ("park", "en", "en"),  # too short to tell: the questionnaire's language
         ("brak czasu", "pl", "pl"),
         ("ok", "uk", "pl"),  # Latin letters are not Ukrainian
