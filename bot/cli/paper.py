@@ -3,10 +3,11 @@ engine row by row and recorded as channel `paper`, all or nothing (or the valid 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,7 +16,7 @@ from bot.cli import StaffError, chosen_questionnaire, counted, fail, main, run_a
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.answers import AnswerValue
 from handlers.engine.conversation import Conversation
-from handlers.engine.messages import ReplyKind
+from handlers.engine.messages import Reply, ReplyKind
 from handlers.engine.states import Status
 from handlers.paper.forms import (
     CHANNEL,
@@ -101,8 +102,21 @@ class Outcome:
     refused_rows: int = 0
 
 
+CHUNK = 100  # forms per transaction: SQLite's write lock is held about a second at a time, never for the file
+
+
 class _Undo(Exception):
-    """Leaves a unit of work without committing it (a check, or a refused file)."""
+    """Leaves a unit of work without committing it (a check)."""
+
+
+class _FormClock:
+    """The engine's clock during an import: the time the form at hand was filled in."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
 
 
 async def _import(
@@ -115,8 +129,8 @@ async def _import(
     dry_run: bool,
     now: datetime,
 ) -> Outcome:
-    """Runs every new row through the engine in one transaction; keeps it only when nothing is wrong. With
-    --skip-invalid, a second transaction records the rows that passed."""
+    """Checks every new row through the engine without keeping anything; then, when no row is wrong (or with
+    --skip-invalid), records the valid ones."""
     outcome = Outcome(rows=len(reading.forms))
     keys = [(CHANNEL, form.pseudonym, questionnaire.id) for form in reading.forms]
     async with service.store.unit(write=False) as unit:
@@ -130,68 +144,103 @@ async def _import(
         outcome.already.append(form)
         if not same_answers(questionnaire, form, _answers_of(before)):
             outcome.changed.append(form)
-    refused = await _record(service, questionnaire, fresh, keep=not dry_run, file=file, outcome=outcome, now=now)
+    refused = await _run(service, questionnaire, fresh, keep=False, now=now)
     outcome.problems = [problem for form in fresh for problem in refused.get(form.row, [])]
-    outcome.refused_rows = len({form.row for form in fresh if form.row in refused})
-    valid = [form for form in fresh if form.row not in refused]
-    if refused and skip_invalid and valid and not dry_run:
-        again = await _record(service, questionnaire, valid, keep=True, file=file, outcome=outcome, now=now)
-        if again:  # the engine judged these rows valid a moment ago: the database changed under the import
-            raise StaffError("the rows' checks changed between two passes; run the import again")
-    if not refused or skip_invalid:
-        outcome.imported = valid
+    outcome.refused_rows = len(refused)
+    if refused and not skip_invalid:
+        return outcome
+    outcome.imported = [form for form in fresh if form.row not in refused]
+    if not dry_run:
+        details = {"file": str(file), "questionnaire": questionnaire.id, "rows": outcome.rows}
+        details |= {"imported": len(outcome.imported), "already_imported": len(outcome.already)}
+        details |= {"skipped_invalid": outcome.refused_rows}
+        await _run(service, questionnaire, outcome.imported, keep=True, now=now, audited=details)
     return outcome
 
 
-async def _record(
+async def _run(
     service: service_module.Service,
     questionnaire: Questionnaire,
     forms: list[PaperForm],
     *,
     keep: bool,
-    file: Path,
-    outcome: Outcome,
     now: datetime,
+    audited: dict[str, Any] | None = None,
 ) -> dict[int, list[Problem]]:
-    """Gives each form to the engine at the time it was filled in (its questionnaire must have been open then),
-    as channel `paper`; returns the problems by row. Commits only when `keep` and no row has a problem."""
-    if not forms:
-        return {}
-    moment = [now]
+    """Gives the forms to the engine, a chunk per transaction, each at the time it was filled in (its
+    questionnaire must have been open then), as channel `paper`; returns the problems by row.
+
+    A check (`keep` false) keeps nothing. A recording keeps every chunk, the audit entry with the last;
+    the rows were checked a moment ago, so a problem now means the data changed under the import: the
+    chunks before it stay, and running the import again adds the rest.
+
+    Raises:
+        StaffError: recording, a row that no longer passes.
+    """
+    clock = _FormClock(now)
     conversation = Conversation(
         service.store,
         service.config.questionnaires,
         service.config.events,
         service.conversation.presenter,
         default_questionnaire=questionnaire.id,
-        clock=lambda: moment[0],
+        clock=clock,
     )
-    problems: dict[int, list[Problem]] = defaultdict(list)
-    try:
-        async with service.store.unit() as unit:
-            for form in forms:
-                moment[0] = form.finished_at or form.started_at or now
-                found = await _check(unit, conversation, questionnaire, form)
-                if found:
-                    problems[form.row] = found
-            if problems or not keep:
-                raise _Undo
-            details = {"file": str(file), "questionnaire": questionnaire.id, "rows": outcome.rows}
-            details |= {"imported": len(forms), "already_imported": len(outcome.already)}
-            details |= {"skipped_invalid": outcome.rows - len(forms) - len(outcome.already)}
-            audit_in(unit, staff_actor(), "import", details, now)
-    except _Undo:
-        pass
-    return dict(problems)
+    problems: dict[int, list[Problem]] = {}
+    for start in range(0, len(forms), CHUNK):
+        chunk = forms[start : start + CHUNK]
+        try:
+            async with service.store.unit() as unit:
+                found = await _check(unit, conversation, clock, questionnaire, chunk, now)
+                problems |= found
+                if keep and found:
+                    row, [problem, *_] = next(iter(found.items()))
+                    raise StaffError(
+                        f"row {row} no longer passes ({problem.message}): {counted(start, 'form')} imported "
+                        "before it; run the import again to add the rest"
+                    )
+                if not keep:
+                    raise _Undo
+                if audited is not None and start + CHUNK >= len(forms):
+                    audit_in(unit, staff_actor(), "import", audited, now)
+        except _Undo:
+            pass
+    return problems
 
 
 async def _check(
-    unit: Unit, conversation: Conversation, questionnaire: Questionnaire, form: PaperForm
+    unit: Unit,
+    conversation: Conversation,
+    clock: _FormClock,
+    questionnaire: Questionnaire,
+    forms: list[PaperForm],
+    now: datetime,
+) -> dict[int, list[Problem]]:
+    """Records forms through the engine and says what is wrong with each (nothing: it is complete), by row."""
+    replies: dict[int, list[Reply]] = {}
+    # Forms filled in at the same time (none given: the import's) go to the engine together, as a batch.
+    for at, same_time in groupby(forms, key=lambda form: form.finished_at or form.started_at or now):
+        clock.at = at
+        batch = list(same_time)
+        answered = await conversation.handle_within(unit, [inbound_of(form, questionnaire) for form in batch])
+        replies |= {form.row: said for form, said in zip(batch, answered, strict=True)}
+    keys = [(CHANNEL, form.pseudonym, questionnaire.id) for form in forms]
+    submissions = await unit.latest_submissions(keys)
+    problems = {}
+    for form, key in zip(forms, keys, strict=True):
+        found = _judge(form, replies[form.row], submissions.get(key), questionnaire)
+        if found:
+            problems[form.row] = found
+    return problems
+
+
+def _judge(
+    form: PaperForm, replies: list[Reply], submission: Submission | None, questionnaire: Questionnaire
 ) -> list[Problem]:
-    """Records one form through the engine and says what is wrong with it (nothing: it is complete)."""
+    """What is wrong with a form the engine has just recorded (nothing: it is complete); sets what the engine
+    leaves to a written contribution's channel: its event and stand, and when it was started."""
     problems = list(form.problems)
     explained = {problem.column for problem in problems}
-    [replies] = await conversation.handle_within(unit, [inbound_of(form, questionnaire)])
     if any(reply.kind is ReplyKind.CLOSED for reply in replies):
         when = form.finished_at or form.started_at
         said = f"was not open on {when.isoformat(' ', 'minutes')}" if when else "is not open now"
@@ -205,8 +254,6 @@ async def _check(
         message = not_asked(question) if question.code in given else unanswered(question)
         problems.append(Problem(form.row, question.code, message))
         explained.add(question.code)
-    key = (CHANNEL, form.pseudonym, questionnaire.id)
-    submission = (await unit.latest_submissions([key])).get(key)
     if submission is None or submission.status != Status.COMPLETED:
         if not problems:
             problems.append(Problem(form.row, None, "is not a complete questionnaire"))
@@ -214,7 +261,6 @@ async def _check(
     for question in missing_required(questionnaire, _answers_of(submission)):
         if question.code not in explained:
             problems.append(Problem(form.row, question.code, unanswered(question)))
-    # What the engine keeps of a written contribution's own (it starts when it is received), as the form says.
     submission.event, submission.event_known = form.event, form.event is not None
     submission.stand = form.stand
     if form.started_at is not None:

@@ -17,7 +17,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.cli import main
+from bot.cli import main, paper
 from bot.service import open_service
 from handlers.engine.messages import Action
 from storage.models import AuditEntry, Submission
@@ -205,6 +205,24 @@ def test_skip_invalid_imports_the_valid_rows_as_paper_and_says_what_was_left_out
         "already_imported": 0,
         "skipped_invalid": 10,
     }
+
+
+def test_a_file_longer_than_a_transaction_is_checked_whole_then_recorded_in_chunks(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(paper, "CHUNK", 2)
+    rows = [row(submission=f"P-{n:04d}", finished_at=f"2026-05-30T1{n}:00:00+02:00") for n in range(1, 6)]
+    rows[4]["connection"] = "9"  # the last chunk's
+    path = write_csv(tmp_path / "paper.csv", rows)
+    refused = invoke(env, "import", str(path))
+    assert refused.exit_code == 1 and problems_said(refused) == [
+        "row 6, column connection: '9' is not a number from 1 to 5"
+    ]
+    assert stored(env) == []  # nothing of the chunks before it
+    result = invoke(env, "import", "--skip-invalid", str(path))
+    assert "Imported 4 paper forms" in result.output
+    assert [s.finished_at.hour for s in stored(env) if s.finished_at] == [9, 10, 11, 12]  # UTC
+    assert [entry["imported"] for entry in audited(env)] == [4]
 
 
 def test_importing_the_same_file_again_adds_nothing_and_says_so(env: dict[str, str], tmp_path: Path) -> None:
