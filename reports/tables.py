@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.definitions.i18n import Language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from reports.codebook import YES_NO
 from reports.export import FORMULA_START, METADATA, OTHER_SUFFIX
 
 LONG_COLUMNS = [
@@ -61,7 +62,8 @@ def _label(question: Question, code: str, labels: Language | None) -> str:
     option = question.option(code)
     if option is not None:
         return option.label(labels)
-    return {"yes": "tak", "no": "nie"}.get(code, code) if labels == "pl" else code
+    answer = YES_NO.get(code)
+    return answer[1][labels] if answer is not None else code
 
 
 # How each question fills its wide columns: ("value" | "multi", code, labels or option columns, its "other" column).

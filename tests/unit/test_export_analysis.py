@@ -221,3 +221,11 @@ def test_codebook_in_three_formats(env: dict[str, str], tmp_path: Path) -> None:
     unknown = CliRunner().invoke(main, ["codebook", "-q", "nope"], env=env)
     assert unknown.exit_code == 1 and "Error: --questionnaire: no such questionnaire 'nope'" in unknown.output
     assert "Traceback" not in unknown.output
+
+
+@pytest.mark.parametrize(("language", "yes"), [("pl", "tak"), ("en", "yes"), ("uk", "так")])
+def test_yes_and_no_labelled_in_each_language(env: dict[str, str], tmp_path: Path, language: str, yes: str) -> None:
+    out = tmp_path / "labelled.csv"
+    invoke(env, "export", "--labels", language, "--out", str(out))
+    rows = {row["stand"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
+    assert rows["s1"]["quote_consent"] == yes
