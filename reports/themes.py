@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import simplemma
 
 from handlers.definitions.i18n import LANGUAGES, Language, as_language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
-from handlers.definitions.themes import CodingFrame, FrameTheme
+from handlers.definitions.themes import THEMES_FILE, CodingFrame, FrameTheme, load_coding_frame
 
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
 DISTRICT = "district"
@@ -287,6 +288,15 @@ class Lexicon:
         return " ".join(token.lemma for token in tokens)
 
 
+def load_lexicon(config_dir: Path, questionnaires: Mapping[str, Questionnaire] | None = None) -> Lexicon:
+    """The lexicon with the coding frame in `config_dir` (themes.yaml; automatic themes only without it).
+
+    Raises:
+        ConfigError: naming the frame's mistakes by file and key.
+    """
+    return Lexicon(load_coding_frame(config_dir / THEMES_FILE, questionnaires))
+
+
 @cache
 def default_lexicon() -> Lexicon:
     """The lexicon with no coding frame."""
@@ -342,12 +352,17 @@ class ThemeCounter:
         self._keywords: dict[Language, dict[str, list[_Keyword]]] = {}
         self._frame_keys: dict[Language, set[str]] = {}
         self._own: dict[Language, frozenset[str]] = {}
-        for language in LANGUAGES:
-            self._compile(language)
-            own = question.label(language) if question is not None else ""
-            self._own[language] = frozenset(self._lexicon.lemmas(own, language))
         self._languages: dict[Language, _Language] = {}
         self._candidates: dict[tuple[Language | None, str], list[_Candidate]] = {}
+
+    def _prepare(self, language: Language) -> None:
+        """The frame's keywords and the question's own words as lemmas of a language, on its first answer
+        (a language's dictionary takes seconds to load: none is loaded for a language nobody wrote in)."""
+        if language in self._own:
+            return
+        self._compile(language)
+        own = self.question.label(language) if self.question is not None else ""
+        self._own[language] = frozenset(self._lexicon.lemmas(own, language))
 
     def _compile(self, language: Language) -> None:
         index: dict[str, list[_Keyword]] = {}
@@ -376,6 +391,7 @@ class ThemeCounter:
             return
         lang = detect_language(text, language)
         self.by_language[lang] += 1
+        self._prepare(lang)
         clauses = self._lexicon.clauses(text, lang)
         matched = self._match(clauses, lang)
         self._frame_counts.update(matched)

@@ -17,6 +17,7 @@ from bot.service import Config, open_service
 from bot.settings import load_settings
 from handlers.definitions.config_files import ConfigError
 from handlers.definitions.themes import THEMES_FILE, load_coding_frame, parse_coding_frame
+from reports.themes import QuestionnaireThemes, load_lexicon
 from tests.support import SHIPPED_CONFIG, TEST_CONFIG, FakeClock, seed
 from tests.support.settings import service_environment
 
@@ -125,3 +126,21 @@ def test_the_shipped_frame_fits_the_shipped_questionnaire(shipped_config: Config
     assert all(
         theme.keywords.get("pl") and theme.keywords.get("uk") and theme.keywords.get("en") for theme in frame.themes
     )
+
+
+def test_the_shipped_frame_counts_every_language_in_its_themes(shipped_config: Config) -> None:
+    questionnaire = shipped_config.questionnaires["wizja-i-wartosci"]
+    found = QuestionnaireThemes(questionnaire, load_lexicon(SHIPPED_CONFIG, shipped_config.questionnaires))
+    for n, (text, language) in enumerate(
+        [
+            ("Нам потрібен сусідський дім для всіх мешканців.", "uk"),
+            ("A community centre where neighbours meet.", "en"),
+            ("Dom sąsiedzki z kuchnią i świetlicą.", "pl"),
+            ("Plac do zabaw i ławki na podwórku.", "uk"),  # a Ukrainian resident writing in Polish
+        ]
+    ):
+        answers = {"support": text, "quote_consent": "yes", "district": "wola"}
+        found.add({"submission": n, "language": language, "event": None, "answers": answers})
+    themes = {theme.code: theme for theme in found.counters["support"].themes() if theme.kind == "frame"}
+    assert themes["dom_sasiedzki"].answers == 3
+    assert themes["podworko_zielen"].answers == 1 and themes["plac_zabaw_dzieci"].answers == 1
