@@ -207,7 +207,7 @@ def codebook_rows(questionnaire: Questionnaire, *, include_contact: bool = False
 def _missing_note(variable: Variable) -> str | None:
     if not variable.missing:
         return None
-    return MISSING_NOTE if variable.numeric else MISSING_NOTE + " (SAV: as text; DTA: empty)"
+    return MISSING_NOTE if variable.numeric else "empty whatever the reason (text)"
 
 
 def write_codebook_csv(questionnaire: Questionnaire, out: IO[str], *, include_contact: bool = False) -> int:

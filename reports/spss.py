@@ -105,16 +105,10 @@ class _Columns:
                     numbers.append(float(codes.get(str(value), "nan")))
 
             return fill_number
+        # A text's missing answer is empty: Stata has no missing text, and ReadStat writes SPSS's record of
+        # more than one missing value per long text so that PSPP reports it broken and ignores it.
         texts = self.texts[name] = []
-        coded = self.fmt == "sav" and variable.missing  # SPSS declares "-1", "-2", "-3" missing in text too
-
-        def fill_text(record: dict[str, Any], why: dict[str, int | None]) -> None:
-            value = record["answers"].get(name)
-            if value is None and coded and (reason := why[code]) is not None:
-                value = str(reason)
-            texts.append(value or "")
-
-        return fill_text
+        return lambda record, _: texts.append(record["answers"].get(name) or "")
 
     def add(self, record: dict[str, Any], questions: list[Question]) -> None:
         answers, completed = record["answers"], record["status"] == "completed"
@@ -213,12 +207,7 @@ async def write_statistical(
             variable_format=dict.fromkeys(DATE_METADATA, "%tc"),
         )
         return count
-    missing: dict[str, list[Any]] = {}
-    for variable in variables:
-        if _declared(variable):
-            missing[variable.name] = list(MISSING)
-        elif variable.missing and variable.question is not None and variable.kind != "other_text":
-            missing[variable.name] = [str(code) for code in MISSING]
+    missing: dict[str, list[Any]] = {v.name: list(MISSING) for v in variables if _declared(v)}
     pyreadstat.write_sav(
         frame,
         path,

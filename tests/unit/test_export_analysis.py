@@ -61,12 +61,12 @@ def test_spss_has_labels_numbered_choices_and_declared_missing_values(env: dict[
     nan = float("nan")
     expected = {  # -1 skipped, -2 not shown (its show-if did not hold), -3 unfinished, NaN never recorded
         "s1": {"district": 17, "values__trust": 1, "values__openness": 1, "values__mutual_help": 0, "connection": 5,
-               "quote_consent": 1, "participation": nan, "no_quote_reason": -2, "outside_warsaw_where": "-2"},
+               "quote_consent": 1, "participation": nan, "no_quote_reason": -2, "outside_warsaw_where": ""},
         "s3": {"district": 4, "values__trust": 1, "values__other": 1, "values__text": "=SUM(A1)", "connection": 3,
                "quote_consent": nan, "no_quote_reason": -2, "community_meaning": ""},
         "s4": {"district": 17, "values__trust": -1, "values__other": -1, "connection": 2, "participation": -3,
-               "quote_consent": -3, "no_quote_reason": -3, "grassroots_example": "-2", "community_meaning": "-3",
-               "outside_warsaw_where": "-2"},
+               "quote_consent": -3, "no_quote_reason": -3, "grassroots_example": "", "community_meaning": "",
+               "outside_warsaw_where": ""},
         "s5": {"district": 11, "values__openness": 1, "values__mutual_help": 1, "connection": 1},
     }  # fmt: skip
     for stand, values in expected.items():
@@ -87,7 +87,7 @@ def test_spss_has_labels_numbered_choices_and_declared_missing_values(env: dict[
     assert values["connection"][1] == "Nie czuję żadnej więzi" and values["connection"][5] == "Czuję bardzo silną więź"
     declared = [(r["lo"], r["hi"]) for r in meta.missing_ranges["participation"]]
     assert declared == [(-1, -1), (-2, -2), (-3, -3)]
-    assert [r["lo"] for r in meta.missing_ranges["community_meaning"]] == ["-1", "-2", "-3"]
+    assert "community_meaning" not in meta.missing_ranges  # a text's missing answer is empty
     assert meta.variable_measure["participation"] == "nominal" and meta.variable_measure["connection"] == "ordinal"
     # Read as most tools do, the declared missing values are missing
     plain = by_stand(pyreadstat.read_sav(out)[0])
