@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,13 @@ from sqlalchemy.orm import selectinload
 
 from bot.cli import main, paper
 from bot.service import open_service
+from handlers.definitions.questionnaire import load_questionnaires
 from handlers.engine.messages import Action
+from handlers.paper.forms import read_forms
+from handlers.paper.sheet import Sheet
+from reports.tables import wide_columns
 from storage.models import AuditEntry, Submission
-from tests.support import QUESTIONNAIRE, Person, make_settings, service_environment
+from tests.support import QUESTIONNAIRE, TEST_CONFIG, Person, make_settings, service_environment
 
 ZOLIBORZ = "dzien-sasiada-zoliborz-2026-05-30"
 HEADER = [
@@ -406,6 +410,89 @@ def test_a_semicolon_csv_from_polish_excel_is_read(env: dict[str, str], tmp_path
         "district": (["wola"], None),
         "connection": (None, 2),
     }
+
+
+# -- the adapter alone: a row's cells, no database -------------------------------------------------
+
+
+def read_row(cells: dict[str, Any]) -> list[str]:
+    """The problems the adapter finds in one row of a file with these columns (and what it read)."""
+    questionnaire = load_questionnaires(TEST_CONFIG / "questionnaires")[QUESTIONNAIRE]
+    header = list(cells)
+    sheet = Sheet(header, [(2, list(cells.values()))])
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    reading = read_forms(
+        sheet, questionnaire, columns=wide_columns(questionnaire, include_contact=True), events=[ZOLIBORZ], now=now
+    )
+    [form] = reading.forms
+    return [str(problem) for problem in [*reading.problems, *form.problems]]
+
+
+@pytest.mark.parametrize(
+    ("cells", "said"),
+    [
+        (
+            {"submission": "17", "channel": "web", "district": "wola"},
+            [
+                "row 2, column submission: '17' is the number of a web submission in an export, "
+                "not a paper form's id: write the form's own id (e.g. P-0001)"
+            ],
+        ),
+        (
+            {"submission": "Ankieta nr 12 z Woli", "district": "wola"},
+            [
+                "row 2, column submission: 'Ankieta nr 12 z Woli' is not a paper form's id: "
+                "up to 16 letters, digits, '-', '_', '.' or '/' (e.g. P-0001)"
+            ],
+        ),
+        (
+            {"submission": "", "district": "wola"},
+            ["row 2, column submission: is empty: give the paper form's own id (e.g. P-0001)"],
+        ),
+        (
+            {"submission": "P-1", "values": "trust", "values__trust": 1},
+            ["row 2, column values: give either the column values or the columns values__*, not both"],
+        ),
+        (
+            {"submission": "P-1", "values__trust": "x", "values__openness": "maybe"},
+            ["row 2, column values__openness: 'maybe' is not 1 or 0"],
+        ),
+        (
+            {"submission": "P-1", "values": "trust", "values__text": "sąsiedzi"},
+            ["row 2, column values__text: a text for 'other', but column values does not pick it"],
+        ),
+        (
+            {"submission": "P-1", "values__text": "sąsiedzi"},
+            ["row 2, column values__text: a text for 'other', but column values is empty"],
+        ),
+        ({"submission": "P-1", "connection": 4.0, "quote_consent": True}, []),  # a spreadsheet's number and tick
+        ({"submission": "P-1", "district": "Wola", "": "a note"}, ["row 2: has cells under no column name"]),
+        ({"submission": "P-1", "district": "wola", "": None}, []),  # an empty column without a name
+        ({"submission": "P-1", "event": ""}, ["row 2: has no answers"]),
+        (
+            {"submission": "P-1", "district": "wola", "questionnaire": "other"},
+            ["row 2, column questionnaire: 'other', but this import is into 'sasiedztwo' (choose it with -q)"],
+        ),
+        (
+            {"submission": "P-1", "district": "wola", "values": "wola"},
+            [
+                "row 2, column values: 'wola' is not an option "
+                "(openness, mutual_help, trust, cooperation, inclusion, shared_space, …)"
+            ],
+        ),
+        (
+            {"sumbission": "P-1", "district": "wola"},
+            [
+                "column 'submission': is missing: each row needs the paper form's own id (e.g. P-0001)",
+                "column 'sumbission': (column 1) is not a column of questionnaire sasiedztwo: "
+                "did you mean 'submission'?",
+                "row 2, column submission: is empty: give the paper form's own id (e.g. P-0001)",
+            ],
+        ),
+    ],
+)
+def test_the_adapter_names_what_is_wrong_in_a_row(cells: dict[str, Any], said: list[str]) -> None:
+    assert read_row(cells) == said
 
 
 # -- the round trip: answered in the chat, exported, imported as paper, exported again ------------
