@@ -265,6 +265,8 @@ class Lexicon:
             if language == "pl" and word.isascii() and not simplemma.is_known(word, lang="pl", low_memory=True):
                 written = _restore_diacritics(word)
             lemma = simplemma.lemmatize(written, lang=language, low_memory=True).lower()
+            if " " in lemma:  # a lemma of several words would read as a phrase
+                lemma = word
             lemma = fixes.get(lemma, lemma)
         stop = len(lemma) < 3 or word in self._stop[language] or lemma in self._stop[language]
         return Token(word, lemma, _fold(lemma), stop)
