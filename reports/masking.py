@@ -94,6 +94,10 @@ _PESEL = re.compile(r"(?<![\d\w+])\d{11}(?![\d\w])")
 # --- names -----------------------------------------------------------------------------------------------
 _WORD = re.compile(rf"[^\W\d_]+(?:[{_APOSTROPHES}-][^\W\d_]+)*")
 _SENTENCE_END = ".!?…\n"
+# Surnames that cannot be ordinary words, so that they count in lower case too ("pani kowalska").
+_SURNAME_SHAPED = re.compile(
+    r"(?:[sc]k|dzk)(?:i|a|iego|iej|ą|iemu|im)$|wicz|czyk|czak|enk[oa]$|czuk|(?:ak|ek|ik|yk|uk)$|чук|юк|енк|ськ|цьк"
+)
 # Words before a person's name: after them a capitalised word, or a listed one, is a name.
 _TITLES = frozenset(
     """
@@ -231,13 +235,14 @@ def _is_name(text: str, words: list[re.Match[str]], i: int, masked: list[bool], 
     previous = words[i - 1] if i > 0 and _adjacent(text, words[i - 1], words[i], dot=True) else None
     if previous is not None and previous.group().lower().rstrip(".") in _PATRONS:
         return False  # ul. Jana Pawła, im. Marii Skłodowskiej, św. Anny
-    listed = lower in lexicon.first or lower in lexicon.surnames
-    listed = listed and lower not in lexicon.common
+    # In lower case only a first name counts: surnames include words ("pan musiał", "Anna tylko").
+    first_name = lower in lexicon.first and lower not in lexicon.common
     if previous is not None and previous.group().lower() in _TITLES:
-        return capital or listed  # pan Zdzichu, pani Krystyna, pan zbyszek
+        surname = lower in lexicon.surnames and _SURNAME_SHAPED.search(lower) is not None
+        return capital or first_name or surname  # pan Zdzichu, pani Krystyna, pan zbyszek, pani kowalska
     if previous is not None and masked[i - 1]:
-        return capital or listed  # Anna Kowalczyk, Олена Петренко
-    if lower in lexicon.first and lower not in lexicon.common:
+        return capital or first_name  # Anna Kowalczyk, Олена Петренко, anna maria
+    if first_name:
         return True  # zbyszek, Kasią, Ani at a sentence start too
     if not capital or _sentence_start(text, words[i].start()):
         return False
@@ -272,9 +277,22 @@ def _lexicon() -> _Lexicon:
     common = set(_read("common_words.txt"))
     bases = {name.lower() for name in _read("first_names_pl.txt") + _read("first_names_uk.txt")}
     bases |= {name.lower() for name in _read("surnames_pl.txt") + _read("surnames_uk.txt")}
+    # Residents type without Polish letters too ("Lukasz", "Malgosia", "Jozefa"): the same names, folded.
+    # Not a form whose ending carries the letter: "alę" would fold into "ale" (but), "Lesię" into "lesie".
+    first, surnames, keep, common, bases = (
+        words | {_fold(word) for word in words if not word.endswith(("ą", "ę"))}
+        for words in (first, surnames, keep, common, bases)
+    )
     return _Lexicon(
         frozenset(first - keep), frozenset(surnames - keep), frozenset(common), frozenset(keep), frozenset(bases - keep)
     )
+
+
+_FOLDED = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+def _fold(word: str) -> str:
+    return word.translate(_FOLDED)
 
 
 def _read(name: str) -> list[str]:
@@ -344,9 +362,11 @@ def _pl_forms(n: str, surname: bool) -> set[str]:
         if n.endswith(ending):
             stems.add(n[:-1] + soft)
     for stem in stems:
-        forms |= {stem + "a", stem + "owi", stem + "em", stem + "u", stem + "ie", _pl_softened(stem)}
-        if stem.endswith(("k", "g")):  # Zbyszkiem, Jackiem
+        forms |= {stem + "a", stem + "owi", stem + "em", stem + "u"}
+        if stem.endswith(("k", "g", "ch")):  # Zbyszkiem, Jackiem; Marku (never "Marce")
             forms |= {stem + "iem"}
+        else:  # Janie, Piotrze, Pawle, Robercie
+            forms |= {stem + "ie", _pl_softened(stem)}
         if surname:
             forms |= {stem + "owie", stem + "ów", stem + "ami", stem + "ach", stem + "owa", stem + "ówna"}
     return forms

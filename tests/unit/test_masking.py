@@ -137,3 +137,19 @@ def test_more_names_and_words(text: str, expected: str) -> None:
 )
 def test_acronyms_and_links_stay(text: str, expected: str | None) -> None:
     assert mask(text) == (text if expected is None else expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Lukasz i Malgosia z Jozefem pomagaja", "[…] i […] z […] pomagaja"),  # typed without Polish letters
+        ("Ale to jest super, ale nie wiem. W lesie jest zycie.", None),  # "alę", "Lesię", "Zycie" are no guides
+        ("We could not save this just now. Let us dance, nine people came.", None),
+        ("Anna tylko pomaga, a pan musiał wyjść.", "[…] tylko pomaga, a pan musiał wyjść."),  # surnames are words too
+        ("pani kowalska i pan nowak z parteru", "pani […] i pan […] z parteru"),
+        ("Dla Polaków i Ukraińców. Pan Bóg wie.", None),
+        ("Marku, Franku i Jacku!", "[…], […] i […]!"),
+    ],
+)
+def test_folded_letters_surnames_and_nationalities(text: str, expected: str | None) -> None:
+    assert mask(text) == (text if expected is None else expected)
