@@ -442,12 +442,13 @@ class ThemeCounter:
         pairs: Counter[tuple[str, str]] = Counter()
         forms: dict[tuple[str, str], str] = {}
         for clause in clauses:
-            content = [token for token in clause if not token.stop and token.lemma not in own]
-            units.update(token.lemma for token in content)
-            for first, second in itertools.pairwise(content):
+            content = [(i, token) for i, token in enumerate(clause) if not token.stop and token.lemma not in own]
+            units.update(token.lemma for _, token in content)
+            for (i, first), (j, second) in itertools.pairwise(content):
                 if first.lemma != second.lemma:
                     pairs[(first.lemma, second.lemma)] += 1
-                    forms.setdefault((first.lemma, second.lemma), f"{first.word} {second.word}")
+                    # as written, with the small words between: "konflikty o parkowanie"
+                    forms.setdefault((first.lemma, second.lemma), " ".join(token.word for token in clause[i : j + 1]))
         counts.units.update(units.keys())
         repeated = []
         for (one, two), n in pairs.items():
