@@ -19,15 +19,16 @@ from handlers.definitions.questionnaire import Questionnaire, QuestionType
 from reports.masking import mask
 from storage.quotes import (
     APPROVED,
+    QUOTE_CONSENT,
     REJECTED,
     QuoteDecision,
-    approved_texts,
     quote_candidates,
     record_decisions,
 )
+from storage.quotes import approved_quotes as approved_quotes  # the report's API, here beside the review
 from storage.repository import Store
 
-CONSENT = ("quote_consent", "yes")  # the question whose "yes" allows quoting, and that answer
+CONSENT = QUOTE_CONSENT  # the question whose "yes" allows quoting, and that answer
 COLUMNS = ("submission", "question", "text", "approved")
 YES = frozenset({"yes", "tak", "1", "x", "y", "t", "так", "true"})
 NO = frozenset({"no", "nie", "0", "n", "ні", "false"})
@@ -243,9 +244,3 @@ async def approve_review(
     }
     result.changed = await record_decisions(store, decisions, actor=actor, now=now, details=details)
     return result
-
-
-async def approved_quotes(store: Store, questionnaire_id: str) -> dict[tuple[int, str], str]:
-    """What a public report may quote, by (submission id, question code): the text staff approved
-    (masked, perhaps edited), only while the answer reads as when approved and its author allows quoting."""
-    return await approved_texts(store, questionnaire_id, CONSENT)

@@ -15,6 +15,8 @@ from storage.models import ACTIVE, COMPLETED, Answer, QuoteReview, Submission
 from storage.repository import Store
 
 APPROVED, REJECTED = "approved", "rejected"
+# The question whose answer allows quoting, and that answer (the questionnaires' convention; see config/).
+QUOTE_CONSENT = ("quote_consent", "yes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +91,12 @@ async def quote_candidates(
     return [candidate for candidate in found if candidate.submission_id in allowed]
 
 
-async def approved_texts(store: Store, questionnaire_id: str, consent: tuple[str, str]) -> dict[tuple[int, str], str]:
-    """The approved texts by (submission, question): only where the answer still reads as when it was
-    approved and its author still allows quoting (the `consent` question's code and option)."""
+async def approved_quotes(
+    store: Store, questionnaire_id: str, consent: tuple[str, str] = QUOTE_CONSENT
+) -> dict[tuple[int, str], str]:
+    """What a public report may quote, by (submission id, question code): the text staff approved
+    (masked, perhaps edited), only while the answer reads as when it was approved and its author still
+    allows quoting (the `consent` question's code and option)."""
     consent_code, consent_option = consent
     in_questionnaire = (
         select(Submission.id)
