@@ -113,29 +113,37 @@ def stats(questionnaire: str | None) -> None:
 @main.command()
 @click.option("--telegram", "telegram_id", help="The person's Telegram user id.")
 @click.option("--email", "email_address", help="The person's email address.")
+@click.option("--paper", "paper_id", help="A paper form's id as imported (e.g. P-0001).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def forget(telegram_id: str | None, email_address: str | None, yes: bool) -> None:
+def forget(telegram_id: str | None, email_address: str | None, paper_id: str | None, yes: bool) -> None:
     """Erase everything about one person: answers, contact data, emails with their raw source, replies,
-    working-group applications (theirs, and any giving their email address)."""
-    if (telegram_id is None) == (email_address is None):
-        raise click.UsageError("give exactly one of --telegram ID or --email ADDRESS")
+    working-group applications (theirs, and any giving their email address); or one paper form (its id)."""
+    given = [
+        (channel, value)
+        for channel, value in (("telegram", telegram_id), ("email", email_address), ("paper", paper_id))
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise click.UsageError("give exactly one of --telegram ID, --email ADDRESS or --paper ID")
     settings = staff_settings()
-    channel, identifier = ("telegram", telegram_id) if telegram_id else ("email", (email_address or "").strip().lower())
-    assert identifier is not None
+    channel, identifier = given[0]
+    identifier = identifier.strip().lower() if channel == "email" else identifier.strip()
     if not yes:
-        click.confirm(f"Erase everything about this {channel} user? This cannot be undone", abort=True)
+        what = f"paper form {identifier}" if channel == "paper" else f"{channel} user"
+        click.confirm(f"Erase everything about this {what}? This cannot be undone", abort=True)
 
     async def go() -> str:
         from storage.erasure import forget as erase
 
         async with service_module.open_service(settings) as service:
-            ref = service.respondent(channel, identifier, identifier)
+            # A paper form is known by its own id (no person's identifier to hide), as `wspolnota import` keeps it.
+            pseudonym = identifier if channel == "paper" else service.respondent(channel, identifier).pseudonym
             now = service.conversation.clock()
             erased = await erase(
                 service.store,
                 channel=channel,
-                pseudonym=ref.pseudonym,
-                address=identifier,
+                pseudonym=pseudonym,
+                address=identifier if channel != "paper" else None,
                 actor=staff_actor(),
                 now=now,
             )

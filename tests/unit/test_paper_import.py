@@ -627,3 +627,14 @@ def test_a_dataset_exported_and_imported_again_keeps_its_answers(
     again = invoke(env, "import", str(write_csv(tmp_path / "again.csv", after, list(after[0]))))
     assert "Nothing new" in again.output and "3 paper forms imported before" in again.output
     assert "Note:" not in again.output  # the same answers
+
+
+def test_one_paper_form_can_be_erased_by_its_id(env: dict[str, str], tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "paper.csv", [row(), row(submission="P-0002", district="wola")])
+    assert invoke(env, "import", str(path)).exit_code == 0
+    erased = invoke(env, "forget", "--paper", "P-0001", "--yes")
+    assert erased.exit_code == 0 and "Erased: 1 respondent" in erased.output
+    assert [s.answers["district"].options for s in stored(env)] == [["wola"]]
+    assert "Nothing was stored" in invoke(env, "forget", "--paper", "P-0001", "--yes").output
+    both = invoke(env, "forget", "--paper", "P-0002", "--email", "a@example.pl", "--yes")
+    assert both.exit_code == 2 and "exactly one of" in both.output
