@@ -8,6 +8,8 @@ import asyncio
 import csv
 import io
 import math
+import shutil
+import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -229,3 +231,34 @@ def test_yes_and_no_labelled_in_each_language(env: dict[str, str], tmp_path: Pat
     invoke(env, "export", "--labels", language, "--out", str(out))
     rows = {row["stand"]: row for row in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
     assert rows["s1"]["quote_consent"] == yes
+
+
+@pytest.mark.skipif(shutil.which("pspp") is None, reason="PSPP is not installed (apt-get install pspp)")
+def test_pspp_opens_the_sav_with_its_labels_and_missing_values(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "all.sav"
+    invoke(env, "export", "--format", "sav", "--out", str(out))
+    syntax = tmp_path / "read.sps"
+    syntax.write_text(
+        f"GET FILE='{out}'.\nDISPLAY DICTIONARY /VARIABLES=participation community_meaning started_at.\n"
+        "FREQUENCIES /VARIABLES=participation values__trust.\n"
+        "LIST /VARIABLES=stand started_at.\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(["pspp", "-O", "format=csv", str(syntax)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "warning" not in done.stdout.lower() and not done.stderr.strip(), done.stdout
+    lines = done.stdout.splitlines()
+    assert any(
+        line.endswith(
+            ",Jak często bierzesz udział w lokalnych inicjatywach?,Nominal,Input,8,Right,F8.0,F8.0,-1; -2; -3"
+        )
+        for line in lines
+    )
+    assert {
+        ",1,Nigdy",
+        ",4,Często – co miesiąc lub częściej",
+        ",-1[a],pominięte",
+        ",-2[a],nie pokazano (warunek)",
+    } <= set(lines)
+    assert ",nie dokończono,1,20.0%" in lines  # participation: s4 stopped before it; the others never answered it
+    assert "Valid,nie wybrano,1,20.0%,25.0%,25.0%" in lines and "Missing,pominięte,1,20.0%,," in lines  # values__trust
+    assert "s3,20-MAY-2026 12:00:00" in lines  # Warsaw time
