@@ -29,24 +29,68 @@ YES_NO: dict[str, tuple[int, Words]] = {
     "yes": (1, {"pl": "tak", "en": "yes", "uk": "так"}),
     "no": (0, {"pl": "nie", "en": "no", "uk": "ні"}),
 }
-# The submission's own columns, described once (the same words in each language's codebook).
-METADATA_LABELS = {
-    "submission": "Submission id",
-    "respondent": "Respondent (16-character keyed pseudonym)",
-    "channel": "Channel: web, telegram, email, terminal",
-    "event": "Event slug from the QR code or link",
-    "event_known": "The event is in events.yaml (1/0)",
-    "stand": "Stand at the event",
-    "assisted": "Filled in with a volunteer's help (1/0)",
-    "flagged": "Why the web chat doubts it (burst, kiosk-burst)",
-    "flagged_from": "Keyed daily tag of the flagged place",
-    "language": "Language answered in",
-    "questionnaire": "Questionnaire id",
-    "questionnaire_version": "Questionnaire version",
-    "privacy_version": "Privacy notice version accepted",
-    "status": "Status: active (unfinished) or completed",
-    "started_at": "Started (Europe/Warsaw)",
-    "finished_at": "Finished (Europe/Warsaw)",
+# The submission's own columns, described in each language (SAV/DTA variable labels, the codebook).
+METADATA_LABELS: dict[str, Words] = {
+    "submission": {"pl": "Numer zgłoszenia", "en": "Submission id", "uk": "Номер анкети"},
+    "respondent": {
+        "pl": "Respondent (16-znakowy pseudonim z kluczem)",
+        "en": "Respondent (16-character keyed pseudonym)",
+        "uk": "Респондент (16-символьний псевдонім із ключем)",
+    },
+    "channel": {
+        "pl": "Kanał: web, telegram, email, terminal, paper",
+        "en": "Channel: web, telegram, email, terminal, paper",
+        "uk": "Канал: web, telegram, email, terminal, paper",
+    },
+    "event": {
+        "pl": "Wydarzenie (slug z kodu QR lub linku)",
+        "en": "Event slug from the QR code or link",
+        "uk": "Подія (slug із QR-коду чи посилання)",
+    },
+    "event_known": {
+        "pl": "Wydarzenie jest w events.yaml (1/0)",
+        "en": "The event is in events.yaml (1/0)",
+        "uk": "Подія є в events.yaml (1/0)",
+    },
+    "stand": {"pl": "Stoisko na wydarzeniu", "en": "Stand at the event", "uk": "Стенд на події"},
+    "assisted": {
+        "pl": "Wypełnione z pomocą wolontariusza (1/0)",
+        "en": "Filled in with a volunteer's help (1/0)",
+        "uk": "Заповнено з допомогою волонтера (1/0)",
+    },
+    "flagged": {
+        "pl": "Dlaczego czat w przeglądarce ma wątpliwości (burst, kiosk-burst)",
+        "en": "Why the web chat doubts it (burst, kiosk-burst)",
+        "uk": "Чому вебчат має сумніви (burst, kiosk-burst)",
+    },
+    "flagged_from": {
+        "pl": "Dzienny znacznik miejsca (z kluczem)",
+        "en": "Keyed daily tag of the flagged place",
+        "uk": "Щоденна позначка місця (з ключем)",
+    },
+    "language": {"pl": "Język odpowiedzi", "en": "Language answered in", "uk": "Мова відповідей"},
+    "questionnaire": {"pl": "Ankieta (id)", "en": "Questionnaire id", "uk": "Опитування (id)"},
+    "questionnaire_version": {"pl": "Wersja ankiety", "en": "Questionnaire version", "uk": "Версія опитування"},
+    "privacy_version": {
+        "pl": "Wersja przyjętej informacji o danych",
+        "en": "Privacy notice version accepted",
+        "uk": "Версія прийнятої інформації про дані",
+    },
+    "status": {
+        "pl": "Status: active (niedokończone) lub completed",
+        "en": "Status: active (unfinished) or completed",
+        "uk": "Статус: active (не завершено) або completed",
+    },
+    "started_at": {
+        "pl": "Rozpoczęto (czas warszawski)",
+        "en": "Started (Europe/Warsaw)",
+        "uk": "Розпочато (варшавський час)",
+    },
+    "finished_at": {
+        "pl": "Zakończono (czas warszawski)",
+        "en": "Finished (Europe/Warsaw)",
+        "uk": "Завершено (варшавський час)",
+    },
 }
 NUMERIC_METADATA = frozenset({"submission", "event_known", "assisted", "questionnaire_version"})
 DATE_METADATA = frozenset({"started_at", "finished_at"})
@@ -98,7 +142,7 @@ def codebook(questionnaire: Questionnaire, *, include_contact: bool = False) -> 
         Variable(
             name,
             "metadata",
-            {language: METADATA_LABELS[name] for language in LANGUAGES},
+            METADATA_LABELS[name],
             numeric=name in NUMERIC_METADATA,
         )
         for name in METADATA

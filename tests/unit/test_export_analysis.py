@@ -80,6 +80,7 @@ def test_spss_has_labels_numbered_choices_and_declared_missing_values(env: dict[
     assert rows["s1"]["event_known"] == 1 and rows["s3"]["event_known"] == 0
     labels = meta.column_names_to_labels
     assert labels["district"] == "W której dzielnicy mieszkasz?"
+    assert labels["started_at"] == "Rozpoczęto (czas warszawski)"
     assert labels["values__trust"].endswith(": Zaufanie")
     values = meta.variable_value_labels
     assert {n: values["participation"][n] for n in (1, 2, 3, 4)} == PARTICIPATION  # questionnaire order
@@ -123,6 +124,8 @@ def test_stata_has_labels_and_extended_missing_values(env: dict[str, str], tmp_p
     assert meta.column_names_to_labels["district"] == "Which district do you live in?"
     assert meta.variable_value_labels["participation"][4] == "Often – every month or more"
     assert all(len(name) <= 32 for name in frame.columns)  # Stata's limit
+    assert {"contact_consent__report", "contact_consent__2"} <= set(frame.columns)  # 2: contact_consent__working_groups
+    assert meta.column_names_to_labels["started_at"] == "Started (Europe/Warsaw)"
     plain = by_stand(pyreadstat.read_dta(out)[0])
     assert math.isnan(plain["s4"]["participation"]) and plain["s4"]["connection"] == 2
 
