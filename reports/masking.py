@@ -45,13 +45,13 @@ _MAIL_PROVIDERS = (
     r"(?:gmail|googlemail|wp|o2|onet|op|interia|poczta|tlen|gazeta|yahoo|outlook|hotmail|live|icloud|me|"
     r"proton|protonmail|ukr|i|meta|um)\b"
 )
-_HANDLE = re.compile(r"(?<![\w.@])@[A-Za-z0-9_.]{3,}\w")
+_HANDLE = re.compile(r"(?<![\w.@\]])@[A-Za-z0-9_.]{3,}\w")
 
 # --- phone numbers ---------------------------------------------------------------------------------------
 # Anything that looks like digits in groups; whether it is a phone number is decided by counting them.
 _PHONE_CANDIDATE = re.compile(
-    r"(?<![\w+/.,])(?:(?:\+|00)\s?\d{2,3}[ \t\u00a0.-]?)?(?:\(\s?0?\d{2,3}\s?\)[ \t\u00a0-]?)?"
-    r"\d(?:[ \t\u00a0.-]?\d)+(?!\w|[.,]\d)"
+    r"(?<![\w+/.,\]])(?:(?:\+|00)\s?\d{2,3}[ \t\u00a0.-]?)?(?:\(\s?0?\d{2,3}\s?\)[ \t\u00a0-]?)?"
+    r"\d(?:[ \t\u00a0.-]?\d)+(?![\w\[]|[.,]\d)"
 )
 _THOUSANDS = re.compile(r"\d{1,3}(?:[ \u00a0.]\d{3})+")
 # A number followed by one of these is an amount or a count, never a phone number or a house.
@@ -73,12 +73,12 @@ _STREET_WORD = rf"(?:[{_UPPER}][\w{_APOSTROPHES}.-]*|[IVX]{{1,4}}|\d{{1,2}}(?=\s
 # "ul. Kondratowicza 37 m. 12", "al. Jana Pawła II 10/4", "ul. kondratowicza 37", "ulica Marszałkowska 10"
 _ADDRESS_WITH_PREFIX = re.compile(
     rf"(?<!\w)(?:{_STREET_ABBREVIATION}\s*[\w{_APOSTROPHES}-]+|{_STREET_NOUN}\s+{_STREET_WORD})"
-    rf"(?:\s+{_STREET_WORD}){{0,4}}\s+{_HOUSE}(?![\d\w]|[:.,]\d)"
+    rf"(?:\s+{_STREET_WORD}){{0,4}}\s+{_HOUSE}(?![\d\w\[]|[:.,]\d)"
 )
 # "Kondratowicza 37": a capitalised word that ends as Polish street names do, then a house number.
 _ADDRESS_BARE = re.compile(
     rf"(?<!\w)(?P<street>[{_UPPER}][{_LOWER}]+(?:a|e|i|o|y|ą|ę|ów|ej|ich|ych|ego))\s+"
-    r"\d{1,3}[a-zA-Z]?(?:\s?/\s?\d{1,4}[a-zA-Z]?)?(?:,?\s*(?:m\.?|lok\.?)\s*\d{1,4})?(?![\d\w]|[:.,]\d)"
+    r"\d{1,3}[a-zA-Z]?(?:\s?/\s?\d{1,4}[a-zA-Z]?)?(?:,?\s*(?:m\.?|lok\.?)\s*\d{1,4})?(?![\d\w\[]|[:.,]\d)"
 )
 # Ordinary words often followed by a number: "Sala 5", "Grupa 3" are no addresses.
 _NOT_STREETS = frozenset(
@@ -89,7 +89,7 @@ _NOT_STREETS = frozenset(
     """.split()
 )
 _MORE_THOUSANDS = re.compile(r"[ \u00a0.]\d{3}(?!\d)")
-_PESEL = re.compile(r"(?<![\d\w+])\d{11}(?![\d\w])")
+_PESEL = re.compile(r"(?<![\d\w+\]])\d{11}(?![\d\w\[])")
 
 # --- names -----------------------------------------------------------------------------------------------
 _WORD = re.compile(rf"[^\W\d_]+(?:[{_APOSTROPHES}-][^\W\d_]+)*")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reports.masking import ADDRESS_MARK, EMAIL_MARK, NAME_MARK, PHONE_MARK, mask, name_forms
 
@@ -153,3 +155,19 @@ def test_acronyms_and_links_stay(text: str, expected: str | None) -> None:
 )
 def test_folded_letters_surnames_and_nationalities(text: str, expected: str | None) -> None:
     assert mask(text) == (text if expected is None else expected)
+
+
+_PIECES = [
+    *("Anna ania pan pani Kowalska kowalska ul. Kondratowicza 37 m. 12 600 100 200 +48 (22) 22 123 45 67".split()),
+    *("jan (at) wp.pl at gmail com małpa Ani ani Dzień Sąsiada zł 1 250 000 2024 osób Олена Петренко пані".split()),
+    *("@konto_x […] [telefon] Róża róża / 4 II al. Jana Pawła Inna inna Zbyszka Mrs Smith Lukasz im. św.".split()),
+    *("(dot) [at] 0048 85010112345 RODO ANNA Warszawa Pradze Ukrainy вул. Хрещатик кв. Kasią panią Sala".split()),
+    *[".", ",", "\n", "-", ":", "!", "…", "„", "”", "z", "i", "a"],
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from([" ", "", "  "])), max_size=14))
+def test_masking_never_fails_and_masks_its_own_output_to_itself(pieces: list[tuple[str, str]]) -> None:
+    once = mask("".join(piece + gap for piece, gap in pieces))
+    assert mask(once) == once
