@@ -609,7 +609,7 @@ async def gather_themes(
 # --- the methods note ----------------------------------------------------------------------------
 
 
-def methods_note(language: Literal["pl", "en"] = "pl", by_language: Mapping[str, int] | None = None) -> str:
+def methods_note(language: Literal["pl", "en"] = "pl", by_language: Mapping[Language, int] | None = None) -> str:
     """How the themes were found, in words for the report's methods section."""
     counted = ""
     if by_language:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import NamedTuple
 
 import click
@@ -20,10 +21,11 @@ from bot.cli import (
 )
 from bot.settings import Settings
 from handlers.definitions.config_files import ConfigError, Problem
+from handlers.definitions.i18n import Language
 from handlers.definitions.questionnaire import QuestionType, load_questionnaires
 from handlers.definitions.themes import THEMES_FILE, load_coding_frame
 from reports.export import export_records
-from reports.themes import Lexicon, Theme, gather_themes
+from reports.themes import Lexicon, Theme, gather_themes, methods_note
 from storage.exports import SubmissionFilter
 
 
@@ -31,6 +33,7 @@ class _Found(NamedTuple):
     question: str
     text: str
     answers: int
+    by_language: dict[Language, int]  # the answers with words, by the language they were read in
     themes: list[Theme]
 
 
@@ -80,6 +83,7 @@ def themes(
                 code,
                 counter.question.label("pl") if counter.question else code,
                 counter.answers,
+                dict(counter.by_language),
                 counter.themes(top=top),
             )
             for code, counter in found.counters.items()
@@ -105,15 +109,23 @@ def themes(
         return
     if not any(row.answers for row in rows):
         click.echo("Warning: no open answers match these filters.", err=True)
+    totals: Counter[Language] = Counter()
     for row in rows:
-        click.echo(f"{row.question} — {row.text} ({counted(row.answers, 'answer')})")
+        totals.update(row.by_language)
+        languages = ", ".join(f"{code} {n}" for code, n in sorted(row.by_language.items(), key=lambda item: -item[1]))
+        click.echo(
+            f"{row.question} — {row.text} ({counted(row.answers, 'answer')}{': ' if languages else ''}{languages})"
+        )
+        read = sum(row.by_language.values())
         for n, theme in enumerate(row.themes, start=1):
             kind = "coding frame" if theme.kind == "frame" else f"automatic, {theme.language}"
-            click.echo(f"  {n}. {theme.label} [{kind}] — {counted(theme.answers, 'answer')}")
+            share = f" ({theme.answers / read:.0%})" if read else ""
+            click.echo(f"  {n}. {theme.label} [{kind}] — {counted(theme.answers, 'answer')}{share}")
             click.echo(f"     keywords: {', '.join(theme.keywords)}")
             for quote in theme.quotes:
                 click.echo(f"     „{quote}”")
         click.echo()
+    click.echo(methods_note(settings.staff_language, totals))
 
 
 def checked_frame(settings: Settings) -> tuple[str | None, list[Problem]]:

@@ -69,11 +69,12 @@ def test_the_frame_s_themes_come_first_in_text(env: dict[str, str]) -> None:
     result = invoke(seeded(env), "themes", "--question", "community_meaning")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("community_meaning — Czym jest dla Ciebie lokalna wspólnota? (5 answers)")
-    assert lines[1] == "  1. Sąsiedzi [coding frame] — 4 answers"
+    assert lines[0] == "community_meaning — Czym jest dla Ciebie lokalna wspólnota? (5 answers: pl 5)"
+    assert lines[1] == "  1. Sąsiedzi [coding frame] — 4 answers (80%)"
     assert lines[2] == "     keywords: sąsiad, sąsiedztwo, neighbour, сусід"
     assert lines[3].startswith("     „") and "helps —" not in result.output  # one question only
     assert "[automatic, pl]" in result.output
+    assert lines[-1].startswith("Tematy odpowiedzi otwartych.") and lines[-1].endswith("pl 5.")  # the method
 
 
 def test_an_unknown_question_is_one_line(env: dict[str, str]) -> None:
