@@ -31,6 +31,7 @@ class Settings(BaseModel):
     config_dir: Path = REPOSITORY_CONFIG
     questionnaire: str | None = None  # the default questionnaire id; default the first one
     log_level: str = "INFO"
+    chromium: str | None = None  # the browser that prints `report --format pdf` (default: chromium on PATH)
     staff_language: Literal["pl", "en"] = "pl"  # the language of staff's figures (`wspolnota stats`, /stats)
     telegram_token: SecretStr | None = None  # the Telegram channel runs when this is set
     telegram_api_url: str = "https://api.telegram.org/bot"  # python-telegram-bot's base_url

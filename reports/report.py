@@ -1,36 +1,55 @@
-"""The consultation report: one self-contained HTML file with charts, breakdowns, themes and quotes."""
+"""The consultation report: one self-contained HTML file (and, printed by Chromium, a PDF) with stated
+bases, charts with their data tables, protected breakdowns, themes, quotes and the district map."""
 
 from __future__ import annotations
 
-import base64
-import io
+import inspect
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import cached_property
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from matplotlib.figure import Figure
-
-from handlers.definitions.i18n import plural
+from handlers.definitions.events import Event
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
-from reports.export import export_records
-from reports.themes import ThemeCounter
+from reports.export import OTHER_SUFFIX, export_records
+from reports.report_html import (
+    STYLE,
+    Breakdown,
+    chart_figure,
+    decimal,
+    group_names,
+    options_of,
+    render_breakdown,
+    render_quotes,
+    render_themes,
+    simple_table,
+)
+from reports.report_map import rates, render_map, thousands
+from reports.themes import ThemeCounter, mask
 from storage.exports import SubmissionFilter, count_flagged
 from storage.repository import Store
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
 DISTRICT = "district"
-ANSWERS = {"one": "odpowiedź", "few": "odpowiedzi", "many": "odpowiedzi", "other": "odpowiedzi"}  # 1, 2, 5, 1,5
-CHANNEL_NAMES = {"web": "czat w przeglądarce", "telegram": "Telegram", "email": "e-mail", "terminal": "terminal"}
+AGE_BAND = "age_band"
+BREAKDOWNS = ("channel", "event", DISTRICT, AGE_BAND, "language")  # what each closed question is split by
+OTHER_TEXTS_KEPT = 60  # "other" texts listed per question (the count covers them all)
 # No script may run in the report, whatever a resident wrote; images only inline.
 _CSP = (
     '<meta http-equiv="Content-Security-Policy" '
     "content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">"
 )
+
+# The themes module grows (languages, the question's own words): the report uses what it offers.
+_THEMES_KNOW_QUESTIONS = "question" in inspect.signature(ThemeCounter.__init__).parameters
+_THEMES_KNOW_LANGUAGES = "language" in inspect.signature(ThemeCounter.add).parameters
+ApprovedQuotes = Mapping[tuple[int, str], str]  # (submission, question) → the text staff approved
+Where = tuple[str, ...]  # the group of each breakdown, in BREAKDOWNS order ("—" when unknown)
 
 
 @dataclass
@@ -41,46 +60,94 @@ class Counts:
     picked: Counter[str] = field(default_factory=Counter)
 
 
-Where = tuple[str, str, str]  # channel, event, district ("—" when unknown)
+def warsaw_day(stamp: str) -> date:
+    """The day in Warsaw of a stored ISO time (a time without a zone is UTC, as the database keeps it)."""
+    moment = datetime.fromisoformat(stamp)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(WARSAW).date()
 
 
 @dataclass
 class Tally:
-    """Everything the report counts, gathered while the records stream by (memory stays flat)."""
+    """Everything the report counts, gathered while the records stream by (memory stays flat).
+
+    The base of every figure about answers is the completed submissions; unfinished ones are counted
+    in the overview only, and said to be left out.
+    """
 
     total: int = 0
     completed: int = 0
-    by_channel: Counter[str] = field(default_factory=Counter)
+    by_channel: Counter[str] = field(default_factory=Counter)  # completed ones, as all the by_* counts
     by_event: Counter[str] = field(default_factory=Counter)
-    by_day: Counter[str] = field(default_factory=Counter)
+    by_day: Counter[date] = field(default_factory=Counter)  # the day it was completed, in Warsaw
+    by_language: Counter[str] = field(default_factory=Counter)
     assisted: int = 0  # filled in with a volunteer's help
     flagged: int = 0  # flagged by the web chat (many finished from one place in an hour), counted in
     flagged_left_out: int = 0  # flagged ones the filters left out (`--exclude-flagged`)
-    texts: dict[str, ThemeCounter] = field(default_factory=lambda: defaultdict(ThemeCounter))
+    texts: dict[str, ThemeCounter] = field(default_factory=dict)
+    other: Counter[str] = field(default_factory=Counter)  # "other: ___" texts written, per question
+    other_quotable: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    approved: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # --public quotes
+    public: bool = False  # quotes only from `approved`, never chosen automatically
     # (question, where, picks) → how many: few distinct combinations, split into counts when read
     answers: Counter[tuple[str, Where, tuple[str, ...]]] = field(default_factory=Counter)
 
-    def add(self, record: dict[str, Any], questionnaire: Questionnaire) -> None:
-        """Counts one submission."""
+    @property
+    def unfinished(self) -> int:
+        return self.total - self.completed
+
+    def add(self, record: dict[str, Any], questionnaire: Questionnaire, approved: ApprovedQuotes | None = None) -> None:
+        """Counts one submission (its answers only when it was completed)."""
         self.total += 1
-        self.completed += record["status"] == "completed"
+        if record["status"] != "completed":
+            return
+        self.completed += 1
         self.by_channel[record["channel"]] += 1
+        self.by_language[record["language"] or "—"] += 1
         self.assisted += bool(record.get("assisted"))
         self.flagged += bool(record.get("flagged"))
         self.by_event[record["event"] or "—"] += 1
-        self.by_day[(record["finished_at"] or record["started_at"])[:10]] += 1
+        self.by_day[warsaw_day(record["finished_at"] or record["started_at"])] += 1
         answers = record["answers"]
-        allowed = answers.get(QUOTE_CONSENT) == "yes"
-        where = (str(record["channel"] or "—"), str(record["event"] or "—"), str(answers.get(DISTRICT) or "—"))
+        allowed = answers.get(QUOTE_CONSENT) == "yes" and not self.public
+        where = (
+            str(record["channel"] or "—"),
+            str(record["event"] or "—"),
+            str(answers.get(DISTRICT) or "—"),
+            str(answers.get(AGE_BAND) or "—"),
+            str(record["language"] or "—"),
+        )
         for question in questionnaire.questions:
             value = answers.get(question.code)
+            if approved is not None:
+                self._approve(record["submission"], question.code, approved)
             if value is None or question.type is QuestionType.EMAIL:
                 continue
             if question.type is QuestionType.TEXT:
-                self.texts[question.code].add(str(value), allowed)
+                counter = self.texts.get(question.code)
+                if counter is None:
+                    counter = self.texts[question.code] = theme_counter(question)
+                group = f"{where[1]}/{where[2]}"  # quotes spread over events and districts
+                if _THEMES_KNOW_LANGUAGES:
+                    counter.add(str(value), allowed, language=record["language"], group=group)
+                else:  # a themes module that reads Polish only
+                    counter.add(str(value), allowed)
                 continue
             picks = tuple(str(v) for v in value) if isinstance(value, list) else (str(value),)
             self.answers[(question.code, where, picks)] += 1
+            other = answers.get(question.code + OTHER_SUFFIX)
+            if isinstance(other, str) and other.strip():
+                self.other[question.code] += 1
+                kept = self.other_quotable[question.code]
+                if allowed and len(kept) < OTHER_TEXTS_KEPT:
+                    kept.append(mask(other.strip()))
+
+    def _approve(self, submission: int, code: str, approved: ApprovedQuotes) -> None:
+        for key in (code, code + OTHER_SUFFIX):
+            text = approved.get((submission, key))
+            if text and text.strip():
+                self.approved[code].append(text.strip())
 
     @cached_property
     def closed(self) -> dict[str, Counts]:
@@ -92,12 +159,19 @@ class Tally:
 
     @cached_property
     def groups(self) -> dict[tuple[str, str, str], Counts]:
-        """The same by (question, "channel" | "event" | "district", group)."""
+        """The same by (question, one of BREAKDOWNS, group)."""
         groups: dict[tuple[str, str, str], Counts] = defaultdict(Counts)
         for (code, where, picks), n in self.answers.items():
-            for key, group in zip(("channel", "event", DISTRICT), where, strict=True):
+            for key, group in zip(BREAKDOWNS, where, strict=True):
                 _count(groups[(code, key, group)], picks, n)
         return groups
+
+
+def theme_counter(question: Question) -> ThemeCounter:
+    """The themes module's counter for one open question (its own words are not themes)."""
+    if _THEMES_KNOW_QUESTIONS:
+        return ThemeCounter(question=question)
+    return ThemeCounter()  # a themes module that does not know questions
 
 
 def _count(counts: Counts, picks: tuple[str, ...], n: int) -> None:
@@ -106,147 +180,206 @@ def _count(counts: Counts, picks: tuple[str, ...], n: int) -> None:
         counts.picked[pick] += n
 
 
-async def gather(store: Store, questionnaire: Questionnaire, filters: SubmissionFilter) -> Tally:
-    """Reads the submissions the report covers, counting as they stream by."""
-    tally = Tally()
+async def gather(
+    store: Store, questionnaire: Questionnaire, filters: SubmissionFilter, approved: ApprovedQuotes | None = None
+) -> Tally:
+    """Reads the submissions the report covers, counting as they stream by.
+
+    `approved` (for a report meant for publication) is the only source of quotes when given.
+    """
+    tally = Tally(public=approved is not None)
     async for record in export_records(store, {questionnaire.id: questionnaire}, filters):
-        tally.add(record, questionnaire)
+        tally.add(record, questionnaire, approved)
     if filters.exclude_flagged:
         tally.flagged_left_out = await count_flagged(store, filters)
     return tally
 
 
-def _chart(labels: list[str], counts: list[int], total: int) -> str:
-    """A horizontal bar chart as an inline PNG (its text is drawn, never interpreted)."""
-    height = 0.45 * len(labels) + 0.8
-    figure = Figure(figsize=(7.5, height))
-    axes = figure.add_subplot()
-    positions = list(range(len(labels)))[::-1]
-    axes.barh(positions, counts, color="#c8102e")
-    axes.set_yticks(positions, [label[:45] for label in labels])
-    for position, count in zip(positions, counts, strict=True):
-        share = f"{count} ({count / total:.0%})" if total else str(count)
-        axes.text(count, position, " " + share, va="center", fontsize=8)
-    axes.set_xlim(0, max([*counts, 1]) * 1.25)
-    axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
-
-
-def _options(question: Question) -> tuple[list[str], list[str]]:
-    """A closed question's answer codes and their Polish labels."""
-    if question.type is QuestionType.SCALE:
-        codes = [str(n) for n in range(question.min, question.max + 1)]
-        return codes, codes
-    if question.type is QuestionType.YES_NO:
-        return ["yes", "no"], ["tak", "nie"]
-    return [o.code for o in question.options], [o.label("pl") for o in question.options]
-
-
-def _breakdown(question: Question, tally: Tally, key: str, min_cell: int) -> str:
-    """A table of the question's answers by channel, event or district; small cells are hidden."""
-    groups = {
-        group: counts for (code, by, group), counts in tally.groups.items() if code == question.code and by == key
-    }
-    if len(groups) < 2:
-        return ""
-    codes, labels = _options(question)
-    head = "".join(f"<th>{escape(label[:20])}</th>" for label in labels)
-    rows = []
-    for group, counts in sorted(groups.items()):
-        if counts.answered < min_cell:
-            cells = f'<td colspan="{len(codes)}">(&lt; {min_cell})</td>'
-        else:
-            cells = "".join(
-                f"<td>{n}</td>" if n >= min_cell or n == 0 else f"<td>&lt; {min_cell}</td>"
-                for n in (counts.picked[code] for code in codes)
-            )
-        name = CHANNEL_NAMES.get(group, group) if key == "channel" else group
-        rows.append(f"<tr><th>{escape(name)}</th><td>{counts.answered}</td>{cells}</tr>")
-    title = {"channel": "kanał", "event": "wydarzenie", DISTRICT: "dzielnica"}[key]
-    return (
-        f"<details><summary>Według: {title}</summary><table><tr><th></th><th>n</th>{head}</tr>"
-        + "".join(rows)
-        + "</table></details>"
-    )
-
-
-def _table(counter: Counter[str], names: dict[str, str] | None = None) -> str:
-    rows = "".join(
-        f"<tr><th>{escape((names or {}).get(k, k))}</th><td>{v}</td></tr>" for k, v in sorted(counter.items())
-    )
-    return f"<table>{rows}</table>"
+def _base(tally: Tally) -> str:
+    """The report's base in words: what is counted and what is not."""
+    left = f"; {tally.unfinished} niezakończonych nie liczymy" if tally.unfinished else ""
+    return f"n = {tally.completed} zakończonych zgłoszeń{left}"
 
 
 def render_report(
-    questionnaire: Questionnaire, tally: Tally, filters: SubmissionFilter, now: datetime, min_cell: int
+    questionnaire: Questionnaire,
+    tally: Tally,
+    filters: SubmissionFilter,
+    now: datetime,
+    min_cell: int,
+    *,
+    events: Mapping[str, Event] | None = None,
+    residents: Mapping[str, int] | None = None,
+    representation: str = "",
 ) -> str:
-    """Writes the report as HTML; every resident's word is escaped."""
+    """Writes the report as HTML; every resident's word is escaped.
+
+    `residents` per district code draws the map; `representation` is a ready section (HTML) comparing
+    who answered with who lives in Warsaw.
+    """
+    names = group_names(questionnaire, events or {}, tally.by_event)
+    days = sorted(tally.by_day)
+    span = f"{days[0]:%d.%m.%Y}–{days[-1]:%d.%m.%Y}" if days else "—"
     parts = [
-        f"<h1>{escape(questionnaire.title('pl'))} — raport z konsultacji</h1>",
-        "<h2>Przegląd</h2>",
+        '<header><p class="kicker">Program Wspólnota · raport z konsultacji</p>'
+        f"<h1>{escape(questionnaire.title('pl'))}</h1>"
+        f"<p>Odpowiedzi z dni {span} (czas warszawski); stan na {now.astimezone(WARSAW):%d.%m.%Y, %H:%M}."
+        f" Podstawa: {_base(tally)}.</p></header>",
+        '<h2 id="przeglad">Przegląd</h2>',
         f"<p>Zgłoszenia: <b>{tally.total}</b>, w tym zakończone: <b>{tally.completed}</b>"
         f" ({tally.completed / tally.total:.0%} ukończeń).</p>"
         if tally.total
         else "<p>Brak zgłoszeń.</p>",
         f"<p>Wypełnione z pomocą wolontariusza: <b>{tally.assisted}</b>.</p>" if tally.assisted else "",
         _flagged_note(tally),
-        "<h3>Według kanału</h3>",
-        _table(tally.by_channel, CHANNEL_NAMES),
-        "<h3>Według wydarzenia</h3>",
-        _table(tally.by_event),
-        "<h3>Według dnia</h3>",
-        _table(tally.by_day),
+        f'<p class="base">Tabele przeglądu: {_base(tally)}.</p>',
+        '<div class="overview">',
+        simple_table("Według kanału", "Kanał", tally.by_channel, names["channel"]),
+        simple_table("Według języka", "Język", tally.by_language, names["language"]),
+        "</div>",
+        simple_table("Według wydarzenia", "Wydarzenie", tally.by_event, names["event"]),
+        simple_table(
+            "Według dnia (czas warszawski)",
+            "Dzień",
+            Counter({f"{day:%Y-%m-%d}": n for day, n in tally.by_day.items()}),
+            {f"{day:%Y-%m-%d}": f"{day:%d.%m.%Y}" for day in tally.by_day},
+        ),
     ]
+    parts += _map_section(questionnaire, tally, residents)
+    if representation:
+        parts.append(representation)
     for number, question in enumerate(questionnaire.questions, start=1):
         if question.type is QuestionType.EMAIL:
             continue
-        parts.append(f"<h2>{number}. {escape(question.label('pl'))}</h2>")
+        parts.append(f'<section class="question"><h2 id="q-{escape(question.code)}">{number}. ')
+        parts.append(f"{escape(question.label('pl'))}</h2>")
         if question.type is QuestionType.TEXT:
-            texts = tally.texts.get(question.code, ThemeCounter())
-            parts.append(f"<p>Odpowiedzi: {texts.answers}.</p>")
-            for theme in texts.themes():
-                quotes = "".join(f"<blockquote>{escape(q)}</blockquote>" for q in theme.quotes)
-                answers = f"{theme.answers} {plural('pl', theme.answers, ANSWERS)}"
-                parts.append(f"<h4>„{escape(theme.lemma)}” — {answers}</h4>{quotes}")
-            continue
-        codes, labels = _options(question)
-        counts = tally.closed.get(question.code, Counts())
-        picked = [counts.picked[code] for code in codes]
-        note = ""
-        if question.type is QuestionType.MULTIPLE_CHOICE:
-            note = "wielokrotny wybór: odsetek osób, które wybrały daną odpowiedź"
-        if question.type is QuestionType.SCALE and counts.answered:
-            mean = sum(int(c) * n for c, n in zip(codes, picked, strict=True)) / counts.answered
-            note = f"średnia {mean:.2f} (skala {question.min}–{question.max})"
-        parts.append(f"<p>Odpowiedzi: {counts.answered}. {escape(note)}</p>")
-        if counts.answered:
-            parts.append(_chart(labels, picked, counts.answered))
-            for key in ("channel", "event", DISTRICT):
-                if key != DISTRICT or question.code != DISTRICT:
-                    parts.append(_breakdown(question, tally, key, min_cell))
-    parts += [
-        "<h2>Metoda</h2>",
-        f"<p>Dane według stanu na {now.astimezone(WARSAW):%d.%m.%Y %H:%M}. Filtry: {escape(_filters(filters))}."
-        f" Liczba zgłoszeń: {tally.total}. Pytania wielokrotnego wyboru liczone są osobno dla każdej"
-        " odpowiedzi (odsetek osób, które ją wybrały). Komórki tabel mniejsze niż"
-        f" {min_cell} są ukryte, by chronić anonimowość. Tematy odpowiedzi otwartych to najczęstsze słowa"
-        " po lematyzacji (simplemma, język polski) z pominięciem słów funkcyjnych, liczone raz na odpowiedź;"
-        " cytaty pochodzą wyłącznie od osób, które zgodziły się na anonimowe cytowanie, z ukrytymi adresami"
-        " e-mail, numerami telefonów i słowami wyglądającymi na nazwiska.</p>",
-    ]
-    style = (
-        "body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;color:#222}"
-        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}"
-        "blockquote{border-left:3px solid #c8102e;margin:.5em 0;padding:.2em .8em;background:#f7f7f7}"
-        "img{max-width:100%}"
-    )
+            parts.append(_open_question(question, tally))
+        else:
+            parts.append(_closed_question(question, tally, names, min_cell))
+        parts.append("</section>")
+    parts.append(_methods(tally, filters, now, min_cell, residents))
     return (
         '<!doctype html><html lang="pl"><head><meta charset="utf-8">'
-        f"<title>{escape(questionnaire.title('pl'))}</title>{_CSP}"
-        f"<style>{style}</style></head><body>" + "\n".join(p for p in parts if p) + "</body></html>"
+        f"<title>{escape(questionnaire.title('pl'))} — raport z konsultacji</title>{_CSP}"
+        f"<style>{STYLE}</style></head><body>" + "\n".join(p for p in parts if p) + "</body></html>"
+    )
+
+
+def _map_section(questionnaire: Questionnaire, tally: Tally, residents: Mapping[str, int] | None) -> list[str]:
+    """The district map, when the questionnaire asks for the district and the residents are known."""
+    district = next((q for q in questionnaire.questions if q.code == DISTRICT), None)
+    if district is None or not residents:
+        return []
+    picked = tally.closed.get(DISTRICT, Counts()).picked
+    codes, labels = options_of(district)
+    found = rates(picked, residents, dict(zip(codes, labels, strict=True)))
+    outside = sum(n for code, n in picked.items() if code not in residents)
+    answered = tally.closed.get(DISTRICT, Counts()).answered
+    return [
+        '<section class="map-section"><h2 id="mapa">Skąd są osoby, które odpowiedziały</h2>',
+        f'<p class="base">Odpowiedzi na 10 tys. mieszkańców dzielnicy: zakończone zgłoszenia z podaną dzielnicą'
+        f" ({answered - outside} z {tally.completed}; spoza Warszawy: {outside};"
+        f" bez odpowiedzi na to pytanie: {tally.completed - answered}). Mieszkańcy:"
+        f" {thousands(sum(residents.values()))} według config/population.yaml.</p>",
+        render_map(found),
+        "</section>",
+    ]
+
+
+def _closed_question(question: Question, tally: Tally, names: dict[str, dict[str, str]], min_cell: int) -> str:
+    codes, labels = options_of(question)
+    counts = tally.closed.get(question.code, Counts())
+    picked = [counts.picked[code] for code in codes]
+    without = tally.completed - counts.answered
+    base = f"n = {counts.answered} zakończonych zgłoszeń z odpowiedzią na to pytanie"
+    base += f"; bez odpowiedzi (pominięte lub niezadane): {without}" if without else ""
+    base += f"; {tally.unfinished} niezakończonych nie liczymy" if tally.unfinished else ""
+    note = ""
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        note = "Wielokrotny wybór: odsetek osób, które wybrały daną odpowiedź (sumy przekraczają 100%)."
+    if question.type is QuestionType.SCALE and counts.answered:
+        mean = sum(int(c) * n for c, n in zip(codes, picked, strict=True)) / counts.answered
+        note = f"Średnia {decimal(mean, 2)} (skala {question.min}–{question.max})."
+    parts = [f'<p class="base">{escape(base)}.</p>', f"<p>{escape(note)}</p>" if note else ""]
+    if not counts.answered:
+        return "".join(parts)
+    parts.append(chart_figure(question.label("pl"), labels, picked, counts.answered))
+    if tally.other.get(question.code):
+        quotes = tally.approved.get(question.code, []) if tally.public else tally.other_quotable[question.code]
+        parts.append(
+            f"<h3>Inne odpowiedzi wpisane przez mieszkańców ({tally.other[question.code]})</h3>"
+            + render_quotes(quotes, public=tally.public)
+        )
+    for key in BREAKDOWNS:
+        if key == question.code:
+            continue  # the district by district says nothing
+        groups = {g: c for (code, by, g), c in tally.groups.items() if code == question.code and by == key}
+        if len(groups) < 2:
+            continue
+        order = sorted(groups, key=lambda g: (g == "—", names[key].get(g, g)))
+        parts.append(
+            render_breakdown(
+                Breakdown(
+                    key=key,
+                    groups=[names[key].get(g, g) for g in order],
+                    sizes=[groups[g].answered for g in order],
+                    cells=[[groups[g].picked[code] for code in codes] for g in order],
+                    labels=labels,
+                    rows_add_up=question.type is not QuestionType.MULTIPLE_CHOICE,
+                ),
+                min_cell,
+            )
+        )
+    return "".join(parts)
+
+
+def _open_question(question: Question, tally: Tally) -> str:
+    texts = tally.texts.get(question.code) or theme_counter(question)
+    parts = [
+        f'<p class="base">Odpowiedzi: {texts.answers} (zakończone zgłoszenia)'
+        + (f"; {tally.unfinished} niezakończonych nie liczymy" if tally.unfinished else "")
+        + ".</p>",
+        render_themes(texts, public=tally.public),
+    ]
+    if tally.public:
+        parts.append(
+            "<h3>Cytaty zatwierdzone do publikacji</h3>"
+            + render_quotes(tally.approved.get(question.code, []), public=True)
+        )
+    return "".join(parts)
+
+
+def _methods(
+    tally: Tally, filters: SubmissionFilter, now: datetime, min_cell: int, residents: Mapping[str, int] | None
+) -> str:
+    quotes = (
+        "W tej wersji do publikacji cytaty pochodzą wyłącznie z listy zatwierdzonej przez zespół"
+        " (<code>wspolnota quotes approve</code>); innych nie pokazujemy."
+        if tally.public
+        else "Cytaty pochodzą wyłącznie od osób, które zgodziły się na anonimowe cytowanie, z ukrytymi adresami"
+        " e-mail, numerami telefonów i słowami wyglądającymi na imiona i nazwiska; przed publikacją zespół"
+        " zatwierdza cytaty, a wersja do publikacji (<code>--public</code>) pokazuje tylko zatwierdzone."
+    )
+    mapping = (
+        " Mapa: schemat kafelkowy 18 dzielnic (położenie przybliżone), kolor według liczby zakończonych zgłoszeń"
+        " na 10 tys. mieszkańców dzielnicy (pięć przedziałów równej szerokości)."
+        if residents
+        else ""
+    )
+    return (
+        '<section class="methods"><h2 id="metoda">Metoda</h2>'
+        f"<p>Dane według stanu na {now.astimezone(WARSAW):%d.%m.%Y %H:%M} (czas warszawski; w tym czasie liczone są"
+        f" też dni). Filtry: {escape(_filters(filters))}. Podstawa: {_base(tally)}; odpowiedzi z niezakończonych"
+        " ankiet nie wchodzą do wyników. Przy każdym pytaniu podajemy, ile osób na nie odpowiedziało."
+        " Pytania wielokrotnego wyboru liczone są osobno dla każdej odpowiedzi (odsetek osób, które ją wybrały).</p>"
+        f"<p>Ochrona małych liczebności: w tabelach krzyżowych ukrywamy liczby od 1 do {min_cell - 1} oraz całe"
+        f" grupy mniejsze niż {min_cell} osób (bez podawania ich liczebności), a obok każdej ukrytej liczby —"
+        " kolejną najmniejszą w tym samym wierszu lub kolumnie (tłumienie uzupełniające), tak by ukrytych"
+        " wartości nie dało się odtworzyć przez odejmowanie od sum; każdą tabelę sprawdzamy, czy żadnej ukrytej"
+        " wartości nie wyznaczają równania z liczb wydrukowanych i sum. Małe grupy łączymy w „pozostałe”.</p>"
+        f"<p>Tematy odpowiedzi otwartych wyznacza moduł tematów (lematyzacja i słowa kluczowe). {quotes}{mapping}</p>"
+        "</section>"
     )
 
 
@@ -268,4 +401,11 @@ def _flagged_note(tally: Tally) -> str:
 
 def _filters(filters: SubmissionFilter) -> str:
     names = ("questionnaire_id", "completed_only", "event", "channel", "since", "until", "exclude_flagged")
-    return ", ".join(f"{name}={getattr(filters, name)}" for name in names if getattr(filters, name)) or "brak"
+    shown = []
+    for name in names:
+        value = getattr(filters, name)
+        if isinstance(value, datetime):
+            value = f"{value.astimezone(WARSAW):%d.%m.%Y}"
+        if value:
+            shown.append(f"{name}={value}")
+    return ", ".join(shown) or "brak"

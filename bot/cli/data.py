@@ -37,23 +37,32 @@ from storage.exports import SubmissionFilter
 
 @main.command()
 @click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="html: one self-contained page; pdf: that page printed by headless Chromium (WSPOLNOTA_CHROMIUM).",
+)
+@click.option(
     "--out",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("report.html"),
-    show_default=True,
-    help="The HTML file to write.",
+    help="The file to write (default: report.html or report.pdf).",
 )
+@click.option("--public", is_flag=True, help="For publication: quotes only from those staff approved.")
 @filter_options
 @click.option(
     "--min-cell",
     type=click.IntRange(1),
     default=5,
     show_default=True,
-    help="Table cells smaller than this are hidden (anonymity).",
+    help="Breakdown cells and groups smaller than this are hidden, with complements (anonymity).",
 )
 def report(
-    out: Path,
+    fmt: str,
+    out: Path | None,
+    public: bool,
     questionnaire: str | None,
     event: str | None,
     channel: str | None,
@@ -63,24 +72,46 @@ def report(
     exclude_flagged: bool,
     min_cell: int,
 ) -> None:
-    """Write the consultation report: one self-contained HTML file with charts, breakdowns and themes."""
+    """Write the consultation report: a self-contained HTML page or a PDF, with stated bases, charts and
+    their tables, protected breakdowns, themes, quotes and the district map."""
+    from reports.report_build import ReportRequest, build_report
+    from reports.report_pdf import PdfUnavailable, find_chromium, print_pdf
+
     settings = staff_settings()
+    out = out or Path(f"report.{fmt}")
     writable(out)
+    browser = None
+    if fmt == "pdf":
+        try:
+            browser = find_chromium(settings.chromium)
+        except PdfUnavailable as err:
+            fail(StaffError(str(err)))
 
-    async def go() -> tuple[str, int]:
-        from reports.report import gather, render_report
-
+    async def go() -> tuple[str, int, list[str]]:
         async with service_module.open_service(settings) as service:
             chosen = chosen_questionnaire(service, questionnaire)
             filters = SubmissionFilter(
                 chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
             )
-            tally = await gather(service.store, chosen, filters)
-            html = render_report(chosen, tally, filters, service.conversation.clock(), min_cell)
-        return html, tally.total
+            request = ReportRequest(filters, min_cell, public, settings.config_dir / "population.yaml")
+            built = await build_report(
+                service.store, chosen, service.config.events, request, service.conversation.clock()
+            )
+        return built.html, built.tally.total, built.warnings
 
-    html, total = run_async(go)
-    out.write_text(html, encoding="utf-8")
+    html, total, warnings = run_async(go)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if total == 0:
+        click.echo("Warning: no submissions match these filters; no report written.", err=True)
+        return
+    if browser is not None:
+        try:
+            print_pdf(html, out, browser)
+        except PdfUnavailable as err:
+            fail(StaffError(str(err)))
+    else:
+        out.write_text(html, encoding="utf-8")
     click.echo(f"Wrote {out} ({counted(total, 'submission')}).")
 
 

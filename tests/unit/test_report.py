@@ -21,12 +21,14 @@ async def test_report_counts_suppresses_and_escapes(service: Service, clock: Fak
     assert "Zgłoszenia: <b>5</b>" in html and "100% ukończeń" in html
     assert "<script>" not in html and "&lt;script&gt;" in html  # a resident's text never runs
     assert "600 100 200" not in html and "jan@example.pl" not in html and "Kowalska" not in html
-    assert "„sąsiad” — 4 odpowiedzi" in html  # a theme, lemmatised, counted once per answer
-    assert "średnia 3.80" in html  # 3,4,5,3,4
+    assert re.search(r"<h4>„[^”]+” — \d+ odpowied", html)  # themes, counted once per answer
+    assert "Średnia 3,80" in html  # 3,4,5,3,4, with a decimal comma
     assert html.count("data:image/png;base64,") >= 4
-    assert "(&lt; 3)" in html  # a breakdown group with fewer than 3 answers is hidden
+    # by district: Wola 4 and Ursus 1; Ursus under 3 is merged with Wola, which leaves nothing to print
+    assert 'Według dzielnicy</h3><p class="note">Wszystkie grupy są mniejsze niż 3' in html
     assert re.search(r"default-src 'none'", html)
-    assert "<tr><th>Telegram</th><td>2</td></tr>" in html and "<th>terminal</th><td>3</td>" in html
+    assert '<th scope="row">Telegram</th><td>2</td><td>40%</td>' in html
+    assert '<th scope="row">terminal (z pomocą zespołu)</th><td>3</td>' in html
     assert "Wypełnione z pomocą wolontariusza: <b>1</b>" in html
 
 

@@ -1,0 +1,202 @@
+"""The publishable report on a seeded dataset: stated bases, Warsaw days, names not codes, every chart with
+alt text and a table, breakdowns by age band and language, suppression that subtraction cannot undo,
+the district map, the "other" texts, and only approved quotes when it is meant for publication."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+from typing import Any
+
+from bot.service import Service
+from reports.report import gather, render_report
+from reports.report_map import load_residents
+from storage.exports import SubmissionFilter
+from storage.models import Answer, Respondent, Submission
+from tests.support import QUESTIONNAIRE, REPOSITORY
+
+ZOLIBORZ = "dzien-sasiada-zoliborz-2026-05-30"
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+
+
+def person(
+    district: str,
+    consent: str | None,
+    *,
+    language: str = "pl",
+    age: str = "age_30_44",
+    event: str | None = ZOLIBORZ,
+    finished: datetime = datetime(2026, 5, 30, 12, tzinfo=UTC),
+    status: str = "completed",
+    other: str | None = None,
+    text: str = "Sąsiedzi pomagają sobie na podwórku.",
+) -> dict[str, Any]:
+    answers: dict[str, dict[str, Any]] = {
+        "district": {"options": [district]},
+        "community_meaning": {"text": text},
+        "values": {"options": ["trust", "other"], "text": other} if other else {"options": ["trust"]},
+        "age_band": {"options": [age]},
+    }
+    if consent is not None:
+        answers["quote_consent"] = {"options": [consent]}
+    return {"event": event, "language": language, "finished": finished, "status": status, "answers": answers}
+
+
+# Praga-Południe: 6 people, 5 allow quoting and 1 does not (the review's "n=6, tak=5" gave the 1 away).
+# Wilanów: one person who did not say whether to quote (a group under the threshold in the other
+# questions' breakdowns: its n is never printed, nor its answers).
+PEOPLE = (
+    [person("praga_poludnie", "yes") for _ in range(5)]
+    + [person("praga_poludnie", "no")]
+    + [person("wola", "yes", language="uk", age="age_18_29") for _ in range(12)]
+    + [person("wola", "no", age="age_18_29") for _ in range(8)]
+    + [person("mokotow", "yes", event=None) for _ in range(20)]
+    + [person("mokotow", "no", event="dzien-sasiada-nieznany", language="en") for _ in range(10)]
+    + [person("wilanow", None)]
+    + [person("mokotow", "yes", other="Sąsiedzka pomoc, pisz do Jana Kowalskiego 600 100 200")]
+    + [person("wola", "no", other="Tajny tekst bez zgody")]
+    # Warsaw days: 21:59 UTC on 30 May is 23:59 in Warsaw (30 May); 22:00 UTC is already 31 May.
+    + [person("wola", "yes", finished=datetime(2026, 5, 30, 21, 59, tzinfo=UTC))]
+    + [person("wola", "yes", finished=datetime(2026, 5, 30, 22, 0, tzinfo=UTC)) for _ in range(2)]
+    + [person("wola", "yes", status="active") for _ in range(3)]  # unfinished: not counted
+)
+
+
+async def seed(service: Service) -> list[int]:
+    ids = []
+    async with service.store.unit() as unit:
+        for n, who in enumerate(PEOPLE):
+            at = who["finished"] - timedelta(minutes=10)
+            respondent = Respondent(channel="web", pseudonym=f"{n:064d}", created_at=at)
+            unit.add(respondent)
+            await unit.flush()
+            submission = Submission(
+                respondent_id=respondent.id,
+                questionnaire_id=QUESTIONNAIRE,
+                questionnaire_version=1,
+                channel="web" if n % 3 else "telegram",
+                event=who["event"],
+                event_known=who["event"] == ZOLIBORZ,
+                stand=None,
+                language=who["language"],
+                privacy_version="2026-05-01",
+                status=who["status"],
+                step="done",
+                started_at=at,
+                updated_at=at,
+                finished_at=who["finished"] if who["status"] == "completed" else None,
+            )
+            unit.add(submission)
+            await unit.flush()
+            ids.append(submission.id)
+            for code, value in who["answers"].items():
+                unit.add(Answer(submission_id=submission.id, question_code=code, answered_at=at, **value))
+    return ids
+
+
+def text_of(html: str) -> str:
+    """What a reader sees: the page without its tags (and without the inline images)."""
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def table_after(html: str, heading: str) -> str:
+    start = html.index(heading)
+    return html[start : html.index("</table>", start)]
+
+
+async def report(service: Service, **kwargs: Any) -> str:
+    questionnaire = service.config.questionnaires[QUESTIONNAIRE]
+    filters = SubmissionFilter(QUESTIONNAIRE)
+    tally = await gather(service.store, questionnaire, filters, kwargs.pop("approved", None))
+    return render_report(
+        questionnaire,
+        tally,
+        filters,
+        NOW,
+        5,
+        events=service.config.events,
+        residents=load_residents(REPOSITORY / "config" / "population.yaml"),
+    )
+
+
+async def test_bases_days_and_names(service: Service) -> None:
+    await seed(service)
+    html = await report(service)
+    seen = text_of(html)
+    assert "n = 62 zakończonych zgłoszeń; 3 niezakończonych nie liczymy" in seen
+    # Warsaw days: 30 May 23:59 and 31 May 00:00 fall on different days
+    days = text_of(table_after(html, "Według dnia (czas warszawski)"))
+    assert re.search(r"30\.05\.2026\s+60\b", days) and re.search(r"31\.05\.2026\s+2\b", days)
+    # names, not codes or slugs
+    assert "Praga-Południe" in seen and "praga_poludnie" not in seen
+    assert "Warszawski Dzień Sąsiada – Park Żeromskiego (30.05.2026)" in seen
+    assert ZOLIBORZ not in seen.replace("wydarzenie spoza listy (dzien-sasiada-nieznany)", "")
+    assert "wydarzenie spoza listy (dzien-sasiada-nieznany)" in seen and "bez wydarzenia" in seen
+    # breakdowns by age band and language besides channel, event and district
+    for by in ("Według kanału", "Według wydarzenia", "Według dzielnicy", "Według grupy wieku", "Według języka"):
+        assert by in seen
+    assert "18–29 lat" in seen and "ukraiński" in seen and "angielski" in seen
+
+
+async def test_every_chart_has_alt_text_and_a_data_table(service: Service) -> None:
+    await seed(service)
+    html = await report(service)
+    images = re.findall(r"<img ([^>]*)>", html)
+    assert len(images) >= 4
+    for image in images:
+        alt = re.search(r'alt="([^"]*)"', image)
+        assert alt is not None and alt.group(1).startswith("Wykres słupkowy:") and "n = " in alt.group(1)
+    assert html.count("<caption>Dane wykresu") == len(images)
+    assert "<details" not in html  # nothing folded away from paper
+    # the map: an SVG with its own title, a legend and a table per district (6 / 185 633 × 10 000 = 0,3)
+    assert re.search(r'<svg class="map" role="img" aria-labelledby="map-title"', html)
+    assert 'aria-label="Legenda mapy"' in html
+    rates = text_of(table_after(html, "Odpowiedzi według dzielnicy na 10 tys."))
+    assert re.search(r"Praga-Południe\s+6\s+185\xa0633\s+0,3", rates) and re.search(r"Rembertów\s+0\s", rates)
+
+
+async def test_small_cells_cannot_be_recovered_by_subtraction(service: Service) -> None:
+    await seed(service)
+    html = await report(service)
+    (REPOSITORY / "test-artifacts").mkdir(exist_ok=True)
+    (REPOSITORY / "test-artifacts" / "report-golden.html").write_text(html, encoding="utf-8")
+    consent = html[html.index('id="q-quote_consent"') :]
+    by_district = table_after(consent, "<caption>Według dzielnicy")
+    rows = {
+        unescape(re.sub(r"<[^>]+>", "", name)): re.findall(r"<td>(.*?)</td>", cells)
+        for name, cells in re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', by_district)
+    }
+    # Praga-Południe's 1 "nie" is hidden with its 5 "tak" (else 6 - 5 gives it)
+    praga = rows["Praga-Południe"]
+    assert praga[0] == "6" and all("ukryte" in cell for cell in praga[1:])
+    # and in each answer's column a second cell is hidden, so the chart's totals do not give them back
+    for column in (1, 2):
+        assert sum("ukryte" in cells[column] for cells in rows.values()) >= 2
+    # Wilanów (n=1) is never printed: merged with the next smallest group, which makes the merged row >= 5
+    values = html[html.index('id="q-values"') :]
+    by_district = text_of(table_after(values, "<caption>Według dzielnicy"))
+    assert "Wilanów" not in by_district and "Praga-Południe" not in by_district
+    assert "pozostałe grupy (2), razem" in by_district and re.search(r"\bn\s+31\s+24\s+7\b", by_district)
+    # the report says how
+    assert "tłumienie uzupełniające" in html
+
+
+async def test_other_texts_are_masked_and_only_with_consent(service: Service) -> None:
+    await seed(service)
+    seen = text_of(await report(service))
+    assert "Inne odpowiedzi wpisane przez mieszkańców (2)" in seen
+    assert "Sąsiedzka pomoc" in seen and "600 100 200" not in seen and "Kowalskiego" not in seen
+    assert "Tajny tekst" not in seen
+
+
+async def test_public_report_quotes_only_what_staff_approved(service: Service) -> None:
+    ids = await seed(service)
+    unapproved = "Sąsiedzi pomagają sobie na podwórku."
+    internal = await report(service)
+    assert f"<blockquote>{unapproved}</blockquote>" in internal
+    nothing = await report(service, approved={})
+    assert "<blockquote>" not in nothing and "żadnej nie zatwierdzono do publikacji" in nothing
+    approved = {(ids[0], "community_meaning"): "Podwórko łączy ludzi (zatwierdzone)."}
+    public = await report(service, approved=approved)
+    assert re.findall(r"<blockquote>(.*?)</blockquote>", public) == ["Podwórko łączy ludzi (zatwierdzone)."]
