@@ -24,6 +24,7 @@ import simplemma
 from handlers.definitions.i18n import LANGUAGES, Language, as_language
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
 from handlers.definitions.themes import THEMES_FILE, CodingFrame, FrameTheme, load_coding_frame
+from reports.masking import mask as mask  # quotes: names, addresses, emails, phones (re-exported)
 
 QUOTE_CONSENT = "quote_consent"  # the question whose "yes" allows quoting
 DISTRICT = "district"
@@ -83,8 +84,6 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’ʼ][^\W\d_]+)*")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _LATIN = re.compile(r"[a-zA-Z\u00c0-\u024f]")
 _FOLD = str.maketrans("ąćęłńóśźż", "acelnoszz")
-# Quotes are masked by reports.masking (names from lists, addresses, emails, phones); move this import up.
-from reports.masking import mask as mask  # noqa: E402  (re-exported: report.py imports it from here)
 
 
 @dataclass(frozen=True, slots=True)
