@@ -243,12 +243,35 @@ class ThemeCounter:
         used: set[int] = set()
         themes = []
         for theme, key in found:
-            quotes = self._pick_quotes(self._candidates.get(key, []), used)
+            quotes = self._pick_quotes(self._quotable(key), used)
             shown = tuple(mask(_shorten(candidate.text, quote_chars)) for candidate in quotes)
             themes.append(
                 Theme(theme.label, theme.keywords, theme.answers, shown, theme.kind, theme.language, theme.code)
             )
         return themes
+
+    def _quotable(self, key: tuple[Language | None, str]) -> list[_Candidate]:
+        """A theme's candidate quotes. A phrase keeps its own only from its second answer on (most pairs
+        of words are never seen twice): its words' candidates that hold it are added."""
+        kept = self._candidates.get(key, [])
+        language, lemmas_ = key
+        words = lemmas_.split(" ")
+        if language is None or len(words) != 2:
+            return kept
+        found = {candidate.rank: candidate for candidate in kept}
+        for word in words:
+            for candidate in self._candidates.get((language, word), []):
+                if candidate.rank not in found and lemmas_ in self._pairs_of(candidate.text, language):
+                    found[candidate.rank] = candidate
+        return sorted(found.values())
+
+    def _pairs_of(self, text: str, language: Language) -> set[str]:
+        own = self._own[language]
+        pairs: set[str] = set()
+        for clause in self._lexicon.clauses(text, language):
+            content = [token.lemma for token in clause if not token.stop and token.lemma not in own]
+            pairs.update(f"{first} {second}" for first, second in itertools.pairwise(content))
+        return pairs
 
     def _pick_quotes(self, candidates: list[_Candidate], used: set[int]) -> list[_Candidate]:
         """Quotes never used for another theme, from as many groups and languages as there are."""

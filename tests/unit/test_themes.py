@@ -217,3 +217,27 @@ def test_the_methods_note_says_how_themes_were_found() -> None:
 
 def _is_cyrillic(text: str) -> bool:
     return any("\u0400" <= ch <= "\u04ff" for ch in text)
+
+
+def test_quotes_come_from_different_groups_first() -> None:
+    counter = ThemeCounter(QUESTION)
+    texts = {
+        f"Ławka numer {word} pod blokiem, bardzo potrzebna.": group
+        for word, group in zip(
+            ("jeden", "dwa", "trzy", "cztery", "pięć", "sześć"),
+            ("wola", "wola", "wola", "wola", "ochota", "bemowo"),
+            strict=True,
+        )
+    }
+    for text, group in texts.items():
+        counter.add(text, True, group=group)
+    quoted = [quote for theme in counter.themes() for quote in theme.quotes]
+    assert sorted(texts[quote] for quote in quoted[:3]) == ["bemowo", "ochota", "wola"]
+
+
+def test_a_long_answer_is_quoted_to_a_sentence_s_end() -> None:
+    counter = ThemeCounter(QUESTION)
+    counter.add("Dom kultury jest blisko. " * 20, True)
+    counter.add("Chodzę do domu kultury.", False)
+    [quote] = [quote for theme in counter.themes(quote_chars=100) for quote in theme.quotes]
+    assert quote.endswith("blisko. …") and len(quote) <= 100
