@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.definitions.events import Event
 from handlers.definitions.questionnaire import Question, Questionnaire, QuestionType
+from reports import themes
 from reports.export import OTHER_SUFFIX, export_records
 from reports.report_html import (
     STYLE,
@@ -251,7 +252,8 @@ def render_report(
     for number, question in enumerate(questionnaire.questions, start=1):
         if question.type is QuestionType.EMAIL:
             continue
-        parts.append(f'<section class="question"><h2 id="q-{escape(question.code)}">{number}. ')
+        # The heading, the base and the chart stay on one page (closed by the question's own part).
+        parts.append(f'<section class="question"><div class="lead"><h2 id="q-{escape(question.code)}">{number}. ')
         parts.append(f"{escape(question.label('pl'))}</h2>")
         if question.type is QuestionType.TEXT:
             parts.append(_open_question(question, tally))
@@ -303,8 +305,9 @@ def _closed_question(question: Question, tally: Tally, names: dict[str, dict[str
         note = f"Średnia {decimal(mean, 2)} (skala {question.min}–{question.max})."
     parts = [f'<p class="base">{escape(base)}.</p>', f"<p>{escape(note)}</p>" if note else ""]
     if not counts.answered:
-        return "".join(parts)
-    parts.append(chart_figure(question.label("pl"), labels, picked, counts.answered))
+        return "".join(parts) + "</div>"
+    figure, data = chart_figure(question.label("pl"), labels, picked, counts.answered)
+    parts += [figure, "</div>", data]
     if tally.other.get(question.code):
         quotes = tally.approved.get(question.code, []) if tally.public else tally.other_quotable[question.code]
         parts.append(
@@ -339,7 +342,7 @@ def _open_question(question: Question, tally: Tally) -> str:
     parts = [
         f'<p class="base">Odpowiedzi: {texts.answers} (zakończone zgłoszenia)'
         + (f"; {tally.unfinished} niezakończonych nie liczymy" if tally.unfinished else "")
-        + ".</p>",
+        + ".</p></div>",
         render_themes(texts, public=tally.public),
     ]
     if tally.public:
@@ -378,9 +381,20 @@ def _methods(
         " kolejną najmniejszą w tym samym wierszu lub kolumnie (tłumienie uzupełniające), tak by ukrytych"
         " wartości nie dało się odtworzyć przez odejmowanie od sum; każdą tabelę sprawdzamy, czy żadnej ukrytej"
         " wartości nie wyznaczają równania z liczb wydrukowanych i sum. Małe grupy łączymy w „pozostałe”.</p>"
-        f"<p>Tematy odpowiedzi otwartych wyznacza moduł tematów (lematyzacja i słowa kluczowe). {quotes}{mapping}</p>"
+        f"<p>{escape(_themes_note(tally))} {quotes}{mapping}</p>"
         "</section>"
     )
+
+
+def _themes_note(tally: Tally) -> str:
+    """How the themes were found, as the themes module words it."""
+    words = getattr(themes, "methods_note", None)
+    if words is None:
+        return "Tematy odpowiedzi otwartych to najczęstsze słowa po lematyzacji, liczone raz na odpowiedź."
+    by_language: Counter[str] = Counter()
+    for counter in tally.texts.values():
+        by_language.update(getattr(counter, "by_language", {}))
+    return str(words("pl", by_language))
 
 
 def _flagged_note(tally: Tally) -> str:

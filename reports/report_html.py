@@ -107,8 +107,9 @@ def simple_table(caption: str, head: str, counter: Counter[Any], names: Mapping[
     )
 
 
-def chart_figure(title: str, labels: list[str], counts: list[int], total: int) -> str:
-    """A horizontal bar chart (an inline PNG, its text drawn, never interpreted), its alt text and its data."""
+def chart_figure(title: str, labels: list[str], counts: list[int], total: int) -> tuple[str, str]:
+    """A horizontal bar chart (an inline PNG, its text drawn, never interpreted) with its alt text, and
+    its data as a table."""
     height = 0.42 * len(labels) + 0.8
     figure = Figure(figsize=(7.5, height))
     axes = figure.add_subplot()
@@ -133,9 +134,9 @@ def chart_figure(title: str, labels: list[str], counts: list[int], total: int) -
     )
     png = base64.b64encode(buffer.getvalue()).decode()
     return (
-        f'<figure class="chart"><img alt="{escape(alt)}" src="data:image/png;base64,{png}">'
+        f'<figure class="chart"><img alt="{escape(alt)}" src="data:image/png;base64,{png}"></figure>',
         f'<table class="data"><caption>Dane wykresu (n = {total})</caption><thead><tr><th scope="col">Odpowiedź</th>'
-        f'<th scope="col">Liczba</th><th scope="col">Odsetek</th></tr></thead><tbody>{rows}</tbody></table></figure>'
+        f'<th scope="col">Liczba</th><th scope="col">Odsetek</th></tr></thead><tbody>{rows}</tbody></table>',
     )
 
 
@@ -151,23 +152,23 @@ class Breakdown:
     rows_add_up: bool  # one answer per person
 
 
+def _cell(value: int, n: int) -> str:
+    """A count with its share of the group (a zero needs none)."""
+    return f"{value}<small> {percent(value, n)}</small>" if value else "0"
+
+
 def render_breakdown(breakdown: Breakdown, min_cell: int) -> str:
     """The table with small cells protected (complementary suppression; see reports/report_cells.py)."""
     shield = protect(breakdown.sizes, breakdown.cells, min_cell, rows_add_up=breakdown.rows_add_up)
     width = len(breakdown.labels)
     # One mark for every hidden cell: telling small ones from their complements would undo the latter.
-    hidden_mark = '<span class="hidden" title="ukryte">·</span>'
+    hidden_mark = '<span class="hidden" title="ukryte">•</span>'
     matrix: list[tuple[str, str, list[str]]] = []  # group, n, cells
     for i, group in enumerate(breakdown.groups):
         if i in shield.hidden_rows:
             continue
         n = breakdown.sizes[i]
-        cells = [
-            f"{breakdown.cells[i][j]}<small> {percent(breakdown.cells[i][j], n)}</small>"
-            if shield.shows(i, j)
-            else hidden_mark
-            for j in range(width)
-        ]
+        cells = [_cell(breakdown.cells[i][j], n) if shield.shows(i, j) else hidden_mark for j in range(width)]
         matrix.append((escape(group), str(n), cells))
     if not matrix:
         return (
@@ -178,16 +179,14 @@ def render_breakdown(breakdown: Breakdown, min_cell: int) -> str:
         rest = sorted(shield.hidden_rows)
         n_rest = sum(breakdown.sizes[i] for i in rest)
         cells = [
-            hidden_mark
-            if j in shield.merged_hidden
-            else f"{(v := sum(breakdown.cells[i][j] for i in rest))}<small> {percent(v, n_rest)}</small>"
+            hidden_mark if j in shield.merged_hidden else _cell(sum(breakdown.cells[i][j] for i in rest), n_rest)
             for j in range(width)
         ]
         matrix.append((f"pozostałe grupy ({len(rest)}), razem", str(n_rest), cells))
     head = "".join(f'<th scope="col">{escape(label)}</th>' for label in breakdown.labels)
     note = (
         f'<p class="note">Podstawa: osoby z każdej grupy, które odpowiedziały (n); odsetki w wierszu.'
-        f" · — liczba ukryta: od 1 do {min_cell - 1} albo ukryta obok takiej, by nie dało się jej odtworzyć"
+        f" • — liczba ukryta: od 1 do {min_cell - 1} albo ukryta obok takiej, by nie dało się jej odtworzyć"
         f" odejmowaniem. Grupy mniejsze niż {min_cell} osób są połączone w „pozostałe grupy”.</p>"
     )
     caption = f"<caption>Według {BY[breakdown.key]}</caption>"
@@ -208,7 +207,7 @@ def render_breakdown(breakdown: Breakdown, min_cell: int) -> str:
             f'<table class="breakdown">{caption}<thead><tr><th></th><th scope="col">n</th>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>"
         )
-    return f'<div class="breakdown-block"><h3>Według {BY[breakdown.key]}</h3>{table}{note}</div>'
+    return f'<div class="breakdown-block">{table}{note}</div>'
 
 
 def render_themes(counter: Any, *, public: bool) -> str:
@@ -242,6 +241,8 @@ header h1{margin:.2em 0}.kicker{color:#c8102e;font-weight:bold;margin:0}
 table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:left;
 vertical-align:top}td{text-align:right}caption{text-align:left;font-weight:bold;padding:.2em 0}
 table.breakdown{font-size:.85em}table.breakdown small{color:#666;display:block}
+table.breakdown caption{font-size:1.15em;padding:.6em 0 .2em}.hidden{font-weight:bold;font-size:1.3em;color:#555}
+.lead{break-inside:avoid;page-break-inside:avoid}
 .base,.note{color:#444;font-size:.9em}.keywords{font-weight:normal;color:#555}
 blockquote{border-left:3px solid #c8102e;margin:.5em 0;padding:.2em .8em;background:#f7f7f7}
 figure{margin:.8em 0}img{max-width:100%}.overview{display:flex;gap:2em;flex-wrap:wrap}
