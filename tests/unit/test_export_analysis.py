@@ -38,6 +38,14 @@ def env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.fixture
+def any_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """The golden dataset on SQLite and on PostgreSQL."""
+    env = service_environment(tmp_path / "data", WSPOLNOTA_DATABASE_URL=database_url)
+    asyncio.run(seed(env))
+    return env
+
+
 def invoke(env: dict[str, str], *args: str) -> Any:
     result = CliRunner().invoke(main, list(args), env=env)
     assert result.exit_code == 0, result.output
@@ -54,9 +62,9 @@ def same(got: Any, expected: Any) -> bool:
     return bool(got == expected)
 
 
-def test_spss_has_labels_numbered_choices_and_declared_missing_values(env: dict[str, str], tmp_path: Path) -> None:
+def test_spss_has_labels_numbered_choices_and_declared_missing_values(any_env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "all.sav"
-    assert "Exported 5 rows" in invoke(env, "export", "--format", "sav", "--out", str(out)).output
+    assert "Exported 5 rows" in invoke(any_env, "export", "--format", "sav", "--out", str(out)).output
     frame, meta = pyreadstat.read_sav(out, user_missing=True)
     rows = by_stand(frame)
     assert list(rows) == ["s1", "s2", "s3", "s4", "s5"]
