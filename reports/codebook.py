@@ -295,6 +295,8 @@ def codebook_markdown(questionnaire: Questionnaire, *, include_contact: bool = F
         lines += [f"- {language}: {_cell(question.label(language))}" for language in LANGUAGES]
         if rule := describe_show_if(question):
             lines.append(f"- shown if: {rule}")
+        if limits := _limits(question):
+            lines.append(f"- {limits}")
         lines.append("- variables: " + ", ".join(f"`{v.name}`" for v in own))
         values = next((v.values for v in own if v.values), ())
         if values and question.type is not QuestionType.MULTIPLE_CHOICE:
@@ -314,6 +316,17 @@ def codebook_markdown(questionnaire: Questionnaire, *, include_contact: bool = F
                 for option in question.options
             ]
     return "\n".join(lines) + "\n"
+
+
+def _limits(question: Question) -> str:
+    """What an answer may be: how many choices, the scale's range, a text's length."""
+    if question.type is QuestionType.MULTIPLE_CHOICE:
+        return f"choices: {question.min_choices} to {question.pick_limit}"
+    if question.type is QuestionType.SCALE:
+        return f"scale: {question.min} to {question.max}"
+    if question.type is QuestionType.TEXT:
+        return f"text: at most {question.max_length} characters"
+    return ""
 
 
 def _cell(text: str) -> str:

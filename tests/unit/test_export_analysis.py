@@ -208,6 +208,7 @@ def test_codebook_in_three_formats(env: dict[str, str], tmp_path: Path) -> None:
     assert "- uk: Як часто ви берете участь у місцевих ініціативах?" in markdown
     assert "- shown if: quote_consent answered and quote_consent not equals yes" in markdown
     assert "`values__grassroots`" in markdown and "`email`" not in markdown
+    assert "- choices: 1 to 3" in markdown and "- scale: 1 to 5" in markdown
 
     out = tmp_path / "codebook.csv"
     invoke(env, "codebook", "--format", "csv", "--out", str(out), "--include-contact")
