@@ -127,6 +127,19 @@ class Variable:
         return found
 
 
+# The raking weight an export adds when asked (`export --weights`), after the answers.
+WEIGHT = Variable(
+    "weight",
+    "metadata",
+    {
+        "pl": "Waga: raking do mieszkańców Warszawy (średnio 1)",
+        "en": "Weight: raked to Warsaw's residents (mean 1)",
+        "uk": "Вага: зважування до мешканців Варшави (у середньому 1)",
+    },
+    numeric=True,
+)
+
+
 def numbered(question: Question) -> dict[str, int]:
     """A choice's option codes → numbers: 1..n in questionnaire order; yes 1, no 0; a scale its own number."""
     if question.type is QuestionType.YES_NO:
@@ -136,8 +149,8 @@ def numbered(question: Question) -> dict[str, int]:
     return {code: position for position, code in enumerate(question.option_codes, start=1)}
 
 
-def codebook(questionnaire: Questionnaire, *, include_contact: bool = False) -> list[Variable]:
-    """Every variable of the wide export, in its order: the metadata, then each question's."""
+def codebook(questionnaire: Questionnaire, *, include_contact: bool = False, weighted: bool = False) -> list[Variable]:
+    """Every variable of the wide export, in its order: the metadata, each question's, then the weight if asked."""
     variables = [
         Variable(
             name,
@@ -167,7 +180,7 @@ def codebook(questionnaire: Questionnaire, *, include_contact: bool = False) -> 
         if other is not None:
             labels = {language: f"{text[language]}: {other.label(language)} (text)" for language in LANGUAGES}
             variables.append(Variable(code + OTHER_SUFFIX, "other_text", labels, question, position))
-    return variables
+    return [*variables, WEIGHT] if weighted else variables
 
 
 def _values(question: Question) -> Iterable[Value]:

@@ -77,7 +77,7 @@ class _Columns:
                 return lambda record, _: times.append(_seconds(record[name]))
             if variable.numeric:
                 numbers = self.numbers[name] = array("d")
-                return lambda record, _: numbers.append(float(record[name]))
+                return lambda record, _: numbers.append(float("nan") if (n := record.get(name)) is None else float(n))
             texts = self.texts[name] = []
             shared = self.shared
             return lambda record, _: texts.append(shared.setdefault(value := record[name] or "", value))
@@ -161,6 +161,7 @@ async def write_statistical(
     *,
     labels: Language = "pl",
     include_contact: bool = False,
+    weighted: bool = False,
     tick: Callable[[], None] | None = None,
 ) -> int:
     """Writes the submissions as an SPSS .sav or a Stata .dta file; returns how many.
@@ -168,11 +169,12 @@ async def write_statistical(
     Variable labels are the questions' texts in `labels`; a single choice is numbered 1..n in
     questionnaire order, yes/no is 1/0, a multiple choice is a 0/1 variable per option, each with
     value labels; missing answers carry SKIPPED (-1), NOT_SHOWN (-2) or UNFINISHED (-3), declared as
-    user-missing in SPSS and written as the extended missing values .a, .b, .c in Stata.
+    user-missing in SPSS and written as the extended missing values .a, .b, .c in Stata. `weighted`: the
+    records carry a `weight` (None: not weighted), written last.
     """
     import pyreadstat
 
-    variables = codebook(questionnaire, include_contact=include_contact)
+    variables = codebook(questionnaire, include_contact=include_contact, weighted=weighted)
     columns = _Columns(variables, fmt)
     questions = [q for q in questionnaire.questions if include_contact or q.type is not QuestionType.EMAIL]
     count = 0

@@ -30,6 +30,7 @@ from bot.cli import (
     writable,
 )
 from handlers.definitions.i18n import LANGUAGES, as_language
+from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.presenter import WARSAW
 from reports.export import write_jsonl
 from storage.exports import SubmissionFilter
@@ -255,6 +256,12 @@ def purge(older_than: str, yes: bool) -> None:
 )
 @filter_options
 @click.option("--include-contact", is_flag=True, help="Include email addresses residents gave (logged).")
+@click.option(
+    "--weights",
+    "weighted",
+    is_flag=True,
+    help="Add a `weight` column: the raking weights of `wspolnota weights` (completed submissions only).",
+)
 def export(
     fmt: str,
     out: Path | None,
@@ -270,6 +277,7 @@ def export(
     completed_only: bool,
     exclude_flagged: bool,
     include_contact: bool,
+    weighted: bool,
 ) -> None:
     """Export submissions (or emails) for analysis: CSV (UTF-8 with BOM), XLSX (with a codebook sheet),
     JSON Lines, SPSS .sav or Stata .dta.
@@ -284,6 +292,8 @@ def export(
         raise click.UsageError(
             f"{fmt.upper()} holds the submissions in the wide layout (no --what emails, --layout long)"
         )
+    if weighted and what != "submissions":
+        raise click.UsageError("--weights weighs submissions, not emails")
     if out is not None:
         writable(out)
     language = as_language(labels)
@@ -299,6 +309,8 @@ def export(
             filters = SubmissionFilter(
                 chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
             )
+            # Before the audit entry: an export that cannot be weighted is not written at all.
+            weights = await _weights(service, chosen, settings.population_file) if weighted else None
             choice = ExportChoice(what, fmt, layout, language, include_contact)
             started = await start_export(
                 service.store,
@@ -310,6 +322,9 @@ def export(
                 now=service.conversation.clock(),
             )
             rows, columns, records = started.rows, started.columns, started.records
+            if weights is not None:
+                rows, records = _weighted(rows, weights), _weighted(records, weights)
+                columns = [*columns, "weight"]
             try:
                 with _progress(out is not None) as tick:
                     if fmt in ("sav", "dta"):
@@ -321,6 +336,7 @@ def export(
                             "sav" if fmt == "sav" else "dta",
                             labels=language or "pl",
                             include_contact=include_contact,
+                            weighted=weighted,
                             tick=tick,
                         )
                     if fmt == "xlsx":
@@ -351,6 +367,32 @@ def export(
 
     count = run_async(go)
     click.echo(f"Exported {counted(count, 'row')}" + (f" to {out}" if out else "") + ".", err=True)
+
+
+async def _weights(service: service_module.Service, questionnaire: Questionnaire, file: Path) -> dict[int, float]:
+    """The raking weights of a questionnaire's completed submissions, as `wspolnota weights` computes them.
+
+    Raises:
+        StaffError: when there are no residents' figures to weight to.
+    """
+    from reports.representation import raking_weights
+
+    population = service.config.population
+    if population is None or not population.present_margins():
+        raise StaffError(f"--weights: no residents' figures in {file} to weight to")
+    population = population.asked_in(questionnaire)
+    if not population.present_margins():
+        raise StaffError(f"--weights: questionnaire '{questionnaire.id}' asks none of the questions {file} counts")
+    completed = SubmissionFilter(questionnaire.id, completed_only=True)
+    return await raking_weights(service.store, questionnaire.id, population, filters=completed)
+
+
+async def _weighted(rows: AsyncIterator[Row], weights: dict[int, float]) -> AsyncIterator[Row]:
+    """The rows with their submission's weight (None: unfinished, or not weighted)."""
+    async for row in rows:
+        weight = weights.get(row["submission"])
+        row["weight"] = None if weight is None else round(weight, 6)
+        yield row
 
 
 async def _close_streams(err: BaseException, *streams: AsyncIterator[Any]) -> None:

@@ -20,7 +20,10 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bot.cli import main
-from tests.support import service_environment
+from bot.service import open_service
+from bot.settings import load_settings
+from tests.support import TEST_CONFIG, service_environment
+from tests.support.population import PLANTED, POPULATION_YAML, plant
 from tests.unit.test_export_golden import seed
 
 PARTICIPATION = {
@@ -274,3 +277,36 @@ def test_pspp_opens_the_sav_with_its_labels_and_missing_values(env: dict[str, st
     assert ",nie dokończono,1,20.0%" in lines  # participation: s4 stopped before it; the others never answered it
     assert "Valid,nie wybrano,1,20.0%,25.0%,25.0%" in lines and "Missing,pominięte,1,20.0%,," in lines  # values__trust
     assert "s3,20-MAY-2026 12:00:00" in lines  # Warsaw time
+
+
+def test_weights_join_the_exports(tmp_path: Path) -> None:
+    config_dir = tmp_path / "config"
+    shutil.copytree(TEST_CONFIG, config_dir)
+    env = service_environment(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(config_dir))
+    refused = CliRunner().invoke(main, ["export", "--weights", "--out", str(tmp_path / "w.csv")], env=env)
+    assert refused.exit_code == 1 and "Error: --weights: no residents' figures in" in refused.output
+    assert not (tmp_path / "w.csv").exists()
+
+    (config_dir / "population.yaml").write_text(POPULATION_YAML, encoding="utf-8")
+
+    async def planted() -> None:
+        async with open_service(load_settings(env, env_file=None)) as service:
+            await plant(service, PLANTED)
+
+    asyncio.run(planted())
+    weights_csv, export_csv, sav = tmp_path / "weights.csv", tmp_path / "all.csv", tmp_path / "all.sav"
+    invoke(env, "weights", "--out", str(weights_csv))
+    expected = {
+        row["submission"]: row["weight"] for row in csv.DictReader(io.StringIO(weights_csv.read_text("utf-8-sig")))
+    }
+    invoke(env, "export", "--weights", "--for", "analysis", "--out", str(export_csv))
+    rows = list(csv.DictReader(io.StringIO(export_csv.read_text(encoding="utf-8"))))
+    assert len(rows) == len(expected) and list(rows[0])[-1] == "weight"
+    for row in rows:
+        assert (float(row["weight"]) if row["weight"] else None) == (
+            pytest.approx(float(expected[row["submission"]]), abs=1e-6) if expected[row["submission"]] else None
+        )
+    invoke(env, "export", "--weights", "--format", "sav", "--out", str(sav))
+    frame, meta = pyreadstat.read_sav(sav)
+    assert meta.column_names_to_labels["weight"] == "Waga: raking do mieszkańców Warszawy (średnio 1)"
+    assert frame["weight"].mean() == pytest.approx(1, abs=1e-5)
