@@ -106,7 +106,8 @@ def render_representation(questionnaire: Questionnaire, found: Any) -> str:
     parts = [
         '<section class="representation"><h2 id="reprezentacja">Kto odpowiedział, a kto mieszka w Warszawie</h2>',
         f'<p class="base">Podstawa: zakończone zgłoszenia ({found.completed}); mieszkańcy: {escape(found.source)}'
-        f" (stan na {found.date:%d.%m.%Y}).</p>",
+        + ("" if "stan na" in found.source else f" (stan na {found.date:%d.%m.%Y})")
+        + ".</p>",
     ]
     for margin in found.margins:
         question = next((q for q in questionnaire.questions if q.code == margin.question), None)

@@ -259,6 +259,7 @@ h2{margin-top:1.2em}section.question,section.methods,section.map-section{break-b
 table,figure,blockquote,.breakdown-block,svg{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}tr{break-inside:avoid;page-break-inside:avoid}
 table.breakdown{font-size:7.5pt;width:100%}img{max-height:120mm}
+.map-section table.data{font-size:7.5pt}.map-section td,.map-section th{padding:.05em .45em}
 a{color:inherit;text-decoration:none}
 }
 """

@@ -35,7 +35,7 @@ TILES: dict[str, tuple[int, int]] = {
 # A sequential palette (ColorBrewer "Reds", 5 classes) and one colour for "no responses".
 PALETTE = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")
 NONE_COLOUR = "#f2f2f2"
-TILE = 92  # px
+TILE = 78  # px
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +87,12 @@ def _number(value: float) -> str:
     return f"{value:.1f}".replace(".", ",")
 
 
+def _lines(name: str) -> list[str]:
+    """A long district name on two lines, broken after its hyphen (Praga-/Południe) to fit its tile."""
+    head, dash, tail = name.partition("-")
+    return [head + dash, tail] if dash and len(name) > 11 else [name]
+
+
 def thousands(value: int) -> str:
     """1 862 402: thousands apart with a no-break space, as Polish readers expect."""
     return f"{value:,}".replace(",", "\u00a0")
@@ -108,9 +114,13 @@ def render_map(districts: list[DistrictRate]) -> str:
         tiles.append(
             f"<g><title>{escape(d.name)}: {_number(d.per_10k)} na 10 tys. mieszkańców ({d.responses})</title>"
             f'<rect x="{x}" y="{y}" width="{TILE - 4}" height="{TILE - 4}" rx="6" fill="{fill}" stroke="#888"/>'
-            f'<text x="{x + (TILE - 4) / 2}" y="{y + 38}" text-anchor="middle" font-size="11" fill="{ink}">'
-            f"{escape(d.name)}</text>"
-            f'<text x="{x + (TILE - 4) / 2}" y="{y + 58}" text-anchor="middle" font-size="15" font-weight="bold"'
+            f'<text x="{x + (TILE - 4) / 2}" y="{y + 22}" text-anchor="middle" font-size="10" fill="{ink}">'
+            + "".join(
+                f'<tspan x="{x + (TILE - 4) / 2}" dy="{12 if k else 0}">{escape(part)}</tspan>'
+                for k, part in enumerate(_lines(d.name))
+            )
+            + "</text>"
+            f'<text x="{x + (TILE - 4) / 2}" y="{y + 52}" text-anchor="middle" font-size="14" font-weight="bold"'
             f' fill="{ink}">{_number(d.per_10k)}</text></g>'
         )
     ranked = sorted(placed, key=lambda d: (-d.per_10k, d.name))
