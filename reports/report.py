@@ -226,6 +226,7 @@ def render_report(
         f"<h1>{escape(questionnaire.title('pl'))}</h1>"
         f"<p>Odpowiedzi z dni {span} (czas warszawski); stan na {now.astimezone(WARSAW):%d.%m.%Y, %H:%M}."
         f" Podstawa: {_base(tally)}.</p></header>",
+        _contents(questionnaire, bool(residents), bool(representation)),
         '<h2 id="przeglad">Przegląd</h2>',
         f"<p>Zgłoszenia: <b>{tally.total}</b>, w tym zakończone: <b>{tally.completed}</b>"
         f" ({tally.completed / tally.total:.0%} ukończeń).</p>"
@@ -266,6 +267,21 @@ def render_report(
         f"<title>{escape(questionnaire.title('pl'))} — raport z konsultacji</title>{_CSP}"
         f"<style>{STYLE}</style></head><body>" + "\n".join(p for p in parts if p) + "</body></html>"
     )
+
+
+def _contents(questionnaire: Questionnaire, with_map: bool, with_representation: bool) -> str:
+    """A table of contents: the sections a reader can jump to (on paper, the order of the pages)."""
+    entries = [("przeglad", "Przegląd")]
+    entries += [("mapa", "Skąd są osoby, które odpowiedziały")] if with_map else []
+    entries += [("reprezentacja", "Kto odpowiedział, a kto mieszka w Warszawie")] if with_representation else []
+    entries += [
+        (f"q-{q.code}", f"{number}. {q.label('pl')}")
+        for number, q in enumerate(questionnaire.questions, start=1)
+        if q.type is not QuestionType.EMAIL
+    ]
+    entries.append(("metoda", "Metoda"))
+    items = "".join(f'<li><a href="#{escape(anchor)}">{escape(title)}</a></li>' for anchor, title in entries)
+    return f'<nav class="contents" aria-label="Spis treści"><h2>Spis treści</h2><ol>{items}</ol></nav>'
 
 
 def _map_section(questionnaire: Questionnaire, tally: Tally, residents: Mapping[str, int] | None) -> list[str]:

@@ -248,7 +248,7 @@ blockquote{border-left:3px solid #c8102e;margin:.5em 0;padding:.2em .8em;backgro
 figure{margin:.8em 0}img{max-width:100%}.overview{display:flex;gap:2em;flex-wrap:wrap}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.3em 1.2em;font-size:.85em}
 .swatch{display:inline-block;width:1em;height:1em;border:1px solid #888;margin-right:.3em;vertical-align:middle}
-svg.map{max-width:100%;height:auto}
+svg.map{max-width:100%;height:auto}.contents ol{list-style:none;padding-left:0;columns:2;font-size:.9em}
 @page{size:A4;margin:15mm 13mm 17mm;
 @bottom-center{content:"Program Wspólnota — raport z konsultacji · strona " counter(page) " z " counter(pages);
 font-size:8pt;color:#555}}
