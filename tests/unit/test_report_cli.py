@@ -4,6 +4,9 @@ when nothing matches, and --public with no quote that staff did not approve."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import re
 import shutil
 from pathlib import Path
 
@@ -90,3 +93,24 @@ def test_public_report_without_approvals_quotes_nobody(env: dict[str, str], tmp_
     assert "Warning: no quotes are approved yet" in result.output
     html = out.read_text(encoding="utf-8")
     assert "<blockquote>" not in html and "żadnej nie zatwierdzono do publikacji" in html
+
+
+def test_public_report_quotes_exactly_what_staff_approved(env: dict[str, str], tmp_path: Path) -> None:
+    review = tmp_path / "quotes.csv"
+    runner = CliRunner()
+    reviewed = runner.invoke(main, ["quotes", "review", "--out", str(review)], env=seeded(env))
+    assert reviewed.exit_code == 0, reviewed.output
+    rows = list(csv.DictReader(io.StringIO(review.read_text(encoding="utf-8-sig"))))
+    assert len(rows) > 1
+    rows[0]["approved"], rows[0]["text"] = "tak", "Podwórko nas łączy (po redakcji)."
+    rows[1]["approved"] = "nie"
+    with review.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    approved = runner.invoke(main, ["quotes", "approve", str(review)], env=env)
+    assert approved.exit_code == 0, approved.output
+    out = tmp_path / "raport.html"
+    assert invoke(env, "--public", "--out", str(out)).exit_code == 0
+    html = out.read_text(encoding="utf-8")
+    assert re.findall(r"<blockquote>(.*?)</blockquote>", html) == ["Podwórko nas łączy (po redakcji)."]
