@@ -366,6 +366,13 @@ def export(
                 raise
 
     count = run_async(go)
+    if count == 0:  # nothing matched: a warning, not an empty file someone sends on
+        if out is not None:
+            out.unlink(missing_ok=True)
+        click.echo(
+            f"Warning: no {what} match these filters; " + ("no file written." if out else "nothing exported."), err=True
+        )
+        return
     click.echo(f"Exported {counted(count, 'row')}" + (f" to {out}" if out else "") + ".", err=True)
 
 

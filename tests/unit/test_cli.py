@@ -207,9 +207,10 @@ def test_xlsx_long_layout_labels_filters_and_emails(env: dict[str, str], tmp_pat
     assert any(r["value"] == "'=HYPERLINK(1)" for r in long_rows)  # an "other" text, neutralised
     assert all(r["event"] == "dzien-sasiada-wola" for r in long_rows)
     nothing = invoke(env, "export", "--since", "2099-01-01", "--out", str(tmp_path / "none.csv"))
-    assert "Exported 0 rows" in nothing.output
+    assert nothing.exit_code == 0 and "Warning: no submissions match these filters; no file written." in nothing.output
+    assert not (tmp_path / "none.csv").exists()  # a warning, not an empty file someone sends on
     emails = invoke(env, "export", "--what", "emails", "--out", str(tmp_path / "emails.csv"))
-    assert emails.exit_code == 0 and "Exported 0 rows" in emails.output
+    assert emails.exit_code == 0 and "Warning: no emails match" in emails.output
 
 
 def test_posters_for_every_event(env: dict[str, str], tmp_path: Path) -> None:
