@@ -254,7 +254,11 @@ def render_report(
         if question.type is QuestionType.EMAIL:
             continue
         # The heading, the base and the chart stay on one page (closed by the question's own part).
-        parts.append(f'<section class="question"><div class="lead"><h2 id="q-{escape(question.code)}">{number}. ')
+        answered = (tally.texts[question.code].answers if question.code in tally.texts else 0) or tally.closed.get(
+            question.code, Counts()
+        ).answered
+        kind = "question" if answered else "question empty"  # nobody answered: no page of its own
+        parts.append(f'<section class="{kind}"><div class="lead"><h2 id="q-{escape(question.code)}">{number}. ')
         parts.append(f"{escape(question.label('pl'))}</h2>")
         if question.type is QuestionType.TEXT:
             parts.append(_open_question(question, tally))
@@ -355,12 +359,14 @@ def _closed_question(question: Question, tally: Tally, names: dict[str, dict[str
 
 def _open_question(question: Question, tally: Tally) -> str:
     texts = tally.texts.get(question.code) or theme_counter(question)
-    parts = [
+    base = (
         f'<p class="base">Odpowiedzi: {texts.answers} (zakończone zgłoszenia)'
         + (f"; {tally.unfinished} niezakończonych nie liczymy" if tally.unfinished else "")
-        + ".</p></div>",
-        render_themes(texts, public=tally.public),
-    ]
+        + ".</p>"
+    )
+    themes_found = render_themes(texts, public=tally.public)
+    # Without answers, the sentence saying so stays with its heading.
+    parts = [base, themes_found, "</div>"] if not texts.answers else [base, "</div>", themes_found]
     if tally.public:
         parts.append(
             "<h3>Cytaty zatwierdzone do publikacji</h3>"

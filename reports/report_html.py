@@ -256,6 +256,7 @@ font-size:8pt;color:#555}}
 body{max-width:none;margin:0;padding:0;font-size:9.5pt}
 h1,h2,h3,h4{break-after:avoid;page-break-after:avoid}
 h2{margin-top:1.2em}section.question,section.methods,section.map-section{break-before:page}
+section.question.empty{break-before:auto}
 table,figure,blockquote,.breakdown-block,svg{break-inside:avoid;page-break-inside:avoid}
 thead{display:table-header-group}tr{break-inside:avoid;page-break-inside:avoid}
 table.breakdown{font-size:7.5pt;width:100%}img{max-height:120mm}
