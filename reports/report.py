@@ -337,6 +337,10 @@ def _closed_question(question: Question, tally: Tally, names: dict[str, dict[str
     for key in BREAKDOWNS:
         if key == question.code:
             continue  # the district by district says nothing
+        if (question.code, key) == (DISTRICT, AGE_BAND):
+            # The same cross-table as the age band by district, printed once: two protections of one
+            # table, each hiding other cells, could be laid over each other to undo both.
+            continue
         groups = {g: c for (code, by, g), c in tally.groups.items() if code == question.code and by == key}
         if len(groups) < 2:
             continue

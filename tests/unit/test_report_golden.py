@@ -124,3 +124,14 @@ async def test_public_report_quotes_only_what_staff_approved(service: Service) -
     approved = {(ids[0], "community_meaning"): "Podwórko łączy ludzi (zatwierdzone)."}
     public = await report(service, approved=approved)
     assert re.findall(r"<blockquote>(.*?)</blockquote>", public) == ["Podwórko łączy ludzi (zatwierdzone)."]
+
+
+async def test_one_cross_table_is_printed_once(service: Service) -> None:
+    """District by age band and age band by district are one table: printed once (two protections of it,
+    hiding different cells, could be laid over each other)."""
+    await seed(service)
+    html = await report(service)
+    district = html[html.index('id="q-district"') : html.index('id="q-community_meaning"')]
+    age = html[html.index('id="q-age_band"') :]
+    assert "<caption>Według grupy wieku" not in district and "<caption>Według języka" in district
+    assert "<caption>Według dzielnicy" in age
