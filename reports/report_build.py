@@ -3,21 +3,20 @@ the quotes staff approved (for publication) and who answered against who lives h
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from html import escape
-from pathlib import Path
-from typing import Any
 
 from handlers.definitions.events import Event
+from handlers.definitions.population import Population
 from handlers.definitions.questionnaire import Questionnaire
-from reports.report import ApprovedQuotes, Tally, gather, render_report
+from reports.report import DISTRICT, ApprovedQuotes, Tally, gather, render_report
 from reports.report_html import decimal, options_of
-from reports.report_map import load_residents
+from reports.representation import Representation, representation
 from storage.exports import SubmissionFilter
+from storage.quotes import approved_quotes
 from storage.repository import Store
 
 logger = logging.getLogger(__name__)
@@ -31,7 +30,7 @@ class ReportRequest:
     filters: SubmissionFilter
     min_cell: int = 5
     public: bool = False  # quotes only from those staff approved
-    population_file: Path | None = None  # config/population.yaml
+    population: Population | None = None  # config/population.yaml: the map and who answered against who lives here
 
 
 @dataclass
@@ -50,10 +49,14 @@ async def build_report(
     if request.public:
         approved = await _approved_quotes(store, questionnaire.id, warnings)
     tally = await gather(store, questionnaire, request.filters, approved)
-    residents = load_residents(request.population_file) if request.population_file else {}
+    residents: dict[str, int] = {}
     section = ""
-    if request.population_file is not None:
-        section = await _representation(store, questionnaire, request, warnings)
+    if request.population is not None:
+        margin = next((m for m in request.population.margins.values() if m.question == DISTRICT), None)
+        residents = dict(margin.residents) if margin is not None else {}
+        if request.population.present_margins():
+            found = await representation(store, questionnaire.id, request.population, filters=request.filters)
+            section = render_representation(questionnaire, found)
     html = render_report(
         questionnaire,
         tally,
@@ -67,41 +70,14 @@ async def build_report(
     return BuiltReport(html, tally, warnings)
 
 
-def _optional(module: str) -> Any:
-    """A module another part of the service provides, or None where it is not installed."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
-
-
 async def _approved_quotes(store: Store, questionnaire_id: str, warnings: list[str]) -> ApprovedQuotes:
-    quotes = _optional("storage.quotes")
-    if quotes is None or not hasattr(quotes, "approved_quotes"):
-        warnings.append("quote approval is not available here: the public report has no quotes")
-        return {}
-    found = await quotes.approved_quotes(store, questionnaire_id)
+    found = await approved_quotes(store, questionnaire_id)
     if not found:
         warnings.append("no quotes are approved yet (wspolnota quotes approve): the public report has none")
-    return dict(found)
+    return found
 
 
-async def _representation(
-    store: Store, questionnaire: Questionnaire, request: ReportRequest, warnings: list[str]
-) -> str:
-    """The section comparing who answered with who lives in Warsaw, when that comparison is available."""
-    module = _optional("reports.representation")
-    definitions = _optional("handlers.definitions.population")
-    if module is None or definitions is None or request.population_file is None:
-        return ""
-    population = definitions.load_population(request.population_file)
-    if population is None:
-        return ""
-    found = await module.representation(store, questionnaire.id, population, filters=request.filters)
-    return render_representation(questionnaire, found)
-
-
-def render_representation(questionnaire: Questionnaire, found: Any) -> str:
+def render_representation(questionnaire: Questionnaire, found: Representation) -> str:
     """Shares of respondents against shares of residents per margin, with the dissimilarity index."""
     parts = [
         '<section class="representation"><h2 id="reprezentacja">Kto odpowiedział, a kto mieszka w Warszawie</h2>',

@@ -94,7 +94,7 @@ def report(
             filters = SubmissionFilter(
                 chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
             )
-            request = ReportRequest(filters, min_cell, public, settings.config_dir / "population.yaml")
+            request = ReportRequest(filters, min_cell, public, service.config.population)
             built = await build_report(
                 service.store, chosen, service.config.events, request, service.conversation.clock()
             )

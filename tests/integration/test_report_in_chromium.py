@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from bot.cli import main
 from bot.service import Service
+from handlers.definitions.population import load_population
 from reports.report import gather, render_report
 from reports.report_build import ReportRequest, build_report
 from reports.report_pdf import print_pdf
@@ -75,7 +76,8 @@ async def test_report_printed_to_pdf_keeps_every_table(service: Service, clock: 
         pytest.skip("apt-get install poppler-utils")
     await seed_report_data(service)
     questionnaire = service.config.questionnaires[QUESTIONNAIRE]
-    request = ReportRequest(SubmissionFilter(QUESTIONNAIRE), 5, False, REPOSITORY / "config" / "population.yaml")
+    population = load_population(REPOSITORY / "config" / "population.yaml")
+    request = ReportRequest(SubmissionFilter(QUESTIONNAIRE), 5, False, population)
     built = await build_report(service.store, questionnaire, service.config.events, request, clock())
     pdf = tmp_path / "report.pdf"
     await asyncio.to_thread(print_pdf, built.html, pdf, browser)
