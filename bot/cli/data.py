@@ -88,31 +88,38 @@ def report(
         except PdfUnavailable as err:
             fail(StaffError(str(err)))
 
-    async def go() -> tuple[str, int, list[str]]:
+    async def go() -> tuple[int, list[str]]:
+        from storage.audit import audit
+
         async with service_module.open_service(settings) as service:
             chosen = chosen_questionnaire(service, questionnaire)
             filters = SubmissionFilter(
                 chosen.id, completed_only, event, channel, warsaw_day(since), warsaw_day(until), exclude_flagged
             )
             request = ReportRequest(filters, min_cell, public, service.config.population)
-            built = await build_report(
-                service.store, chosen, service.config.events, request, service.conversation.clock()
-            )
-        return built.html, built.tally.total, built.warnings
+            now = service.conversation.clock()
+            built = await build_report(service.store, chosen, service.config.events, request, now)
+            total = built.tally.total
+            if total == 0:
+                return total, built.warnings
+            if browser is not None:
+                try:
+                    await asyncio.to_thread(print_pdf, built.html, out, browser)
+                except PdfUnavailable as err:
+                    raise StaffError(str(err)) from None
+            else:
+                await asyncio.to_thread(out.write_text, built.html, encoding="utf-8")
+            # Recorded once written (a report holds quotes meant for publication); never its contents.
+            details = {"format": fmt, "public": public, "filters": repr(filters), "submissions": total, "out": str(out)}
+            await audit(service.store, staff_actor(), "report", details, now)
+        return total, built.warnings
 
-    html, total, warnings = run_async(go)
+    total, warnings = run_async(go)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)
     if total == 0:
         click.echo("Warning: no submissions match these filters; no report written.", err=True)
         return
-    if browser is not None:
-        try:
-            print_pdf(html, out, browser)
-        except PdfUnavailable as err:
-            fail(StaffError(str(err)))
-    else:
-        out.write_text(html, encoding="utf-8")
     click.echo(f"Wrote {out} ({counted(total, 'submission')}).")
 
 

@@ -9,13 +9,16 @@ import io
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 
 from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
+from storage.models import AuditEntry
 from tests.support import REPOSITORY, TEST_CONFIG
 from tests.support.report_data import seed
 
@@ -48,10 +51,21 @@ def invoke(env: dict[str, str], *args: str) -> Result:
     return CliRunner().invoke(main, ["report", *args], env=env, catch_exceptions=False)
 
 
+def audited(env: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    async def read() -> list[tuple[str, dict[str, Any]]]:
+        async with open_service(load_settings(env, env_file=None)) as service, service.store.sessions() as session:
+            return [(e.action, e.details) for e in await session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+
+    return asyncio.run(read())
+
+
 def test_html_report_has_names_map_and_bases(env: dict[str, str], tmp_path: Path) -> None:
     out = tmp_path / "raport.html"
     result = invoke(seeded(env), "--out", str(out))
     assert result.exit_code == 0 and f"Wrote {out} (65 submissions)." in result.output
+    # audited once written: who, how, how many — never what it says
+    [details] = [details for action, details in audited(env) if action == "report"]
+    assert details["format"] == "html" and details["public"] is False and details["submissions"] == 65
     html = out.read_text(encoding="utf-8")
     assert "n = 62 zakończonych zgłoszeń; 3 niezakończonych nie liczymy" in html
     assert 'class="map"' in html and "Praga-Południe" in html
@@ -68,7 +82,7 @@ def test_pdf_without_chromium_is_one_clear_line(env: dict[str, str], tmp_path: P
         "Error: WSPOLNOTA_CHROMIUM=/nonexistent/chromium: no such program; point it at Chromium or Chrome,"
         " or write the report with --format html"
     )
-    assert not out.exists()
+    assert not out.exists() and not [entry for entry in audited(env) if entry[0] == "report"]
     nothing_on_path = invoke({**env, "PATH": str(tmp_path)}, "--format", "pdf", "--out", str(out))
     assert nothing_on_path.exit_code == 1
     assert (
