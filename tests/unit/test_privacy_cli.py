@@ -61,7 +61,7 @@ def test_stats_export_audit_and_purge(tmp_path: Path) -> None:
     chat = CliRunner().invoke(main, ["chat"], env=env, input="1\n1\n")
     assert chat.exit_code == 0
     stats = CliRunner().invoke(main, ["stats"], env=env)
-    assert "Started: 1" in stats.output and "district: 1" in stats.output
+    assert "Rozpoczęte: 1" in stats.output and "Odpowiedzi na pytania:" in stats.output  # staff's Polish
     CliRunner().invoke(main, ["export", "--format", "csv", "--out", str(tmp_path / "x.csv")], env=env)
     assert (counts(env))["audit_log"] == 1
     bad = CliRunner().invoke(main, ["purge", "--older-than", "soon", "--yes"], env=env)
