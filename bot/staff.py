@@ -49,7 +49,7 @@ class Staff:
             population=self.population,
             language=self.language,
         )
-        applications = await describe_applications(self.store, self.recruitment)
+        applications = await describe_applications(self.store, self.recruitment, self.language)
         return text if applications is None else f"{text}\n\n{applications}"
 
     async def export_csv(self, actor: str, via: str) -> CsvFile:

@@ -148,13 +148,32 @@ def describe_application_figures(figures: ApplicationFigures, call: Recruitment)
     return "\n".join(lines)
 
 
-def describe_application_summary(figures: ApplicationFigures) -> str:
-    """A few lines for Telegram's /stats: totals and each group's applications against its seats."""
+def describe_application_summary(figures: ApplicationFigures, language: str = "en") -> str:
+    """A few lines for `wspolnota stats` and Telegram's /stats, in staff's language (pl or en): totals and
+    each group's applications in the draw against its seats; counts follow a colon, so no noun agrees."""
     status = figures.by_status
+    complete, incomplete, withdrawn = (
+        status.get(s, 0)
+        for s in (ApplicationStatus.COMPLETE, ApplicationStatus.INCOMPLETE, ApplicationStatus.WITHDRAWN)
+    )
+    if language == "pl":
+        lines = [
+            "Grupy robocze",
+            f"Zgłoszenia: {figures.total} (kompletne: {complete}, niekompletne: {incomplete}, wycofane: {withdrawn}); "
+            f"spóźnione: {figures.late}, wykluczone: {figures.excluded}",
+            *[
+                f"  {g.code}: w losowaniu: {g.in_draw} · miejsca: {g.seats} · na miejsce: {per_seat}"
+                for g in figures.groups
+                if (per_seat := f"{g.oversubscription:.2f}".replace(".", ","))
+            ],
+        ]
+        if figures.duplicates:
+            lines.append(f"  możliwe duplikaty: {len(figures.duplicates)} (wspolnota groups status)")
+        return "\n".join(lines)
     lines = [
-        f"Applications: {figures.total} (complete {status.get(ApplicationStatus.COMPLETE, 0)}, "
-        f"incomplete {status.get(ApplicationStatus.INCOMPLETE, 0)}, "
-        f"withdrawn {status.get(ApplicationStatus.WITHDRAWN, 0)}); late {figures.late}, excluded {figures.excluded}",
+        "Working groups",
+        f"Applications: {figures.total} (complete {complete}, incomplete {incomplete}, withdrawn {withdrawn}); "
+        f"late {figures.late}, excluded {figures.excluded}",
         *[f"  {g.code}: {g.in_draw} for {g.seats} seats ({g.oversubscription:.2f} per seat)" for g in figures.groups],
     ]
     if figures.duplicates:

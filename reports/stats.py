@@ -199,12 +199,12 @@ async def describe_staff_stats(
     return counts + "\n\n" + describe_representation(compared, questionnaire, language)
 
 
-async def describe_applications(store: Store, call: Recruitment | None) -> str | None:
+async def describe_applications(store: Store, call: Recruitment | None, language: StaffLanguage = "pl") -> str | None:
     """The working groups' applications in a few lines for /stats and `wspolnota stats`; None when off."""
     if call is None:
         return None
     figures = await collect_application_figures(store, call)
-    return "Working groups\n" + describe_application_summary(figures)
+    return describe_application_summary(figures, language)
 
 
 def describe_weights(weights: Weights, questionnaire: Questionnaire, language: StaffLanguage = "pl") -> str:

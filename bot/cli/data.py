@@ -143,7 +143,9 @@ def stats(questionnaire: str | None) -> None:
                 population=service.config.population,
                 language=settings.staff_language,
             )
-            applications = await describe_applications(service.store, service.config.recruitment)
+            applications = await describe_applications(
+                service.store, service.config.recruitment, settings.staff_language
+            )
         return text if applications is None else f"{text}\n\n{applications}"
 
     click.echo(run_async(go))

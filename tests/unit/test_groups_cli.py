@@ -328,9 +328,16 @@ def test_staff_stats_show_the_applications_when_there_is_a_call(env: dict[str, s
         async with open_service(load_settings(env, env_file=None)) as service:
             return await service.staff.stats()  # what Telegram's /stats shows
 
-    text = asyncio.run(stats())
-    assert "Working groups\nApplications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 0" in text
-    assert "  otwartosc: 3 for 24 seats (0.12 per seat)" in text
-    assert "possible duplicates: 1" in text
+    text = asyncio.run(stats())  # in staff's language: Polish unless WSPOLNOTA_STAFF_LANGUAGE says en
+    assert (
+        "Grupy robocze\nZgłoszenia: 6 (kompletne: 4, niekompletne: 1, wycofane: 1); spóźnione: 1, wykluczone: 0" in text
+    )
+    assert "  otwartosc: w losowaniu: 3 · miejsca: 24 · na miejsce: 0,12" in text
+    assert "możliwe duplikaty: 1" in text
     cli = invoke(env, "stats")
-    assert cli.exit_code == 0 and "Working groups\nApplications: 6" in cli.output
+    assert cli.exit_code == 0 and "Grupy robocze\nZgłoszenia: 6" in cli.output
+    english = invoke({**env, "WSPOLNOTA_STAFF_LANGUAGE": "en"}, "stats")
+    assert (
+        "Working groups\nApplications: 6 (complete 4, incomplete 1, withdrawn 1); late 1, excluded 0" in english.output
+    )
+    assert "  otwartosc: 3 for 24 seats (0.12 per seat)" in english.output
