@@ -88,6 +88,11 @@ class Settings(BaseModel):
     web_max_connections: int = Field(default=256, ge=8)
     web_read_timeout: float = Field(default=15, gt=0)  # seconds for a request's headers, and for its form
     web_idle_timeout: float = Field(default=60, gt=0)  # seconds an idle keep-alive connection is kept open
+    # The staff console (/staff): a signed-in browser is signed out after this many idle minutes, and
+    # after this many hours whatever it does; a setup link works this many hours.
+    staff_session_idle_minutes: float = Field(default=30, gt=0)
+    staff_session_hours: float = Field(default=12, gt=0)
+    staff_setup_hours: float = Field(default=72, gt=0)
 
     @field_validator("telegram_staff_ids", "web_kiosk_tokens", mode="before")
     @classmethod

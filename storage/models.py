@@ -452,3 +452,49 @@ class QuoteReview(Base):
 
     def __repr__(self) -> str:
         return f"QuoteReview({self.submission_id}, {self.question_code!r}, {self.decision!r})"
+
+
+class StaffAccount(Base):
+    """A member of staff who may sign in to the web console (`wspolnota staff add`): a role, an Argon2
+    hash of their password, and an optional TOTP secret; never deleted, only disabled (the audit log
+    names them)."""
+
+    __tablename__ = "staff_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    role: Mapped[str] = mapped_column(String(12))  # field | analyst | coordinator
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # None until the setup link is used
+    totp_secret: Mapped[str | None] = mapped_column(String(64))  # None until enrolled
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"StaffAccount({self.id}, {self.role!r}{', disabled' if self.disabled else ''})"
+
+
+class StaffSetupToken(Base):
+    """A one-time link to set an account's password: only a digest of its token is kept."""
+
+    __tablename__ = "staff_setup_token"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class StaffSession(Base):
+    """A signed-in browser: a digest of its cookie's random token, its CSRF token, and when it was last seen."""
+
+    __tablename__ = "staff_session"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("staff_account.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime]

@@ -266,7 +266,7 @@ def text_stdout(encoding: str) -> Iterator[IO[str]]:
 
 
 # The commands register themselves on `main` when their modules are imported.
-from bot.cli import codebook, data, events, groups, paper, quotes, running, themes, weights  # noqa: E402
+from bot.cli import codebook, data, events, groups, paper, quotes, running, staff, themes, weights  # noqa: E402
 
 __all__ = [
     "StaffError",
@@ -278,6 +278,7 @@ __all__ = [
     "paper",
     "quotes",
     "running",
+    "staff",
     "themes",
     "weights",
 ]
