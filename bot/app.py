@@ -18,9 +18,11 @@ def configured_channels(service: Service) -> dict[str, Callable[[], Runnable]]:
     """The channels whose settings are present, by name: each a factory of a fresh channel."""
     channels: dict[str, Callable[[], Runnable]] = {}
     if service.settings.web_enabled:
+        from bot.console.app import build_console
         from bot.transports.web import WebChannel
 
-        channels["web"] = lambda: WebChannel(service)
+        # The staff console rides on the web chat's server (it answers 404 until a staff account exists).
+        channels["web"] = lambda: WebChannel(service, subapps={"/staff": lambda: build_console(service)})
     if service.settings.telegram_token is not None:
         # imported only when used: it pulls in the Telegram library
         from bot.transports.telegram import TelegramChannel

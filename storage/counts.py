@@ -55,3 +55,16 @@ async def count_submissions(store: Store, *, since: datetime, questionnaire_id: 
 
 async def _counts(session: AsyncSession, query: Any) -> dict[Any, int]:
     return {key: int(n) for key, n in await session.execute(query)}
+
+
+async def completions_since(
+    store: Store, since: datetime, questionnaire_id: str | None = None
+) -> list[tuple[str | None, str, datetime]]:
+    """Each submission completed since `since`: its event, channel and when it was finished (a day's worth)."""
+    scope: list[ColumnElement[bool]] = [Submission.status == COMPLETED, Submission.finished_at >= since]
+    if questionnaire_id:
+        scope.append(Submission.questionnaire_id == questionnaire_id)
+    query = select(Submission.event, Submission.channel, Submission.finished_at).where(*scope)
+    async with store.unit(write=False) as unit:
+        rows = await unit.session.execute(query)
+        return [(event, channel, finished) for event, channel, finished in rows if finished is not None]

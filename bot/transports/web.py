@@ -103,8 +103,11 @@ def _token() -> str:
 class WebChat:
     """The aiohttp application: the page, the posts it makes, and the kiosk's reset."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, subapps: Mapping[str, Callable[[], web.Application]] | None = None) -> None:
         self.service = service
+        # Applications the composition root mounts beside the chat (the staff console at /staff), by prefix:
+        # under the chat's middlewares, so its security headers hold there too.
+        self.subapps = dict(subapps or {})
         self.settings = service.settings
         self.catalog = service.config.catalog
         self.signer = URLSafeTimedSerializer(service.key, salt="wspolnota-web-visit")
@@ -151,6 +154,8 @@ class WebChat:
         app.router.add_post("/assisted", self.assisted)
         app.router.add_get("/healthz", self.health)
         app.router.add_static("/static/", Path(__file__).with_name(_ASSETS) / "static")
+        for prefix, build in self.subapps.items():
+            app.add_subapp(prefix, build())
         return app
 
     # -- visitors ------------------------------------------------------------------------------
@@ -535,9 +540,9 @@ def _same_origin(request: web.Request) -> bool:
 class WebChannel:
     """Serves the web chat until `stop` is set."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, subapps: Mapping[str, Callable[[], web.Application]] | None = None) -> None:
         self.service = service
-        self.chat = WebChat(service)
+        self.chat = WebChat(service, subapps)
         self.port: int | None = None  # the port actually bound (the setting may say 0)
 
     async def run(self, stop: asyncio.Event) -> None:
