@@ -36,6 +36,7 @@ TEXTS: dict[ConsoleLanguage, dict[str, str]] = {
         "totp_explain": "Zeskanuj kod QR aplikacją uwierzytelniającą (np. FreeOTP, Aegis, Google Authenticator) "
         "albo wpisz w niej ten adres, a potem podaj pierwszy kod z aplikacji.",
         "totp_qr": "Kod QR konta w aplikacji uwierzytelniającej",
+        "totp_key": "Klucz do wpisania ręcznie:",
         "totp_wrong": "Kod z aplikacji się nie zgadza. Sprawdź, czy zegar telefonu jest dokładny.",
         "save": "Zapisz",
         "link_invalid": "Ten link jest nieważny: wygasł albo już go użyto. Poproś koordynatora o nowy.",
@@ -106,6 +107,7 @@ TEXTS: dict[ConsoleLanguage, dict[str, str]] = {
         "totp_explain": "Scan the QR code with an authenticator app (FreeOTP, Aegis, Google Authenticator…) or type "
         "this address into it, then enter the app's first code.",
         "totp_qr": "QR code of the account for an authenticator app",
+        "totp_key": "The key, to type in by hand:",
         "totp_wrong": "The app's code does not match. Check that the phone's clock is right.",
         "save": "Save",
         "link_invalid": "This link is not valid: it has expired or was used already. Ask a coordinator for a new one.",

@@ -133,3 +133,31 @@ async def test_a_coordinator_watches_answers_arrive(service: ServiceProcess, bro
     await page.wait_for_url("**/staff/login?note=out")
     assert violations == {name: [] for name in violations}, violations
     assert problems == []  # no script error, no CSP violation, nothing missing
+
+
+async def test_enrolling_a_second_factor_in_the_browser(service: ServiceProcess, browser: Browser) -> None:
+    import pyotp
+
+    email = "analityk@um.warszawa.pl"
+    staff_command(service, "add", email, "--role", "analyst", "--web", service.url)
+    link = staff_command(service, "require-totp", email, "--web", service.url).splitlines()[-1]
+    problems: list[str] = []
+    page = await open_page(browser, 1000, 900, problems)
+    await page.goto(link)
+    assert await serious_violations(page) == []
+    await page.screenshot(path=str(ARTEFACTS / "console-setup-totp.png"), full_page=True)
+    uri = await page.locator(".uri code").inner_text()
+    totp = pyotp.parse_uri(uri)
+    assert isinstance(totp, pyotp.TOTP)
+    await page.get_by_label("Hasło", exact=True).fill(PASSWORD)
+    await page.get_by_label("Hasło jeszcze raz").fill(PASSWORD)
+    await page.get_by_label("Kod z aplikacji").fill(totp.now())
+    await page.get_by_role("button", name="Zapisz").click()
+    await page.wait_for_url("**/staff/login?note=done")
+    await page.get_by_label("Adres e-mail").fill(email)
+    await page.get_by_label("Hasło").fill(PASSWORD)
+    await page.get_by_label("Kod z aplikacji").fill(totp.now())
+    await page.get_by_role("button", name="Zaloguj się").click()
+    await page.wait_for_url("**/staff/")
+    assert "analityk" in await page.locator("footer").inner_text()
+    assert problems == []
