@@ -98,3 +98,30 @@ async def test_a_route_added_without_a_rule_is_refused(service: Service) -> None
         assert (await sign_in(test_client, "coordinator@um.warszawa.pl")).status == 303
         response = await test_client.get("/staff/forgotten")
         assert response.status == 403 and "secret" not in await response.text()
+
+
+async def test_a_role_below_a_routes_rule_is_refused(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the guard does for the pages to come (exports for analysts, erasure for coordinators)."""
+    from bot.console import app as console_app
+    from bot.console.routes import Rule
+
+    rules = {**RULES, "coordinators_only": Rule("coordinators_only", "GET", "/only", Role.COORDINATOR)}
+    monkeypatch.setattr(console_app, "RULES", rules)
+    for role in Role:
+        await add_staff(service, f"{role}@um.warszawa.pl", role.value)
+
+    async def only(request: web.Request) -> web.Response:
+        return web.Response(text="for coordinators")
+
+    def console() -> web.Application:
+        app = build_console(service)
+        app.router.add_get("/only", only, name="coordinators_only")
+        return app
+
+    async with TestClient(TestServer(WebChat(service, {"/staff": console}).app())) as client:
+        for role in Role:
+            client.session.cookie_jar.clear()
+            assert (await sign_in(client, f"{role}@um.warszawa.pl")).status == 303
+            response = await client.get("/staff/only", allow_redirects=False)
+            expected = 200 if role is Role.COORDINATOR else 403
+            assert response.status == expected, role
