@@ -466,6 +466,7 @@ class StaffAccount(Base):
     role: Mapped[str] = mapped_column(String(12))  # field | analyst | coordinator
     password_hash: Mapped[str | None] = mapped_column(String(200))  # None until the setup link is used
     totp_secret: Mapped[str | None] = mapped_column(String(64))  # None until enrolled
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # the last code's time step: never accepted twice
     totp_required: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 
 from storage.models import StaffAccount, StaffSession, StaffSetupToken
 from storage.repository import Store, Unit
@@ -177,7 +177,13 @@ async def setup_account(store: Store, digest: str, now: datetime) -> Account | N
 
 
 async def complete_setup(
-    store: Store, digest: str, password_hash: str, totp_secret: str | None, now: datetime
+    store: Store,
+    digest: str,
+    password_hash: str,
+    totp_secret: str | None,
+    now: datetime,
+    *,
+    totp_step: int | None = None,
 ) -> Account | None:
     """Sets the password (and the enrolled TOTP secret) and spends the link; None when the link is not valid.
 
@@ -193,6 +199,7 @@ async def complete_setup(
         row.password_hash = password_hash
         if totp_secret is not None:
             row.totp_secret = totp_secret
+            row.totp_last_step = totp_step
         row.failed_attempts = 0
         row.locked_until = None
         row.updated_at = now
@@ -211,6 +218,20 @@ async def record_failure(store: Store, account_id: int, now: datetime, lock_afte
             row.locked_until = now + lock_for
             row.failed_attempts = 0
         row.updated_at = now
+
+
+async def use_totp_step(store: Store, account_id: int, step: int) -> bool:
+    """Spends a code's time step; False when this step, or a later one, was used already (a replayed code)."""
+    async with store.unit() as unit:
+        result = await unit.session.execute(
+            update(StaffAccount)
+            .where(
+                StaffAccount.id == account_id,
+                or_(StaffAccount.totp_last_step.is_(None), StaffAccount.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return bool(getattr(result, "rowcount", 0))
 
 
 async def open_session(

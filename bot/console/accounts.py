@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from storage.repository import Store
-from storage.staff_accounts import Account, find_account, record_failure
+from storage.staff_accounts import Account, find_account, record_failure, use_totp_step
 
 MIN_PASSWORD = 12
 LOCK_AFTER = 5  # failed sign-ins in a row
@@ -70,10 +71,16 @@ def totp_uri(secret: str, email: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
 
 
-def totp_valid(secret: str, code: str, now: datetime) -> bool:
-    """Whether a six-digit code is right now (or one step either side, for a slow phone clock)."""
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step a six-digit code is right for: now's, or one either side (a slow phone clock); None if wrong."""
     code = "".join(code.split())
-    return code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    for offset in (0, -1, 1):
+        if hmac.compare_digest(totp.at(now, counter_offset=offset), code):
+            return totp.timecode(now) + offset
+    return None
 
 
 class Outcome(StrEnum):
@@ -107,8 +114,11 @@ async def sign_in(store: Store, email: str, password: str, code: str, now: datet
     if account.totp_secret is not None:
         if not code.strip():
             return Attempt(Outcome.NEEDS_CODE)
-        if not totp_valid(account.totp_secret, code, now):
+        step = totp_step(account.totp_secret, code, now)
+        if step is None:
             await record_failure(store, account.id, now, LOCK_AFTER, LOCK_FOR)
+            return Attempt(Outcome.REFUSED)
+        if not await use_totp_step(store, account.id, step):  # a code seen already: someone looked over a shoulder
             return Attempt(Outcome.REFUSED)
     return Attempt(Outcome.SIGNED_IN, account)
 

@@ -309,11 +309,13 @@ class Console:
             secret = accounts.new_totp_secret()  # not ours: a fresh one, to be scanned again
             return self._setup_page(request, account.email, secret, problem="totp_wrong", status=400)
         problem = accounts.password_problem(password) or (None if password == again else "password_differ")
-        if problem is None and secret is not None and not accounts.totp_valid(secret, str(form.get("code", "")), now):
+        step = accounts.totp_step(secret, str(form.get("code", "")), now) if secret is not None else None
+        if problem is None and secret is not None and step is None:
             problem = "totp_wrong"
         if problem is not None:
             return self._setup_page(request, account.email, secret, problem=problem, status=400)
-        done = await complete_setup(self.store, digest, accounts.hash_password(password), secret, now)
+        password_hash = accounts.hash_password(password)
+        done = await complete_setup(self.store, digest, password_hash, secret, now, totp_step=step)
         if done is None:
             return self._invalid_link(request)
         await audit(self.store, _actor(done.id), "staff_setup", {"totp": secret is not None}, now)

@@ -194,3 +194,17 @@ def test_adding_an_account_twice_fails_in_one_line(env: dict[str, str]) -> None:
     again = invoke(env, "staff", "add", "ala@um.warszawa.pl", "--role", "field")
     assert again.exit_code == 1 and "Error: a staff account for ala@um.warszawa.pl exists already" in again.output
     assert invoke(env, "staff", "add", "not-an-email", "--role", "field").exit_code == 2
+
+
+async def test_a_code_is_accepted_once(service: Service, clock: FakeClock) -> None:
+    secret = new_totp_secret()
+    await set_up(service, totp=secret)
+    email = "ala@um.warszawa.pl"
+    code = pyotp.TOTP(secret).at(clock())
+    assert (await sign_in(service.store, email, PASSWORD, code, clock())).outcome is Outcome.SIGNED_IN
+    assert (await sign_in(service.store, email, PASSWORD, code, clock())).outcome is Outcome.REFUSED  # replayed
+    earlier = pyotp.TOTP(secret).at(clock() - timedelta(seconds=30))
+    assert (await sign_in(service.store, email, PASSWORD, earlier, clock())).outcome is Outcome.REFUSED
+    clock.advance(seconds=30)
+    later = pyotp.TOTP(secret).at(clock())
+    assert (await sign_in(service.store, email, PASSWORD, later, clock())).outcome is Outcome.SIGNED_IN

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=12), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("totp_required", sa.Boolean(), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
