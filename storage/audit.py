@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
+
 from storage.models import AuditEntry
 from storage.repository import Store, Unit
 
@@ -18,3 +20,12 @@ async def audit(store: Store, actor: str, action: str, details: dict[str, Any], 
 def audit_in(unit: Unit, actor: str, action: str, details: dict[str, Any], now: datetime) -> None:
     """Writes who did what in the caller's transaction: the entry stands or falls with the act."""
     unit.add(AuditEntry(at=now, actor=actor, action=action, details=details))
+
+
+async def audit_entries(store: Store, *, offset: int = 0, limit: int = 50) -> tuple[list[AuditEntry], int]:
+    """A page of the audit log, newest first, and how many entries there are in all."""
+    async with store.unit(write=False) as unit:
+        total = await unit.session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit)
+        entries = list(await unit.session.scalars(query))
+    return entries, total

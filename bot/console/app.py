@@ -22,14 +22,16 @@ import segno
 from aiohttp import web
 
 from bot.console import accounts
+from bot.console import data as data_page
 from bot.console.accounts import Outcome, Role
 from bot.console.dashboard import Dashboard, Figures
 from bot.console.routes import ROUTES, RULES, STATIC, Rule
 from bot.console.texts import LANGUAGES, TEXTS, ConsoleLanguage
 from bot.service import Service
+from handlers.engine.presenter import WARSAW
 from handlers.limits import WindowCounts
 from handlers.web.guard import client_address
-from storage.audit import audit
+from storage.audit import audit, audit_entries
 from storage.staff_accounts import (
     SignedIn,
     any_active_account,
@@ -48,6 +50,7 @@ FORM_COOKIE = "wspolnota_staff_form"  # a signed-out browser's CSRF token (doubl
 LANGUAGE_COOKIE = "wspolnota_staff_lang"
 ADDRESS_ATTEMPTS = 30  # sign-in attempts from one client address in LIMIT_WINDOW
 EMAIL_ATTEMPTS = accounts.LOCK_AFTER  # failed sign-ins for one email (known or not) in LIMIT_WINDOW
+AUDIT_PAGE = 50  # audit entries a page
 LIMIT_WINDOW = accounts.LOCK_FOR.total_seconds()
 _HERE = Path(__file__).parent
 # What the guard learnt of a request, for its handler: who is signed in, the signed-out form's token.
@@ -155,6 +158,8 @@ class Console:
             lang=language,
             prefix=self.prefix,
             signed=signed,
+            may_data=signed is not None and Role(signed.account.role).may(RULES["data_form"].role or Role.FIELD),
+            may_audit=signed is not None and Role(signed.account.role).may(RULES["audit_log"].role or Role.FIELD),
             role_name=text[f"role_{signed.account.role}"] if signed else "",
             csrf=signed.csrf_token if signed else self._form_token(request),
             other_language=f"{request.path}?lang={text['other_language_code']}",
@@ -333,6 +338,75 @@ class Console:
     async def dashboard_figures(self, request: web.Request) -> web.StreamResponse:
         figures = await self.dashboard_figures_of(request)
         return web.json_response(figures.as_json(), headers={"Cache-Control": "no-store"})
+
+    # -- data: exports and reports -------------------------------------------------------------
+
+    async def data_form(self, request: web.Request) -> web.StreamResponse:
+        return self._data_page(request)
+
+    def _data_page(self, request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:
+        text = TEXTS[self._language(request)]
+        config = self.service.config
+        context = {
+            "problem": text[problem] if problem else None,
+            "questionnaires": [(q.id, q.title(self._language(request))) for q in config.questionnaires.values()],
+            "default_questionnaire": self.service.conversation.default_questionnaire,
+            "events": [(code, event.name(self._language(request))) for code, event in config.events.items()],
+            "channels": data_page.CHANNELS,
+            "exports": list(data_page.EXPORTS),
+            "pdf": data_page.chromium(self.service) is not None,
+        }
+        return self._page(request, "data.html", context, status=status)
+
+    async def data_export(self, request: web.Request) -> web.StreamResponse:
+        return await self._download(request, report=False)
+
+    async def data_report(self, request: web.Request) -> web.StreamResponse:
+        return await self._download(request, report=True)
+
+    async def _download(self, request: web.Request, *, report: bool) -> web.StreamResponse:
+        signed = request[STAFF]
+        assert signed is not None  # the route table lets only a signed-in analyst or coordinator here
+        form = await request.post()
+        actor = _actor(signed.account.id)
+        try:
+            if report:
+                browser = data_page.chromium(self.service) if form.get("format") == "pdf" else None
+                choice = data_page.chosen(self.service, form, data_page.REPORTS)
+                download = await data_page.report(self.service, choice, actor, browser)
+            else:
+                choice = data_page.chosen(self.service, form, data_page.EXPORTS)
+                download = await data_page.export(self.service, choice, actor)
+        except data_page.Refused as refused:
+            return self._data_page(request, problem=str(refused), status=400)
+        if download is None:  # nothing matched: a warning, never an empty file
+            return self._data_page(request, problem="data_empty")
+        disposition = f"attachment; filename=\"{download.name}\"; filename*=UTF-8''{quote(download.name)}"
+        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+        return web.Response(
+            body=download.body, content_type=None, headers=headers | {"Content-Type": download.content_type}
+        )
+
+    # -- the audit log -------------------------------------------------------------------------
+
+    async def audit_log(self, request: web.Request) -> web.StreamResponse:
+        try:
+            page = max(1, int(request.query.get("page", "1")))
+        except ValueError:
+            page = 1
+        entries, total = await audit_entries(self.store, offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE)
+        rows = [
+            {
+                "at": entry.at.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S"),
+                "actor": entry.actor,
+                "action": entry.action,
+                "details": ", ".join(f"{key}: {value}" for key, value in sorted(entry.details.items())),
+            }
+            for entry in entries
+        ]
+        pages = max(1, -(-total // AUDIT_PAGE))
+        context = {"entries": rows, "page": page, "pages": pages, "total": total}
+        return self._page(request, "audit.html", context)
 
 
 def _actor(account_id: int) -> str:

@@ -28,6 +28,10 @@ ROUTES: tuple[Rule, ...] = (
     Rule("logout", "POST", "/logout", Role.FIELD),
     Rule("dashboard", "GET", "/", Role.FIELD),
     Rule("dashboard_figures", "GET", "/dashboard.json", Role.FIELD),
+    Rule("data_form", "GET", "/data", Role.ANALYST),
+    Rule("data_export", "POST", "/data/export", Role.ANALYST),
+    Rule("data_report", "POST", "/data/report", Role.ANALYST),
+    Rule("audit_log", "GET", "/audit", Role.COORDINATOR),
 )
 STATIC = Rule("static", "GET", "/static/", None)  # the console's stylesheet and script
 

@@ -1,0 +1,188 @@
+"""The console's Data page: the filters of `wspolnota export` and `wspolnota report`, and the files they
+write, made by the same functions the command line calls (reports/staff.py, reports/spss.py,
+reports/tables.py, reports/codebook.py, reports/report_build.py), each download audited.
+
+Contact data is never offered here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.service import Service
+from handlers.definitions.questionnaire import Questionnaire
+from handlers.engine.presenter import WARSAW
+from storage.audit import audit
+from storage.exports import SubmissionFilter
+
+CHANNELS = ("web", "telegram", "email", "terminal", "paper")
+# format: (file extension, MIME type)
+EXPORTS: dict[str, tuple[str, str]] = {
+    "csv_excel": ("csv", "text/csv; charset=utf-8"),
+    "csv_analysis": ("csv", "text/csv; charset=utf-8"),
+    "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "sav": ("sav", "application/x-spss-sav"),
+    "dta": ("dta", "application/x-stata-dta"),
+    "codebook_md": ("md", "text/markdown; charset=utf-8"),
+    "codebook_csv": ("csv", "text/csv; charset=utf-8"),
+    "codebook_xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+REPORTS: dict[str, str] = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
+
+
+class Refused(Exception):
+    """A form the page cannot act on: its text key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    name: str
+    content_type: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    questionnaire: Questionnaire
+    filters: SubmissionFilter
+    fmt: str
+
+
+def chromium(service: Service) -> str | None:
+    """The browser that prints a PDF report, or None when none is found (then the page offers HTML only)."""
+    from reports.report_pdf import PdfUnavailable, find_chromium
+
+    try:
+        return find_chromium(service.settings.chromium)
+    except PdfUnavailable:
+        return None
+
+
+def _day(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=WARSAW)
+    except ValueError:
+        raise Refused("bad_date") from None
+
+
+def chosen(service: Service, form: Any, formats: tuple[str, ...] | dict[str, Any]) -> Chosen:
+    """The questionnaire, filters and format a posted form asks for (unknown values refused)."""
+    code = str(form.get("questionnaire") or service.conversation.default_questionnaire)
+    questionnaire = service.config.questionnaires.get(code)
+    event = str(form.get("event", "")) or None
+    channel = str(form.get("channel", "")) or None
+    fmt = str(form.get("format") or next(iter(formats)))  # none chosen: the first (CSV for Excel, HTML)
+    if questionnaire is None or (event is not None and event not in service.config.events):
+        raise Refused("bad_choice")
+    if (channel is not None and channel not in CHANNELS) or fmt not in formats:
+        raise Refused("bad_choice")
+    filters = SubmissionFilter(
+        questionnaire.id,
+        completed_only=bool(form.get("completed_only")),
+        event=event,
+        channel=channel,
+        since=_day(str(form.get("since", ""))),
+        until=_day(str(form.get("until", ""))),
+        exclude_flagged=bool(form.get("exclude_flagged")),
+    )
+    return Chosen(questionnaire, filters, fmt)
+
+
+def _name(questionnaire: Questionnaire, what: str, now: datetime, extension: str) -> str:
+    return f"{questionnaire.id}-{what}-{now.astimezone(WARSAW):%Y-%m-%d}.{extension}"
+
+
+async def export(service: Service, choice: Chosen, actor: str) -> Download | None:
+    """The file of an export or codebook, audited as the command line audits; None when nothing matches."""
+    from reports.codebook import CODEBOOK_COLUMNS, codebook_markdown, codebook_rows, write_codebook_csv
+    from reports.spss import write_statistical
+    from reports.staff import CSV_ENCODING, ExportChoice, start_export
+    from reports.tables import DATES, write_csv_rows, write_xlsx_rows
+
+    questionnaire, fmt, now = choice.questionnaire, choice.fmt, service.conversation.clock()
+    extension, content_type = EXPORTS[fmt]
+    with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
+        out = Path(folder) / f"out.{extension}"
+        if fmt.startswith("codebook_"):
+            details = {"format": fmt, "questionnaire": questionnaire.id, "via": "console"}
+            await audit(service.store, actor, "codebook", details, now)
+            if fmt == "codebook_md":
+                out.write_text(codebook_markdown(questionnaire), encoding="utf-8")
+            elif fmt == "codebook_csv":
+                with out.open("w", encoding="utf-8", newline="") as handle:
+                    write_codebook_csv(questionnaire, handle)
+            else:
+                await write_xlsx_rows(_each(codebook_rows(questionnaire)), out, CODEBOOK_COLUMNS, sheet="codebook")
+            return Download(_name(questionnaire, "codebook", now, extension), content_type, out.read_bytes())
+        recorded = "csv" if fmt.startswith("csv") else fmt
+        started = await start_export(
+            service.store,
+            service.config.questionnaires,
+            questionnaire,
+            choice.filters,
+            ExportChoice("submissions", recorded, "wide", None, False),
+            actor=actor,
+            now=now,
+            via="console",
+        )
+        if fmt in ("sav", "dta"):
+            count = await write_statistical(started.records, questionnaire, out, "sav" if fmt == "sav" else "dta")
+        elif fmt == "xlsx":
+            more = [("codebook", CODEBOOK_COLUMNS, codebook_rows(questionnaire))]
+            count = await write_xlsx_rows(
+                started.rows, out, started.columns, sheet="submissions", dates=DATES | {"received_at"}, more=more
+            )
+        else:
+            analysis = fmt == "csv_analysis"
+            with out.open("w", encoding="utf-8" if analysis else CSV_ENCODING, newline="") as handle:
+                count = await write_csv_rows(started.rows, handle, started.columns, neutralised=not analysis)
+        if count == 0:
+            return None
+        what = "submissions-analysis" if fmt == "csv_analysis" else "submissions"
+        return Download(_name(questionnaire, what, now, extension), content_type, out.read_bytes())
+
+
+async def report(service: Service, choice: Chosen, actor: str, browser: str | None) -> Download | None:
+    """The report (HTML, or PDF printed by Chromium), audited as the command line audits; None when empty."""
+    from reports.report_build import ReportRequest, build_report
+    from reports.report_pdf import PdfUnavailable, print_pdf
+
+    questionnaire, now = choice.questionnaire, service.conversation.clock()
+    request = ReportRequest(choice.filters, 5, False, service.config.population)
+    built = await build_report(service.store, questionnaire, service.config.events, request, now)
+    if built.tally.total == 0:
+        return None
+    name = _name(questionnaire, "report", now, choice.fmt)
+    if choice.fmt == "pdf":
+        if browser is None:
+            raise Refused("bad_choice")
+        with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
+            out = Path(folder) / "report.pdf"
+            try:
+                await asyncio.to_thread(print_pdf, built.html, out, browser)
+            except PdfUnavailable:
+                raise Refused("pdf_failed") from None
+            body = out.read_bytes()
+    else:
+        body = built.html.encode("utf-8")
+    details = {
+        "format": choice.fmt,
+        "public": False,
+        "filters": repr(choice.filters),
+        "submissions": built.tally.total,
+        "via": "console",
+    }
+    await audit(service.store, actor, "report", details, now)
+    return Download(name, REPORTS[choice.fmt], body)
+
+
+async def _each(rows: list[dict[str, Any]]) -> Any:
+    for row in rows:
+        yield row
