@@ -9,7 +9,6 @@ before the commit leaves the batch to be read again; after it, a re-read email i
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,7 +31,7 @@ from handlers.email.application_mail import (
     with_consent,
 )
 from handlers.email.applications import ApplicationReading, read_application
-from handlers.email.attendance import read_attendance
+from handlers.email.attendance import calendar_answer_subject, read_attendance
 from handlers.email.calendar import calendar_replies
 from handlers.email.classify import MailKind, Verdict, classify
 from handlers.email.form import FormReading, read_form_reply
@@ -94,12 +93,6 @@ class SeatAnswer:
 
     attendance: Attendance | None
     uid: str | None  # the invitation a calendar reply answers
-
-
-# A mail client's automatic subject when its user answers an invitation: read even without our thread.
-_AUTO_ANSWER = re.compile(
-    r"^\s*(?:zaakceptowano|odrzucono|accepted|declined|прийнято|відхилено|akzeptiert|abgelehnt)\s*:", re.IGNORECASE
-)
 
 
 def _has_calendar(raw: bytes) -> bool:
@@ -214,7 +207,7 @@ class Mailroom:
             attendance = {"ACCEPTED": Attendance.CONFIRMED, "DECLINED": Attendance.DECLINED}.get(partstat)
             return SeatAnswer(attendance, reply.uid)
         read = read_attendance(email.subject, email.own_text)
-        if read is not None and (threaded or _AUTO_ANSWER.match(email.subject)):
+        if read is not None and (threaded or calendar_answer_subject(email.subject)):
             return SeatAnswer(Attendance(read.value), None)
         return SeatAnswer(None, None) if threaded else None
 

@@ -129,6 +129,12 @@ def _subject_says(subject: str) -> Attendance | Literal[False] | None:
     return None
 
 
+def calendar_answer_subject(subject: str) -> bool:
+    """Tells whether a subject is a calendar program's answer to an invitation ("Zaakceptowano: …",
+    "Declined: …", a tentative one too): such an email answers a seat even outside our thread."""
+    return _subject_says(subject) is not None
+
+
 def _lines_say(lines: list[str]) -> Attendance | Literal[False] | None:
     """What the first lines say: an Attendance, False (unsure, mixed or partial), None (nothing)."""
     text = _normalised("\n".join(lines))
