@@ -24,8 +24,15 @@ from aiohttp import web
 from bot.console import accounts
 from bot.console import data as data_page
 from bot.console.accounts import Outcome, Role
+from bot.console.applications import ApplicationsPage
 from bot.console.dashboard import Dashboard, Figures
-from bot.console.routes import ROUTES, RULES, STATIC, Rule
+from bot.console.events import EventsPage
+from bot.console.page import STAFF, Page, Words, actor, attachment
+from bot.console.people import PeoplePage
+from bot.console.quotes import QuotesPage
+from bot.console.routes import NAV, ROUTES, RULES, STATIC, Rule
+from bot.console.selection import SelectionPage
+from bot.console.team import TeamPage
 from bot.console.texts import LANGUAGES, TEXTS, ConsoleLanguage
 from bot.service import Service
 from handlers.engine.presenter import WARSAW
@@ -53,8 +60,9 @@ EMAIL_ATTEMPTS = accounts.LOCK_AFTER  # failed sign-ins for one email (known or 
 AUDIT_PAGE = 50  # audit entries a page
 LIMIT_WINDOW = accounts.LOCK_FOR.total_seconds()
 _HERE = Path(__file__).parent
-# What the guard learnt of a request, for its handler: who is signed in, the signed-out form's token.
-STAFF: web.RequestKey[SignedIn | None] = web.RequestKey("staff")
+# The console's parts beside the sign-in, dashboard, data and audit pages kept here.
+PAGES: tuple[type[Page], ...] = (EventsPage, QuotesPage, PeoplePage, ApplicationsPage, SelectionPage, TeamPage)
+# What the guard learnt of a signed-out request, for its handler: the form's CSRF token.
 FORM_TOKEN: web.RequestKey[tuple[str, bool]] = web.RequestKey("form_token")  # (token, new)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -76,6 +84,8 @@ class Console:
         self.by_address = WindowCounts(seconds, LIMIT_WINDOW)
         self.by_email = WindowCounts(seconds, LIMIT_WINDOW)
         self.live = Dashboard(service)
+        self.pages: tuple[Page, ...] = tuple(page(self) for page in PAGES)
+        self.texts = _merged(TEXTS, *(page.WORDS for page in PAGES))
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(_HERE / "templates"),
             autoescape=True,
@@ -87,9 +97,16 @@ class Console:
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard])
         for rule in ROUTES:
-            app.router.add_route(rule.method, rule.path, getattr(self, rule.name), name=rule.name)
+            app.router.add_route(rule.method, rule.path, self._handler(rule.name), name=rule.name)
         app.router.add_static(STATIC.path, _HERE / "static", name=STATIC.name)
         return app
+
+    def _handler(self, name: str) -> Handler:
+        owners = [part for part in (self, *self.pages) if callable(getattr(part, name, None))]
+        if len(owners) != 1:
+            raise LookupError(f"console route {name!r} needs exactly one handler, found {len(owners)}")
+        handler: Handler = getattr(owners[0], name)
+        return handler
 
     # -- the guard -----------------------------------------------------------------------------
 
@@ -137,29 +154,38 @@ class Console:
         return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
     def _refuse(self, request: web.Request, status: int) -> web.Response:
-        language = self._language(request)
-        return self._page(request, "message.html", {"message": TEXTS[language]["forbidden"]}, status=status)
+        message = self.texts[self.language(request)]["forbidden"]
+        return self.render(request, "message.html", {"message": message}, status=status)
 
     # -- rendering -----------------------------------------------------------------------------
 
-    def _language(self, request: web.Request) -> ConsoleLanguage:
+    def language(self, request: web.Request) -> ConsoleLanguage:
         wanted = request.query.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
         for language in LANGUAGES:
             if wanted == language:
                 return language
         return "pl"
 
-    def _page(self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200) -> web.Response:
-        language = self._language(request)
+    def render(
+        self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+    ) -> web.Response:
+        """A page in the console's layout, in the browser's language, with the links its role may follow."""
+        language = self.language(request)
         signed = request.get(STAFF)
-        text = TEXTS[language]
+        text = self.texts[language]
+        role = Role(signed.account.role) if signed else None
+        nav = [
+            (text[key], self.prefix + RULES[name].path, RULES[name].path)
+            for key, name in NAV
+            if role is not None and role.may(RULES[name].role or Role.FIELD)
+        ]
         html = self.templates.get_template(template).render(
             t=text,
             lang=language,
             prefix=self.prefix,
             signed=signed,
-            may_data=signed is not None and Role(signed.account.role).may(RULES["data_form"].role or Role.FIELD),
-            may_audit=signed is not None and Role(signed.account.role).may(RULES["audit_log"].role or Role.FIELD),
+            nav=nav,
+            here=request.path[len(self.prefix) :] or "/",
             role_name=text[f"role_{signed.account.role}"] if signed else "",
             csrf=signed.csrf_token if signed else self._form_token(request),
             other_language=f"{request.path}?lang={text['other_language_code']}",
@@ -215,7 +241,7 @@ class Console:
         ask_code: bool = False,
     ) -> web.Response:
         next_path = _local(request.query.get("next"), self.prefix)
-        text = TEXTS[self._language(request)]
+        text = self.texts[self.language(request)]
         context = {
             "problem": text[problem] if problem else None,
             "note": text[note] if note else None,
@@ -223,7 +249,7 @@ class Console:
             "next": next_path,
             "ask_code": ask_code,
         }
-        return self._page(request, "login.html", context, status=status)
+        return self.render(request, "login.html", context, status=status)
 
     async def login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -256,7 +282,7 @@ class Console:
             now,
             replaces=accounts.digest(old) if old else None,
         )
-        await audit(self.store, _actor(attempt.account.id), "staff_sign_in", {}, now)
+        await audit(self.store, actor(attempt.account.id), "staff_sign_in", {}, now)
         response = web.HTTPSeeOther(_local(str(form.get("next", "")), self.prefix))
         self._cookie(response, COOKIE, token)
         response.del_cookie(FORM_COOKIE, path=self.prefix)
@@ -267,7 +293,7 @@ class Console:
         assert signed is not None  # the route table lets only a signed-in browser here
         token = request.cookies.get(COOKIE, "")
         await close_session(self.store, accounts.digest(token))
-        await audit(self.store, _actor(signed.account.id), "staff_sign_out", {}, self.clock())
+        await audit(self.store, actor(signed.account.id), "staff_sign_out", {}, self.clock())
         response = web.HTTPSeeOther(f"{self.prefix}/login?note=out")
         response.del_cookie(COOKIE, path=self.prefix)
         raise response
@@ -284,7 +310,7 @@ class Console:
     def _setup_page(
         self, request: web.Request, email: str, secret: str | None, *, problem: str | None = None, status: int = 200
     ) -> web.Response:
-        text = TEXTS[self._language(request)]
+        text = self.texts[self.language(request)]
         uri = accounts.totp_uri(secret, email) if secret else None
         qr = segno.make(uri, error="m").svg_inline(scale=5, title=text["totp_qr"]) if uri else None
         context = {
@@ -295,11 +321,11 @@ class Console:
             "problem": text[problem] if problem else None,
             "action": request.path,
         }
-        return self._page(request, "setup.html", context, status=status)
+        return self.render(request, "setup.html", context, status=status)
 
     def _invalid_link(self, request: web.Request) -> web.Response:
-        text = TEXTS[self._language(request)]
-        return self._page(request, "message.html", {"message": text["link_invalid"]}, status=404)
+        text = self.texts[self.language(request)]
+        return self.render(request, "message.html", {"message": text["link_invalid"]}, status=404)
 
     async def setup(self, request: web.Request) -> web.StreamResponse:
         digest = accounts.digest(request.match_info["token"])
@@ -323,17 +349,17 @@ class Console:
         done = await complete_setup(self.store, digest, password_hash, secret, now, totp_step=step)
         if done is None:
             return self._invalid_link(request)
-        await audit(self.store, _actor(done.id), "staff_setup", {"totp": secret is not None}, now)
+        await audit(self.store, actor(done.id), "staff_setup", {"totp": secret is not None}, now)
         raise web.HTTPSeeOther(f"{self.prefix}/login?note=done")
 
     # -- the dashboard -------------------------------------------------------------------------
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
         figures = await self.dashboard_figures_of(request)
-        return self._page(request, "dashboard.html", {"f": figures})
+        return self.render(request, "dashboard.html", {"f": figures})
 
     async def dashboard_figures_of(self, request: web.Request) -> Figures:
-        return await self.live.figures(self._language(request))
+        return await self.live.figures(self.language(request))
 
     async def dashboard_figures(self, request: web.Request) -> web.StreamResponse:
         figures = await self.dashboard_figures_of(request)
@@ -345,18 +371,18 @@ class Console:
         return self._data_page(request)
 
     def _data_page(self, request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:
-        text = TEXTS[self._language(request)]
+        text = self.texts[self.language(request)]
         config = self.service.config
         context = {
             "problem": text[problem] if problem else None,
-            "questionnaires": [(q.id, q.title(self._language(request))) for q in config.questionnaires.values()],
+            "questionnaires": [(q.id, q.title(self.language(request))) for q in config.questionnaires.values()],
             "default_questionnaire": self.service.conversation.default_questionnaire,
-            "events": [(code, event.name(self._language(request))) for code, event in config.events.items()],
+            "events": [(code, event.name(self.language(request))) for code, event in config.events.items()],
             "channels": data_page.CHANNELS,
             "exports": list(data_page.EXPORTS),
             "pdf": data_page.chromium(self.service) is not None,
         }
-        return self._page(request, "data.html", context, status=status)
+        return self.render(request, "data.html", context, status=status)
 
     async def data_export(self, request: web.Request) -> web.StreamResponse:
         return await self._download(request, report=False)
@@ -368,24 +394,20 @@ class Console:
         signed = request[STAFF]
         assert signed is not None  # the route table lets only a signed-in analyst or coordinator here
         form = await request.post()
-        actor = _actor(signed.account.id)
+        who = actor(signed.account.id)
         try:
             if report:
                 browser = data_page.chromium(self.service) if form.get("format") == "pdf" else None
                 choice = data_page.chosen(self.service, form, data_page.REPORTS)
-                download = await data_page.report(self.service, choice, actor, browser)
+                download = await data_page.report(self.service, choice, who, browser)
             else:
                 choice = data_page.chosen(self.service, form, data_page.EXPORTS)
-                download = await data_page.export(self.service, choice, actor)
+                download = await data_page.export(self.service, choice, who)
         except data_page.Refused as refused:
             return self._data_page(request, problem=str(refused), status=400)
         if download is None:  # nothing matched: a warning, never an empty file
             return self._data_page(request, problem="data_empty")
-        disposition = f"attachment; filename=\"{download.name}\"; filename*=UTF-8''{quote(download.name)}"
-        headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
-        return web.Response(
-            body=download.body, content_type=None, headers=headers | {"Content-Type": download.content_type}
-        )
+        return attachment(download.name, download.content_type, download.body)
 
     # -- the audit log -------------------------------------------------------------------------
 
@@ -406,11 +428,19 @@ class Console:
         ]
         pages = max(1, -(-total // AUDIT_PAGE))
         context = {"entries": rows, "page": page, "pages": pages, "total": total}
-        return self._page(request, "audit.html", context)
+        return self.render(request, "audit.html", context)
 
 
-def _actor(account_id: int) -> str:
-    return f"staff:{account_id}"
+def _merged(*parts: Words) -> Words:
+    """The console's words: the base texts and every page's, a key never given twice."""
+    merged: Words = {language: {} for language in LANGUAGES}
+    for part in parts:
+        for language in LANGUAGES:
+            twice = merged[language].keys() & part.get(language, {}).keys()
+            if twice:
+                raise ValueError(f"console texts given twice ({language}): {', '.join(sorted(twice))}")
+            merged[language].update(part.get(language, {}))
+    return merged
 
 
 def _local(path: str | None, prefix: str) -> str:

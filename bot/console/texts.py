@@ -81,6 +81,11 @@ TEXTS: dict[ConsoleLanguage, dict[str, str]] = {
         "nav_dashboard": "Na żywo",
         "nav_data": "Dane",
         "nav_audit": "Dziennik zdarzeń",
+        "nav_events": "Wydarzenia i plakaty",
+        "nav_quotes": "Cytaty",
+        "nav_people": "Prośby mieszkańców",
+        "nav_groups": "Grupy robocze",
+        "nav_team": "Konta zespołu",
         "data_heading": "Dane: eksport i raport",
         "data_explain": "Każde pobranie trafia do dziennika zdarzeń (kto, kiedy, z jakimi filtrami). "
         "Danych kontaktowych tu nie ma.",
@@ -194,6 +199,11 @@ TEXTS: dict[ConsoleLanguage, dict[str, str]] = {
         "nav_dashboard": "Live",
         "nav_data": "Data",
         "nav_audit": "Audit log",
+        "nav_events": "Events and posters",
+        "nav_quotes": "Quotes",
+        "nav_people": "People's requests",
+        "nav_groups": "Working groups",
+        "nav_team": "Staff accounts",
         "data_heading": "Data: export and report",
         "data_explain": "Every download is written to the audit log (who, when, with which filters). "
         "No contact data here.",

@@ -1,0 +1,75 @@
+"""What every part of the console shares: a `Page` holds handlers named as in bot/console/routes.py, its
+own words (Polish and English) and its own templates, and renders through the console (one layout, one
+navigation, one guard). A page never checks roles itself: the route table and the guard do.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.console.texts import ConsoleLanguage
+from storage.staff_accounts import SignedIn
+
+if TYPE_CHECKING:
+    from bot.console.app import Console
+
+Words = dict[ConsoleLanguage, dict[str, str]]
+
+# What the guard learnt of a request, for its handler: who is signed in (None on public routes).
+STAFF: web.RequestKey[SignedIn | None] = web.RequestKey("staff")
+
+
+class Page:
+    """A part of the console. Subclasses add handlers (async methods named after their routes' rules)
+    and `WORDS`, the texts their templates use as `t.<key>` (keys unique across the console)."""
+
+    WORDS: ClassVar[Words] = {"pl": {}, "en": {}}
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.service = console.service
+        self.store = console.store
+        self.clock = console.clock
+        self.prefix = console.prefix
+
+    def render(
+        self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+    ) -> web.Response:
+        """A page in the console's layout; `context` adds to what every template has (t, lang, prefix, csrf…)."""
+        return self.console.render(request, template, context, status=status)
+
+    def words(self, request: web.Request) -> dict[str, str]:
+        """The texts in the language this browser reads the console in."""
+        return self.console.texts[self.console.language(request)]
+
+    def language(self, request: web.Request) -> ConsoleLanguage:
+        return self.console.language(request)
+
+    def signed(self, request: web.Request) -> SignedIn:
+        """Who is signed in (the route table lets only signed-in staff reach a page's handlers)."""
+        signed = request[STAFF]
+        if signed is None:  # pragma: no cover - the guard never lets this through
+            raise web.HTTPForbidden()
+        return signed
+
+    def actor(self, request: web.Request) -> str:
+        """The audit log's name for who is signed in: `staff:<account id>`, never an email."""
+        return actor(self.signed(request).account.id)
+
+
+def actor(account_id: int) -> str:
+    return f"staff:{account_id}"
+
+
+def attachment(name: str, content_type: str, body: bytes) -> web.Response:
+    """A download: the file's name for the browser (UTF-8 names too), never cached."""
+    disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
+    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store", "Content-Type": content_type}
+    return web.Response(body=body, content_type=None, headers=headers)
+
+
+def _ascii(name: str) -> str:
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name)
