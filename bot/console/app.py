@@ -125,8 +125,13 @@ class Console:
         request[STAFF] = signed
         if rule.role is not None:
             if signed is None:
+                stale = bool(request.cookies.get(COOKIE))  # a session that ended (idle, too old, disabled)
                 if request.method == "GET":
-                    raise web.HTTPSeeOther(f"{self.prefix}/login?next={quote(request.path_qs, safe='')}")
+                    note = "&note=expired" if stale else ""
+                    to_login = web.HTTPSeeOther(f"{self.prefix}/login?next={quote(request.path_qs, safe='')}{note}")
+                    if stale:
+                        to_login.del_cookie(COOKIE, path=self.prefix)
+                    raise to_login
                 return self._refuse(request, 403)
             if not Role(signed.account.role).may(rule.role):
                 return self._refuse(request, 403)
@@ -226,7 +231,7 @@ class Console:
     async def login_form(self, request: web.Request) -> web.StreamResponse:
         if request.get(STAFF) is not None:
             raise web.HTTPSeeOther(f"{self.prefix}/")
-        notes = {"done": "setup_done", "out": "signed_out"}
+        notes = {"done": "setup_done", "out": "signed_out", "expired": "expired"}
         note = notes.get(request.query.get("note", ""))
         return self._login_page(request, note=note)
 
@@ -356,10 +361,12 @@ class Console:
 
     async def dashboard(self, request: web.Request) -> web.StreamResponse:
         figures = await self.dashboard_figures_of(request)
-        return self.render(request, "dashboard.html", {"f": figures})
+        language = self.language(request)
+        questionnaires = [(q.id, q.title(language)) for q in self.service.config.questionnaires.values()]
+        return self.render(request, "dashboard.html", {"f": figures, "questionnaires": questionnaires})
 
     async def dashboard_figures_of(self, request: web.Request) -> Figures:
-        return await self.live.figures(self.language(request))
+        return await self.live.figures(self.language(request), request.query.get("questionnaire"))
 
     async def dashboard_figures(self, request: web.Request) -> web.StreamResponse:
         figures = await self.dashboard_figures_of(request)

@@ -38,6 +38,7 @@ class Missing:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
+    questionnaire_id: str
     questionnaire: str
     updated: str  # HH:MM:SS in Warsaw
     today: int
@@ -58,25 +59,31 @@ class Figures:
 
 
 class Dashboard:
-    """Computes the figures for one questionnaire (the default one), at most once every FRESH_FOR seconds."""
+    """Computes the figures for one questionnaire (the default one unless asked for another), at most once
+    every FRESH_FOR seconds for each questionnaire and language."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.questionnaire: Questionnaire = service.config.questionnaires[service.conversation.default_questionnaire]
-        self._kept: dict[ConsoleLanguage, tuple[float, Figures]] = {}
+        self._kept: dict[tuple[str, ConsoleLanguage], tuple[float, Figures]] = {}
 
-    async def figures(self, language: ConsoleLanguage) -> Figures:
-        kept = self._kept.get(language)
+    def questionnaire(self, wanted: str | None) -> Questionnaire:
+        """The questionnaire asked for, or the default one when none (or an unknown one) is asked for."""
+        questionnaires = self.service.config.questionnaires
+        found = questionnaires.get(wanted or "")
+        return found if found is not None else questionnaires[self.service.conversation.default_questionnaire]
+
+    async def figures(self, language: ConsoleLanguage, wanted: str | None = None) -> Figures:
+        questionnaire = self.questionnaire(wanted)
+        kept = self._kept.get((questionnaire.id, language))
         if kept is not None and time.monotonic() - kept[0] < FRESH_FOR:
             return kept[1]
-        figures = await self._compute(language)
-        self._kept[language] = (time.monotonic(), figures)
+        figures = await self._compute(questionnaire, language)
+        self._kept[(questionnaire.id, language)] = (time.monotonic(), figures)
         return figures
 
-    async def _compute(self, language: ConsoleLanguage) -> Figures:
+    async def _compute(self, questionnaire: Questionnaire, language: ConsoleLanguage) -> Figures:
         text = TEXTS[language]
         now = self.service.conversation.clock()
-        questionnaire = self.questionnaire
         stats = await collect_stats(self.service.store, now, questionnaire.id)
         midnight = now.astimezone(WARSAW).replace(hour=0, minute=0, second=0, microsecond=0)
         today = await completions_since(self.service.store, midnight, questionnaire.id)
@@ -113,6 +120,7 @@ class Dashboard:
                     missing.append(Missing(f"{name}: {label}", category.respondents, round(category.expected)))
                 state = "shown" if missing else "none"
         return Figures(
+            questionnaire.id,
             questionnaire.title(language),
             now.astimezone(WARSAW).strftime("%H:%M:%S"),
             stats.completed_today,

@@ -228,7 +228,9 @@ async def test_sessions_end_when_idle_and_when_the_account_is_disabled(
     assert (await client.get("/staff/", allow_redirects=False)).status == 200
     clock.advance(minutes=31)
     expired = await client.get("/staff/", allow_redirects=False)
-    assert expired.status == 303 and expired.headers["Location"] == "/staff/login?next=/staff/"
+    assert expired.status == 303 and expired.headers["Location"] == "/staff/login?next=/staff/&note=expired"
+    login = await client.get(expired.headers["Location"])
+    assert "Sesja wygasła" in text_of(await login.text())
     await add_staff(service, "ola@um.warszawa.pl", "coordinator")  # the console stays on without Ala
     assert (await sign_in(client, EMAIL)).status == 303
     await disable_account(service.store, EMAIL, clock())
@@ -281,3 +283,37 @@ async def test_the_dashboard_counts_what_arrives(population_service: Service, mo
         assert events["dzien-sasiada-zoliborz-2026-05-30"] == (1, 1) and events["—"] == (105, 105)
         assert after["by_channel"][0]["label"] == "web chat"
         assert sum(row["today"] for row in after["by_hour"]) == after["today"]
+
+
+async def test_the_dashboard_shows_the_questionnaire_asked_for(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two questionnaires the dashboard offers a choice; an unknown one falls back to the default."""
+    monkeypatch.setattr(dashboard, "FRESH_FOR", 0.0)
+    config_dir = tmp_path / "config"
+    shutil.copytree(TEST_CONFIG, config_dir)
+    source = (config_dir / "questionnaires" / "sasiedztwo.yaml").read_text(encoding="utf-8")
+    second = source.replace("id: sasiedztwo", "id: zielona", 1).replace("Ankieta testowa: sąsiedztwo", "Druga ankieta")
+    (config_dir / "questionnaires" / "zielona.yaml").write_text(second, encoding="utf-8")
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_CONFIG_DIR=str(config_dir), WSPOLNOTA_WEB_RATE_LIMIT="0")
+    async with open_service(settings, clock=clock) as service:
+        await add_staff(service, EMAIL, "field")
+        async with TestClient(server(service)) as client:
+            assert (await sign_in(client, EMAIL)).status == 303
+            visitor = Visitor(client)
+            await visitor.open("/")
+            await visitor.press("Zgadzam się, zaczynam")
+            await visitor.walk()
+            page = BeautifulSoup(await (await client.get("/staff/")).text(), "html.parser")
+            options = [option["value"] for option in page.select("select#questionnaire option")]
+            assert sorted(options) == ["sasiedztwo", "zielona"]
+            assert page.select_one('[data-figure="total"]').get_text() == "1"  # type: ignore[union-attr]
+            other = BeautifulSoup(await (await client.get("/staff/?questionnaire=zielona")).text(), "html.parser")
+            assert "Druga ankieta" in other.get_text() and "questionnaire=zielona" in str(
+                other.select_one("#dashboard")
+            )
+            assert other.select_one('[data-figure="total"]').get_text() == "0"  # type: ignore[union-attr]
+            figures = await (await client.get("/staff/dashboard.json?questionnaire=zielona")).json()
+            assert figures["questionnaire_id"] == "zielona" and figures["total"] == 0
+            unknown = await (await client.get("/staff/dashboard.json?questionnaire=nie-ma")).json()
+            assert unknown["questionnaire_id"] == "sasiedztwo" and unknown["total"] == 1
