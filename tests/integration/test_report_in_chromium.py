@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
@@ -21,6 +20,7 @@ from reports.report_pdf import print_pdf
 from storage.exports import SubmissionFilter
 from tests.support import QUESTIONNAIRE, REPOSITORY, TEST_CONFIG, FakeClock, seed
 from tests.support.chromium import chromium
+from tests.support.extras import require_tool
 from tests.support.report_data import seed as seed_report_data
 
 
@@ -72,8 +72,8 @@ def browse(browser: str, page: Path, tmp_path: Path) -> tuple[str, str, bytes]:
 
 async def test_report_printed_to_pdf_keeps_every_table(service: Service, clock: FakeClock, tmp_path: Path) -> None:
     browser = chromium()
-    if shutil.which("pdftoppm") is None:
-        pytest.skip("apt-get install poppler-utils")
+    for tool in ("pdfinfo", "pdftotext", "pdftoppm"):  # read_pdf's three
+        require_tool(tool, "poppler-utils")
     await seed_report_data(service)
     questionnaire = service.config.questionnaires[QUESTIONNAIRE]
     population = load_population(REPOSITORY / "config" / "population.yaml")

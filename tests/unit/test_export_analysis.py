@@ -23,6 +23,7 @@ from bot.cli import main
 from bot.service import open_service
 from bot.settings import load_settings
 from tests.support import TEST_CONFIG, service_environment
+from tests.support.extras import require_tool
 from tests.support.population import PLANTED, POPULATION_YAML, plant
 from tests.unit.test_export_golden import seed
 
@@ -248,8 +249,8 @@ def test_yes_and_no_labelled_in_each_language(env: dict[str, str], tmp_path: Pat
     assert rows["s1"]["quote_consent"] == yes
 
 
-@pytest.mark.skipif(shutil.which("pspp") is None, reason="PSPP is not installed (apt-get install pspp)")
 def test_pspp_opens_the_sav_with_its_labels_and_missing_values(env: dict[str, str], tmp_path: Path) -> None:
+    pspp = require_tool("pspp", "pspp")
     out = tmp_path / "all.sav"
     invoke(env, "export", "--format", "sav", "--out", str(out))
     syntax = tmp_path / "read.sps"
@@ -259,7 +260,7 @@ def test_pspp_opens_the_sav_with_its_labels_and_missing_values(env: dict[str, st
         "LIST /VARIABLES=stand started_at.\n",
         encoding="utf-8",
     )
-    done = subprocess.run(["pspp", "-O", "format=csv", str(syntax)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([pspp, "-O", "format=csv", str(syntax)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "warning" not in done.stdout.lower() and not done.stderr.strip(), done.stdout
     lines = done.stdout.splitlines()
     assert any(

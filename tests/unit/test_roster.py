@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from handlers.definitions.events import Event, EventKind, load_events
 from handlers.definitions.i18n import Text
 from reports.roster import ROWS_PER_PAGE, RosterEntry, pages_for, polish_key, roster_order, write_roster
 from tests.support import SHIPPED_CONFIG
+from tests.support.extras import require_tool
 
 TITLE = "Otwartość i nawiązywanie relacji"
 
@@ -86,11 +86,11 @@ def test_polish_and_ukrainian_letters_are_in_the_embedded_dejavu_fonts(tmp_path:
     assert b"/ToUnicode" in pdf  # so the text can be copied and searched
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 def test_the_text_can_be_extracted(tmp_path: Path) -> None:
+    pdftotext = require_tool("pdftotext", "poppler-utils")
     path = write_roster(tmp_path / "r.pdf", title=TITLE, meetings=[_meeting()], people=_people(10))
 
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
+    text = subprocess.run([pdftotext, "-layout", str(path), "-"], capture_output=True, check=True, text=True).stdout
     for words in (
         "Łucja Żółć",
         "Олена Коваленко",
