@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +28,7 @@ from bot.console.accounts import Outcome, Role
 from bot.console.applications import ApplicationsPage
 from bot.console.dashboard import Dashboard, Figures
 from bot.console.events import EventsPage
-from bot.console.page import STAFF, Page, Words, actor, attachment
+from bot.console.page import STAFF, Page, Words, actor, attachment, send_file
 from bot.console.people import PeoplePage
 from bot.console.quotes import QuotesPage
 from bot.console.routes import NAV, ROUTES, RULES, STATIC, Rule
@@ -138,7 +139,8 @@ class Console:
         if request.method == "POST" and not await self._csrf_ok(request, rule, signed):
             return self._refuse(request, 403)
         response = await handler(request)
-        response.headers["Cache-Control"] = "no-store"
+        if not response.prepared:  # a streamed download set its own headers before sending them
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     async def _signed_in(self, request: web.Request) -> SignedIn | None:
@@ -407,14 +409,17 @@ class Console:
                 browser = data_page.chromium(self.service) if form.get("format") == "pdf" else None
                 choice = data_page.chosen(self.service, form, data_page.REPORTS)
                 download = await data_page.report(self.service, choice, who, browser)
+                if download is not None:
+                    return attachment(download.name, download.content_type, download.body)
             else:
                 choice = data_page.chosen(self.service, form, data_page.EXPORTS)
-                download = await data_page.export(self.service, choice, who)
+                with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
+                    exported = await data_page.export(self.service, choice, who, Path(folder))
+                    if exported is not None:
+                        return await send_file(request, exported.name, exported.content_type, exported.path)
         except data_page.Refused as refused:
             return self._data_page(request, problem=str(refused), status=400)
-        if download is None:  # nothing matched: a warning, never an empty file
-            return self._data_page(request, problem="data_empty")
-        return attachment(download.name, download.content_type, download.body)
+        return self._data_page(request, problem="data_empty")  # nothing matched: a warning, never an empty file
 
     # -- the audit log -------------------------------------------------------------------------
 

@@ -51,6 +51,7 @@ class Chosen:
     questionnaire: Questionnaire
     filters: SubmissionFilter
     fmt: str
+    public: bool = False  # a report for publication: quotes only those approved on the Quotes page
 
 
 def chromium(service: Service) -> str | None:
@@ -92,15 +93,25 @@ def chosen(service: Service, form: Any, formats: tuple[str, ...] | dict[str, Any
         until=_day(str(form.get("until", ""))),
         exclude_flagged=bool(form.get("exclude_flagged")),
     )
-    return Chosen(questionnaire, filters, fmt)
+    return Chosen(questionnaire, filters, fmt, public=bool(form.get("public")))
 
 
 def _name(questionnaire: Questionnaire, what: str, now: datetime, extension: str) -> str:
     return f"{questionnaire.id}-{what}-{now.astimezone(WARSAW):%Y-%m-%d}.{extension}"
 
 
-async def export(service: Service, choice: Chosen, actor: str) -> Download | None:
-    """The file of an export or codebook, audited as the command line audits; None when nothing matches."""
+@dataclass(frozen=True, slots=True)
+class Exported:
+    """An export written to a file in the caller's folder, to be streamed to the browser."""
+
+    name: str
+    content_type: str
+    path: Path
+
+
+async def export(service: Service, choice: Chosen, actor: str, folder: Path) -> Exported | None:
+    """Writes an export or codebook into `folder`, audited as the command line audits; None when nothing
+    matches (then no file is offered)."""
     from reports.codebook import CODEBOOK_COLUMNS, codebook_markdown, codebook_rows, write_codebook_csv
     from reports.spss import write_statistical
     from reports.staff import CSV_ENCODING, ExportChoice, start_export
@@ -108,45 +119,44 @@ async def export(service: Service, choice: Chosen, actor: str) -> Download | Non
 
     questionnaire, fmt, now = choice.questionnaire, choice.fmt, service.conversation.clock()
     extension, content_type = EXPORTS[fmt]
-    with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
-        out = Path(folder) / f"out.{extension}"
-        if fmt.startswith("codebook_"):
-            details = {"format": fmt, "questionnaire": questionnaire.id, "via": "console"}
-            await audit(service.store, actor, "codebook", details, now)
-            if fmt == "codebook_md":
-                out.write_text(codebook_markdown(questionnaire), encoding="utf-8")
-            elif fmt == "codebook_csv":
-                with out.open("w", encoding="utf-8", newline="") as handle:
-                    write_codebook_csv(questionnaire, handle)
-            else:
-                await write_xlsx_rows(_each(codebook_rows(questionnaire)), out, CODEBOOK_COLUMNS, sheet="codebook")
-            return Download(_name(questionnaire, "codebook", now, extension), content_type, out.read_bytes())
-        recorded = "csv" if fmt.startswith("csv") else fmt
-        started = await start_export(
-            service.store,
-            service.config.questionnaires,
-            questionnaire,
-            choice.filters,
-            ExportChoice("submissions", recorded, "wide", None, False),
-            actor=actor,
-            now=now,
-            via="console",
-        )
-        if fmt in ("sav", "dta"):
-            count = await write_statistical(started.records, questionnaire, out, "sav" if fmt == "sav" else "dta")
-        elif fmt == "xlsx":
-            more = [("codebook", CODEBOOK_COLUMNS, codebook_rows(questionnaire))]
-            count = await write_xlsx_rows(
-                started.rows, out, started.columns, sheet="submissions", dates=DATES | {"received_at"}, more=more
-            )
+    out = folder / f"out.{extension}"
+    if fmt.startswith("codebook_"):
+        details = {"format": fmt, "questionnaire": questionnaire.id, "via": "console"}
+        await audit(service.store, actor, "codebook", details, now)
+        if fmt == "codebook_md":
+            out.write_text(codebook_markdown(questionnaire), encoding="utf-8")
+        elif fmt == "codebook_csv":
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                write_codebook_csv(questionnaire, handle)
         else:
-            analysis = fmt == "csv_analysis"
-            with out.open("w", encoding="utf-8" if analysis else CSV_ENCODING, newline="") as handle:
-                count = await write_csv_rows(started.rows, handle, started.columns, neutralised=not analysis)
-        if count == 0:
-            return None
-        what = "submissions-analysis" if fmt == "csv_analysis" else "submissions"
-        return Download(_name(questionnaire, what, now, extension), content_type, out.read_bytes())
+            await write_xlsx_rows(_each(codebook_rows(questionnaire)), out, CODEBOOK_COLUMNS, sheet="codebook")
+        return Exported(_name(questionnaire, "codebook", now, extension), content_type, out)
+    recorded = "csv" if fmt.startswith("csv") else fmt
+    started = await start_export(
+        service.store,
+        service.config.questionnaires,
+        questionnaire,
+        choice.filters,
+        ExportChoice("submissions", recorded, "wide", None, False),
+        actor=actor,
+        now=now,
+        via="console",
+    )
+    if fmt in ("sav", "dta"):
+        count = await write_statistical(started.records, questionnaire, out, "sav" if fmt == "sav" else "dta")
+    elif fmt == "xlsx":
+        more = [("codebook", CODEBOOK_COLUMNS, codebook_rows(questionnaire))]
+        count = await write_xlsx_rows(
+            started.rows, out, started.columns, sheet="submissions", dates=DATES | {"received_at"}, more=more
+        )
+    else:
+        analysis = fmt == "csv_analysis"
+        with out.open("w", encoding="utf-8" if analysis else CSV_ENCODING, newline="") as handle:
+            count = await write_csv_rows(started.rows, handle, started.columns, neutralised=not analysis)
+    if count == 0:
+        return None
+    what = "submissions-analysis" if fmt == "csv_analysis" else "submissions"
+    return Exported(_name(questionnaire, what, now, extension), content_type, out)
 
 
 async def report(service: Service, choice: Chosen, actor: str, browser: str | None) -> Download | None:
@@ -155,11 +165,11 @@ async def report(service: Service, choice: Chosen, actor: str, browser: str | No
     from reports.report_pdf import PdfUnavailable, print_pdf
 
     questionnaire, now = choice.questionnaire, service.conversation.clock()
-    request = ReportRequest(choice.filters, 5, False, service.config.population)
+    request = ReportRequest(choice.filters, 5, choice.public, service.config.population)
     built = await build_report(service.store, questionnaire, service.config.events, request, now)
     if built.tally.total == 0:
         return None
-    name = _name(questionnaire, "report", now, choice.fmt)
+    name = _name(questionnaire, "public-report" if choice.public else "report", now, choice.fmt)
     if choice.fmt == "pdf":
         if browser is None:
             raise Refused("bad_choice")
@@ -174,7 +184,7 @@ async def report(service: Service, choice: Chosen, actor: str, browser: str | No
         body = built.html.encode("utf-8")
     details = {
         "format": choice.fmt,
-        "public": False,
+        "public": choice.public,
         "filters": repr(choice.filters),
         "submissions": built.tally.total,
         "via": "console",

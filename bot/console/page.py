@@ -5,6 +5,9 @@ navigation, one guard). A page never checks roles itself: the route table and th
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -16,6 +19,7 @@ from storage.staff_accounts import SignedIn
 if TYPE_CHECKING:
     from bot.console.app import Console
 
+CHUNK = 256 * 1024  # bytes a download is sent in at a time
 Words = dict[ConsoleLanguage, dict[str, str]]
 
 # What the guard learnt of a request, for its handler: who is signed in (None on public routes).
@@ -66,9 +70,25 @@ def actor(account_id: int) -> str:
 
 def attachment(name: str, content_type: str, body: bytes) -> web.Response:
     """A download: the file's name for the browser (UTF-8 names too), never cached."""
+    return web.Response(body=body, content_type=None, headers=_download_headers(name, content_type))
+
+
+async def send_file(request: web.Request, name: str, content_type: str, path: Path) -> web.StreamResponse:
+    """A download streamed from a file in chunks (an export of any size never sits whole in memory); the
+    caller may delete the file once this returns."""
+    response = web.StreamResponse(headers=_download_headers(name, content_type))
+    with path.open("rb") as handle:  # a local temporary file; its reads go to a thread below
+        response.content_length = os.fstat(handle.fileno()).st_size
+        await response.prepare(request)
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+def _download_headers(name: str, content_type: str) -> dict[str, str]:
     disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
-    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store", "Content-Type": content_type}
-    return web.Response(body=body, content_type=None, headers=headers)
+    return {"Content-Disposition": disposition, "Cache-Control": "no-store", "Content-Type": content_type}
 
 
 def _ascii(name: str) -> str:

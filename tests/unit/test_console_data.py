@@ -166,3 +166,20 @@ async def test_the_audit_log_is_paginated(client: TestClient[Any, Any], service:
     assert len(first.select("tbody tr")) == 50
     second = BeautifulSoup(await (await client.get("/staff/audit?page=2")).text(), "html.parser")
     assert len(second.select("tbody tr")) == 11  # 60 and the sign-in
+
+
+async def test_the_report_downloads_as_a_pdf_printed_by_chromium(
+    client: TestClient[Any, Any], service: Service
+) -> None:
+    from tests.support.chromium import chromium
+
+    chromium()  # Debian's Chromium prints it (a missing browser fails under CI=true)
+    account, csrf = await signed_in(client, service, ANALYST, "analyst")
+    page = await client.get("/staff/data")
+    assert 'value="pdf"' in await page.text()  # offered only when the server has a browser
+    pdf = await client.post("/staff/data/report", data={"csrf": csrf, "questionnaire": QUESTIONNAIRE, "format": "pdf"})
+    assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    assert f'filename="{QUESTIONNAIRE}-report-' in pdf.headers["Content-Disposition"]
+    assert (await pdf.read()).startswith(b"%PDF-")
+    reports = [e for e in await entries(service) if e.actor == f"staff:{account}" and e.action == "report"]
+    assert [e.details["format"] for e in reports] == ["pdf"]
