@@ -142,6 +142,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """
     parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
+        # aiosqlite logs every statement with its parameters at DEBUG: residents' answers, email addresses,
+        # staff accounts. WSPOLNOTA_LOG_LEVEL=DEBUG is for tracebacks, never for the data.
+        logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger("aiosqlite").level))
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, echo=echo)

@@ -317,3 +317,31 @@ async def test_the_dashboard_shows_the_questionnaire_asked_for(
             assert figures["questionnaire_id"] == "zielona" and figures["total"] == 0
             unknown = await (await client.get("/staff/dashboard.json?questionnaire=nie-ma")).json()
             assert unknown["questionnaire_id"] == "sasiedztwo" and unknown["total"] == 1
+
+
+async def test_no_personal_data_or_secret_reaches_the_logs(
+    client: TestClient[Any, Any], service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Setting a password, signing in wrongly and rightly, a page, signing out, logged at DEBUG: the logs
+    name no email address, password, setup token or session cookie."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    link = await setup_link(service, EMAIL, "coordinator")
+    page = await client.get(link)
+    data = {"csrf": form_token(await page.text()), "password": PASSWORD, "password_again": PASSWORD}
+    assert (await client.post(link, data=data, allow_redirects=False)).status == 303
+    assert (await sign_in(client, EMAIL, "not the password")).status == 401
+    assert (await sign_in(client, "nobody@um.warszawa.pl", "not the password")).status == 401
+    assert (await sign_in(client, EMAIL)).status == 303
+    cookie = staff_cookie(client)
+    home = await client.get("/staff/audit")
+    assert home.status == 200
+    out = await client.post("/staff/logout", data={"csrf": form_token(await home.text())}, allow_redirects=False)
+    assert out.status == 303
+    # The test server keeps an access log; the service's own server has none (bot/transports/web_server.py).
+    records = [record for record in caplog.records if record.name != "aiohttp.access"]
+    logged = "\n".join(f"{record.getMessage()} {record.args}" for record in records)
+    assert records  # the console and the service did log (a refused sign-in, at least)
+    for secret in (EMAIL, "nobody@um.warszawa.pl", PASSWORD, "not the password", link.rsplit("/", 1)[1], cookie):
+        assert secret and secret not in logged, secret
