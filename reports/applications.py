@@ -14,12 +14,13 @@ from storage.applications import (
     Application,
     ApplicationStatus,
     Duplicate,
+    application_by_reference,
     find_duplicates,
     in_the_draw,
     list_applications,
 )
 from storage.repository import Store
-from storage.selection import Placement, Role, current_draw, placements_by_application
+from storage.selection import Placement, Role, current_draw, meeting_attendance, placements_by_application
 
 # The export's fields, in this order; names and addresses only when staff ask (and it is logged).
 APPLICATION_COLUMNS = [
@@ -289,3 +290,96 @@ def describe_draw(draw: Draw, call: Recruitment, *, stored: bool) -> str:
     else:
         lines.append("Dry run: nothing stored.")
     return "\n".join(lines)
+
+
+# Where an application stands for staff: its status, unless staff excluded it; IN_DRAW: what the draw counts.
+EXCLUDED = "excluded"
+IN_DRAW = "in_draw"
+STANDINGS = (ApplicationStatus.COMPLETE, ApplicationStatus.INCOMPLETE, ApplicationStatus.WITHDRAWN, EXCLUDED)
+NONE_GIVEN = "none"  # the sector filter's value for an application that names no sector yet
+
+
+def standing(application: Application) -> str:
+    """Where an application stands for staff: `excluded` when staff left it out, else its status."""
+    return EXCLUDED if application.excluded else application.status
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationFilter:
+    """Which applications staff look at (codes only, never personal data); None or False: any."""
+
+    group: str | None = None  # a group code the application asks for
+    sector: str | None = None  # a sector code, or NONE_GIVEN
+    standing: str | None = None  # one of STANDINGS, or IN_DRAW
+    late: bool | None = None
+    duplicates_only: bool = False
+
+    def admits(self, listed: ListedApplication) -> bool:
+        """Tells whether an application passes every filter given."""
+        application = listed.application
+        if self.group is not None and self.group not in (application.groups or ()):
+            return False
+        if self.sector is not None and (application.sector or NONE_GIVEN) != self.sector:
+            return False
+        if self.standing == IN_DRAW:
+            if not listed.in_draw:
+                return False
+        elif self.standing is not None and listed.standing != self.standing:
+            return False
+        if self.late is not None and application.late != self.late:
+            return False
+        return not self.duplicates_only or bool(listed.duplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedApplication:
+    """One application as staff list it: where it stands, the possible duplicates it is part of, and the
+    draw's outcome (`application_record`'s decision, group, reserve_rank, probability, attendance)."""
+
+    application: Application
+    standing: str
+    in_draw: bool
+    duplicates: tuple[Duplicate, ...]
+    outcome: dict[str, Any]
+    meetings: tuple[str, ...] = ()  # the meetings its person came to (slugs), as staff recorded
+
+
+async def listed_applications(store: Store, chosen: ApplicationFilter | None = None) -> list[ListedApplication]:
+    """The applications that pass the filter, oldest first, with their duplicates and the draw's outcome."""
+    found = [
+        listed
+        for listed in await _listed(store, await list_applications(store))
+        if chosen is None or chosen.admits(listed)
+    ]
+    return found
+
+
+async def listed_application(store: Store, reference: str) -> ListedApplication | None:
+    """One application (`Z-12`) as staff read it, with the meetings its person came to; None when unknown."""
+    application = await application_by_reference(store, reference)
+    if application is None:
+        return None
+    (listed,) = await _listed(store, [application])
+    came = (await meeting_attendance(store)).get(application.id, [])
+    return ListedApplication(
+        listed.application, listed.standing, listed.in_draw, listed.duplicates, listed.outcome, tuple(came)
+    )
+
+
+async def _listed(store: Store, applications: Sequence[Application]) -> list[ListedApplication]:
+    duplicates: dict[str, list[Duplicate]] = {}
+    for duplicate in await find_duplicates(store):
+        for reference in duplicate.references:
+            duplicates.setdefault(reference, []).append(duplicate)
+    placements = await placements_by_application(store)
+    decided = await current_draw(store) is not None  # as the export: a decision once a draw is stored
+    return [
+        ListedApplication(
+            application=application,
+            standing=standing(application),
+            in_draw=in_the_draw(application),
+            duplicates=tuple(duplicates.get(application.reference, ())),
+            outcome=_outcome(application, placements.get(application.id, ()), decided),
+        )
+        for application in applications
+    ]

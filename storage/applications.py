@@ -29,6 +29,7 @@ __all__ = [
     "ApplicationStatus",
     "Duplicate",
     "UnknownApplication",
+    "application_by_reference",
     "exclude_application",
     "fields_of",
     "find_application",
@@ -236,6 +237,15 @@ async def list_applications(store: Store) -> list[Application]:
     """Every application, oldest first (for staff's status and export)."""
     async with store.unit(write=False) as unit:
         return list(await unit.session.scalars(select(Application).order_by(Application.received_at, Application.id)))
+
+
+async def application_by_reference(store: Store, reference: str) -> Application | None:
+    """The application a reference names (`Z-12`, `z12`, `12`), for staff to read; None when there is none."""
+    number = parse_reference(reference)
+    if number is None or number > 2**31 - 1:  # beyond PostgreSQL's integer: no such row, not a database error
+        return None
+    async with store.unit(write=False) as unit:
+        return await unit.session.get(Application, number)
 
 
 async def exclude_application(store: Store, reference: str, *, reason: str, actor: str, now: datetime) -> Application:
