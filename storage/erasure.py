@@ -3,32 +3,59 @@ channel), or everything older than a retention period; each written to the audit
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, func, or_, select, update
 
 from storage.audit import audit_in
-from storage.inbox import erase_chat
-from storage.models import Application, Email, InboxItem, OutboxMessage, Respondent, Submission
+from storage.inbox import chat_items, erase_chat
+from storage.models import COMPLETED, Application, Email, InboxItem, OutboxMessage, Respondent, Submission
 from storage.repository import Store, Unit
 from storage.verification import EmailVerification
 
 
 @dataclass(frozen=True, slots=True)
 class Erased:
-    """How much was erased (counts only: the data is gone)."""
+    """How much was erased, or would be (counts only: the data is gone, or is not shown)."""
 
     respondents: int = 0
     emails: int = 0
     outbox: int = 0
     inbox: int = 0
     applications: int = 0  # working-group applications, with the names and addresses they hold
+    submissions: int = 0  # the respondents' submissions (they go with them), `completed` of them finished
+    completed: int = 0
 
     @property
     def anything(self) -> bool:
         return any((self.respondents, self.emails, self.outbox, self.inbox, self.applications))
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """The rows one person's erasure takes, chosen before any goes: the preview counts them, the erasure
+    deletes them, so the two never disagree."""
+
+    respondents: tuple[int, ...]
+    emails: tuple[int, ...]
+    outbox: tuple[int, ...]
+    inbox: int
+    applications: tuple[int, ...]
+    submissions: int
+    completed: int
+
+    def counts(self, inbox: int | None = None) -> Erased:
+        return Erased(
+            respondents=len(self.respondents),
+            emails=len(self.emails),
+            outbox=len(self.outbox),
+            inbox=self.inbox if inbox is None else inbox,
+            applications=len(self.applications),
+            submissions=self.submissions,
+            completed=self.completed,
+        )
 
 
 def resident(channel: str) -> str:
@@ -42,6 +69,12 @@ async def forget(
     """Erases a person everywhere, in a transaction of its own (see `erase_person`)."""
     async with store.unit() as unit:
         return await erase_person(unit, channel=channel, pseudonym=pseudonym, address=address, actor=actor, now=now)
+
+
+async def erasure_preview(store: Store, *, channel: str, pseudonym: str, address: str | None) -> Erased:
+    """What `forget` would erase of this person now, changing nothing (the same choice of rows)."""
+    async with store.unit(write=False) as unit:
+        return (await _choose(unit, channel, pseudonym, address)).counts()
 
 
 async def erase_person(
@@ -63,24 +96,57 @@ async def erase_person(
     working-group applications go too: theirs on this channel, and any giving their email address.
     `loaded` is a submission of theirs this transaction holds, so the session forgets it too.
     """
+    chosen = await _choose(unit, channel, pseudonym, address)
+    session = unit.session
     if loaded is not None:
-        await unit.session.delete(loaded)
-    emails = outbox = inbox = 0
+        await session.delete(loaded)
+    if chosen.emails:
+        await session.execute(delete(Email).where(Email.id.in_(chosen.emails)))
+    if chosen.outbox:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(chosen.outbox)))
+    if channel == "email" and address is not None:
+        # Their address named as another email's Reply-To goes too (the email itself is the sender's).
+        await session.execute(update(Email).where(Email.reply_to == address).values(reply_to=None))
+    inbox = await erase_chat(unit, channel, address) if address is not None else 0
+    if chosen.applications:
+        await session.execute(delete(Application).where(Application.id.in_(chosen.applications)))
+    # Contact, submissions, answers, linked emails and queued replies go with the respondents (cascades).
+    if chosen.respondents:
+        await session.execute(delete(Respondent).where(Respondent.id.in_(chosen.respondents)))
+    erased = chosen.counts(inbox)
+    details: dict[str, Any] = {
+        "channel": channel,
+        "respondents": erased.respondents,
+        "emails": erased.emails,
+        "outbox": erased.outbox,
+        "inbox": erased.inbox,
+    }
+    if erased.applications:  # named only where the working groups had something of theirs
+        details["applications"] = erased.applications
+    audit_in(unit, actor, "forget", details, now)
+    return erased
+
+
+async def _choose(unit: Unit, channel: str, pseudonym: str, address: str | None) -> _Chosen:
+    """The rows erasing this person takes (see `erase_person`), reading only."""
+    session = unit.session
+
+    async def ids(query: Select[int]) -> tuple[int, ...]:
+        return tuple(sorted(set(await session.scalars(query))))
+
+    emails: tuple[int, ...] = ()
+    outbox: tuple[int, ...] = ()
     if channel == "email":
-        emails = _count(await unit.session.execute(delete(Email).where(Email.from_hash == pseudonym)))
+        emails = await ids(select(Email.id).where(Email.from_hash == pseudonym))
         if address is not None:
-            outbox = _count(
-                await unit.session.execute(
-                    delete(OutboxMessage).where(func.lower(OutboxMessage.to_address) == address.strip().lower())
-                )
-            )
-            # Their address named as another email's Reply-To goes too (the email itself is the sender's).
-            await unit.session.execute(update(Email).where(Email.reply_to == address).values(reply_to=None))
+            given = address.strip().lower()
+            outbox = await ids(select(OutboxMessage.id).where(func.lower(OutboxMessage.to_address) == given))
+    inbox = 0
     if address is not None:
-        inbox = await erase_chat(unit, channel, address)
+        inbox = int(await session.scalar(select(func.count(InboxItem.id)).where(chat_items(channel, address))) or 0)
     theirs = select(Respondent.id).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
     applied: ColumnElement[bool] = Application.respondent_id.in_(theirs)
-    elsewhere = 0
+    people: ColumnElement[bool] = Respondent.id.in_(theirs)
     if channel == "email" and address is not None:
         given = address.strip().lower()
         applied = or_(applied, Application.email == given)
@@ -92,24 +158,21 @@ async def erase_person(
             )
         )
         applicants = select(Application.respondent_id).where(Application.email == given)
-        others = or_(Respondent.id.in_(applicants), Respondent.id.in_(verifying))
-        elsewhere_query = delete(Respondent).where(others, ~Respondent.id.in_(theirs))
-        applications = _count(await unit.session.execute(delete(Application).where(applied)))
-        elsewhere = _count(await unit.session.execute(elsewhere_query))
-    else:
-        applications = _count(await unit.session.execute(delete(Application).where(applied)))
-    # Contact, submissions, answers, linked emails and queued replies go with the respondent (cascades).
-    respondents = elsewhere + _count(
-        await unit.session.execute(
-            delete(Respondent).where(Respondent.channel == channel, Respondent.pseudonym == pseudonym)
-        )
-    )
-    erased = Erased(respondents, emails, outbox, inbox, applications)
-    details: dict[str, Any] = {"channel": channel, **asdict(erased)}
-    if not applications:
-        del details["applications"]  # named only where the working groups had something of theirs
-    audit_in(unit, actor, "forget", details, now)
-    return erased
+        people = or_(people, Respondent.id.in_(applicants), Respondent.id.in_(verifying))
+    applications = await ids(select(Application.id).where(applied))
+    respondents = await ids(select(Respondent.id).where(people))
+    submissions = completed = 0
+    if respondents:
+        finished = case((Submission.status == COMPLETED, 1), else_=0)
+        row = (
+            await session.execute(
+                select(func.count(Submission.id), func.coalesce(func.sum(finished), 0)).where(
+                    Submission.respondent_id.in_(respondents)
+                )
+            )
+        ).one()
+        submissions, completed = int(row[0]), int(row[1])
+    return _Chosen(respondents, emails, outbox, inbox, applications, submissions, completed)
 
 
 async def purge(store: Store, *, before: datetime, actor: str, now: datetime) -> dict[str, int]:

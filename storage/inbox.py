@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from storage.dialect import insert, locked
 from storage.models import InboxItem
@@ -86,10 +86,14 @@ async def erase_chat(unit: Unit, channel: str, chat: str) -> int:
     The rows themselves stay, holding only their upstream id: a redelivery (Telegram resends what
     was not confirmed yet) is then recognised and applied never, instead of bringing the person back.
     """
-    result = await unit.session.execute(
-        update(InboxItem).where(InboxItem.channel == channel, InboxItem.chat == chat).values(payload=None, chat=None)
-    )
+    erased = update(InboxItem).where(chat_items(channel, chat)).values(payload=None, chat=None)
+    result = await unit.session.execute(erased)
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def chat_items(channel: str, chat: str) -> ColumnElement[bool]:
+    """A chat's items, as `erase_chat` erases them (and an erasure's preview counts them)."""
+    return and_(InboxItem.channel == channel, InboxItem.chat == chat)
 
 
 async def _mark_replied(unit: Unit, channel: str, external_ids: Sequence[str], now: datetime) -> None:

@@ -29,6 +29,7 @@ from bot.cli import (
     warsaw_day,
     writable,
 )
+from bot.erasure import normalised, person_to_erase
 from handlers.definitions.i18n import LANGUAGES, as_language
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.presenter import WARSAW
@@ -168,7 +169,7 @@ def forget(telegram_id: str | None, email_address: str | None, paper_id: str | N
         raise click.UsageError("give exactly one of --telegram ID, --email ADDRESS or --paper ID")
     settings = staff_settings()
     channel, identifier = given[0]
-    identifier = identifier.strip().lower() if channel == "email" else identifier.strip()
+    identifier = normalised(channel, identifier)
     if not yes:
         what = f"paper form {identifier}" if channel == "paper" else f"{channel} user"
         click.confirm(f"Erase everything about this {what}? This cannot be undone", abort=True)
@@ -177,14 +178,13 @@ def forget(telegram_id: str | None, email_address: str | None, paper_id: str | N
         from storage.erasure import forget as erase
 
         async with service_module.open_service(settings) as service:
-            # A paper form is known by its own id (no person's identifier to hide), as `wspolnota import` keeps it.
-            pseudonym = identifier if channel == "paper" else service.respondent(channel, identifier).pseudonym
+            person = person_to_erase(service, channel, identifier)
             now = service.conversation.clock()
             erased = await erase(
                 service.store,
-                channel=channel,
-                pseudonym=pseudonym,
-                address=identifier if channel != "paper" else None,
+                channel=person.channel,
+                pseudonym=person.pseudonym,
+                address=person.address,
                 actor=staff_actor(),
                 now=now,
             )
