@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from handlers.definitions.events import Event
 WARSAW = ZoneInfo("Europe/Warsaw")
 A4 = (8.27, 11.69)  # inches
 PER_SHEET = 6  # codes on one page of the stand sheet (2 x 3)
+SHEET = "all-codes.pdf"  # the stands' sheet of every code, beside the posters
+CONTACT = "wspolnota@um.warszawa.pl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,16 @@ def deep_link(bot_username: str, event: Event) -> str:
 def web_link(web_url: str, event: Event) -> str:
     """The web chat's link for an event (no Telegram needed): the chat with the event recorded."""
     return f"{web_url.rstrip('/')}/?event={event.slug}"
+
+
+def poster_link(web_url: str | None, bot_username: str | None) -> Callable[[Event], str] | None:
+    """What the posters' codes carry: the web chat when its address is known (no Telegram needed), else the
+    bot's deep link; None when neither is known (the command line and the console choose alike)."""
+    if web_url:
+        return lambda event: web_link(web_url, event)
+    if bot_username:
+        return lambda event: deep_link(bot_username, event)
+    return None
 
 
 def _qr(link: str) -> np.ndarray:
@@ -96,21 +109,18 @@ def _poster(event: Event, link: str, contact: str) -> Figure:
     return figure
 
 
-def write_posters(
-    events: Sequence[Event], link: Callable[[Event], str], folder: Path, contact: str = "wspolnota@um.warszawa.pl"
-) -> PosterSet:
-    """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands);
-    `link` gives each event's address (`deep_link` or `web_link`); `contact` is the mailbox for those
-    without a phone (printed on every poster and on the sheet)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def poster_pdf(event: Event, link: str, contact: str = CONTACT) -> bytes:
+    """One event's A4 poster as a PDF: its code carries `link`; `contact` is the mailbox for those without a phone."""
+    buffer = io.BytesIO()
+    _poster(event, link, contact).savefig(buffer, format="pdf")
+    return buffer.getvalue()
+
+
+def codes_sheet_pdf(events: Sequence[Event], link: Callable[[Event], str], contact: str = CONTACT) -> bytes:
+    """The stands' sheet as a PDF: every event's code (six a page, by date) with its name, date and slug."""
     ordered = sorted(events, key=lambda e: e.starts)
-    posters = []
-    for event in ordered:
-        path = folder / f"{event.slug}.pdf"
-        _poster(event, link(event), contact).savefig(path)
-        posters.append(path)
-    sheet = folder / "all-codes.pdf"
-    with PdfPages(sheet) as pdf:
+    buffer = io.BytesIO()
+    with PdfPages(buffer) as pdf:
         for start in range(0, max(len(ordered), 1), PER_SHEET):
             figure = Figure(figsize=A4)
             for index, event in enumerate(ordered[start : start + PER_SHEET]):
@@ -123,4 +133,22 @@ def write_posters(
                 figure.text(left + 0.19, bottom - 0.025, f"{_when(event)} · {event.slug}", ha="center", fontsize=7)
             figure.text(0.5, 0.03, no_phone(contact), ha="center", fontsize=8)
             pdf.savefig(figure)
+    return buffer.getvalue()
+
+
+def write_posters(
+    events: Sequence[Event], link: Callable[[Event], str], folder: Path, contact: str = CONTACT
+) -> PosterSet:
+    """Writes `<slug>.pdf` per event and `all-codes.pdf` (six codes a page, for the stands);
+    `link` gives each event's address (`deep_link` or `web_link`); `contact` is the mailbox for those
+    without a phone (printed on every poster and on the sheet)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ordered = sorted(events, key=lambda e: e.starts)
+    posters = []
+    for event in ordered:
+        path = folder / f"{event.slug}.pdf"
+        path.write_bytes(poster_pdf(event, link(event), contact))
+        posters.append(path)
+    sheet = folder / SHEET
+    sheet.write_bytes(codes_sheet_pdf(ordered, link, contact))
     return PosterSet(posters, sheet)

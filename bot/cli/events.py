@@ -67,7 +67,7 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
 
     The codes open the web chat when --web is given (no Telegram needed), else the Telegram bot.
     """
-    from reports.posters import deep_link, web_link, write_posters
+    from reports.posters import poster_link, write_posters
 
     config, bot_username, web_url = obj
     unknown = sorted(set(slugs) - set(config.events))
@@ -75,12 +75,10 @@ def posters(obj: tuple[Any, str | None, str | None], out: Path, slugs: tuple[str
         raise click.BadParameter(f"no event {', '.join(unknown)} (see `wspolnota events`)", param_hint="--event")
     chosen = [event for event in config.events.values() if not slugs or event.slug in slugs]
     contact = staff_settings().mail_from  # the programme's mailbox: for those without a phone
-    if web_url:
-        written = write_posters(chosen, lambda event: web_link(web_url, event), out, contact)
-    elif bot_username:
-        written = write_posters(chosen, lambda event: deep_link(bot_username, event), out, contact)
-    else:
+    link = poster_link(web_url, bot_username)
+    if link is None:
         raise click.UsageError("the links need the web chat's address or the bot: wspolnota events --web URL posters")
+    written = write_posters(chosen, link, out, contact)
     click.echo(f"Wrote {counted(len(written.posters), 'poster')} and {written.sheet}.")
 
 
@@ -138,19 +136,18 @@ def kiosk_add(name: str, event_source: str | None, web_url: str) -> None:
 @kiosk.command("list")
 def kiosk_list() -> None:
     """List the stands' kiosks: the ones added here and the ones in WSPOLNOTA_WEB_KIOSK_TOKENS."""
-    from handlers.web.guard import kiosk_tokens
-    from storage.kiosks import list_kiosks
+    from bot.kiosks import StandKiosks, stand_kiosks
 
     settings = staff_settings()
 
-    async def go() -> list[str]:
+    async def go() -> StandKiosks:
         async with service_module.open_service(settings) as service:
-            added = await list_kiosks(service.store)
-            return [f"{k.name}  added {k.created_at.astimezone(WARSAW):%Y-%m-%d %H:%M}" for k in added]
+            return await stand_kiosks(service)
 
-    configured = kiosk_tokens(settings.web_kiosk_tokens).values()
-    lines = run_async(go) + [f"{name}  (WSPOLNOTA_WEB_KIOSK_TOKENS)" for name in configured]
-    if settings.web_kiosk:
+    kiosks = run_async(go)
+    lines = [f"{k.name}  added {k.added_at.astimezone(WARSAW):%Y-%m-%d %H:%M}" for k in kiosks.added]
+    lines += [f"{name}  (WSPOLNOTA_WEB_KIOSK_TOKENS)" for name in kiosks.configured]
+    if kiosks.whole_server:
         lines.append("server  (WSPOLNOTA_WEB_KIOSK=true: every visitor of this server is a kiosk's)")
     click.echo("\n".join(lines) if lines else "No kiosks: `wspolnota kiosk add --name NAME` sets one up.")
 
