@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 
 from bot import service as service_module
@@ -24,21 +22,6 @@ def staff() -> None:
     """The staff console's accounts (/staff in the browser): roles field, analyst, coordinator."""
 
 
-def _link(web_url: str, token: str) -> str:
-    return f"{web_url.rstrip('/')}/staff/setup/{token}"
-
-
-async def _issue_link(service: service_module.Service, email: str) -> str:
-    from bot.console.accounts import digest, new_token
-    from storage.staff_accounts import add_setup_token
-
-    now = service.conversation.clock()
-    token = new_token()
-    expires = now + timedelta(hours=service.settings.staff_setup_hours)
-    await add_setup_token(service.store, email, digest(token), expires, now)
-    return token
-
-
 @staff.command("add")
 @click.argument("email")
 @click.option(
@@ -50,31 +33,26 @@ async def _issue_link(service: service_module.Service, email: str) -> str:
 @_WEB_OPTION
 def staff_add(email: str, role: str, web_url: str) -> None:
     """Add a staff account and print its one-time setup link (shown only now; it sets the password)."""
-    from email_validator import EmailNotValidError, validate_email
-
-    from storage.audit import audit
-    from storage.staff_accounts import AccountExists, add_account
+    from bot.console.staffing import BadEmail, add_staff, setup_link, valid_email
+    from storage.staff_accounts import AccountExists
 
     try:
-        email = validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as err:
+        email = valid_email(email)
+    except BadEmail as err:
         raise click.BadParameter(str(err), param_hint="EMAIL") from None
     settings = staff_settings()
 
     async def go() -> str:
         async with service_module.open_service(settings) as service:
-            now = service.conversation.clock()
             try:
-                account = await add_account(service.store, email, role, now)
+                added = await add_staff(service, email, role, staff_actor())
             except AccountExists as err:
                 raise StaffError(str(err)) from None
-            token = await _issue_link(service, email)
-            await audit(service.store, staff_actor(), "staff_add", {"account": account.id, "role": role}, now)
-            return token
+            return added.token
 
     token = run_async(go)
     click.echo(f"Added {email} ({role}). Their setup link, valid {settings.staff_setup_hours:g} hours, works once:")
-    click.echo(_link(web_url, token))
+    click.echo(setup_link(web_url, token))
 
 
 @staff.command("list")
@@ -102,21 +80,17 @@ def staff_list() -> None:
 @click.argument("email")
 def staff_disable(email: str) -> None:
     """Disable a staff account: it is signed out everywhere at once, and its setup link stops working."""
-    from storage.audit import audit
-    from storage.staff_accounts import NoSuchAccount, disable_account, find_account
+    from bot.console.staffing import disable_staff
+    from storage.staff_accounts import NoSuchAccount
 
     settings = staff_settings()
 
     async def go() -> None:
         async with service_module.open_service(settings) as service:
-            now = service.conversation.clock()
             try:
-                await disable_account(service.store, email, now)
+                await disable_staff(service, email, staff_actor())
             except NoSuchAccount as err:
                 raise StaffError(str(err)) from None
-            account = await find_account(service.store, email)
-            assert account is not None
-            await audit(service.store, staff_actor(), "staff_disable", {"account": account.id}, now)
 
     run_async(go)
     click.echo(f"Disabled {email.strip().lower()}; their sessions have ended.")
@@ -130,29 +104,21 @@ def staff_require_totp(email: str, web_url: str) -> None:
 
     An account not yet enrolled gets a new setup link (printed now) and cannot sign in until it is used.
     """
-    from storage.audit import audit
-    from storage.staff_accounts import NoSuchAccount, find_account, require_totp
+    from bot.console.staffing import require_second_factor, setup_link
+    from storage.staff_accounts import NoSuchAccount
 
     settings = staff_settings()
 
     async def go() -> str | None:
         async with service_module.open_service(settings) as service:
-            now = service.conversation.clock()
             try:
-                await require_totp(service.store, email, now)
+                return await require_second_factor(service, email, staff_actor())
             except NoSuchAccount as err:
                 raise StaffError(str(err)) from None
-            account = await find_account(service.store, email)
-            assert account is not None
-            token = None
-            if account.totp_secret is None and not account.disabled:
-                token = await _issue_link(service, email)
-            await audit(service.store, staff_actor(), "staff_require_totp", {"account": account.id}, now)
-            return token
 
     token = run_async(go)
     if token is None:
         click.echo(f"{email.strip().lower()} now needs their authenticator code to sign in.")
     else:
         click.echo(f"{email.strip().lower()} must enrol an authenticator app; their new setup link works once:")
-        click.echo(_link(web_url, token))
+        click.echo(setup_link(web_url, token))
