@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import ClientSession, CookieJar
 from axe_playwright_python.async_playwright import Axe
+from openpyxl import load_workbook
 from playwright.async_api import Browser, Page
 
 from tests.support import REPOSITORY, ServiceProcess, Visitor, free_port
@@ -118,6 +119,29 @@ async def test_a_coordinator_watches_answers_arrive(service: ServiceProcess, bro
     assert "Dzień Sąsiada" in await page.locator('[data-table="by_event"]').inner_text()
     assert "czat w przeglądarce" in await page.locator('[data-table="by_channel"]').inner_text()
     await page.screenshot(path=str(ARTEFACTS / "console-dashboard.png"), full_page=True)
+
+    # The spreadsheet for the sociologists, downloaded as a browser does and read back.
+    await page.get_by_role("link", name="Dane", exact=True).click()
+    await page.wait_for_url("**/staff/data")
+    violations["data"] = await serious_violations(page)
+    await page.locator("#export-format").select_option("xlsx")
+    async with page.expect_download() as downloading:
+        await page.locator("form[action$='/data/export'] button[type=submit]").click()
+    download = await downloading.value
+    assert download.suggested_filename.endswith(".xlsx")
+    saved = ARTEFACTS / "console-export.xlsx"
+    await download.save_as(saved)
+    sheet = load_workbook(saved)["submissions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "submission" and len(rows) >= 2  # the header and the resident who just answered
+    assert "dzien-sasiada-zoliborz-2026-05-30" in {cell for row in rows[1:] for cell in row}
+    saved.unlink()
+    await page.get_by_role("link", name="Dziennik zdarzeń").click()
+    await page.wait_for_url("**/staff/audit")
+    violations["audit"] = await serious_violations(page)
+    assert "export" in await page.locator("table").inner_text()
+    await page.get_by_role("link", name="Na żywo").click()
+    await page.wait_for_url("**/staff/")
 
     await page.get_by_role("link", name="English").click()
     await page.wait_for_url("**/staff/?lang=en")
