@@ -179,9 +179,22 @@ def _row(values: dict[str, str], raw_text: str) -> tuple[ReviewRow | None, str |
     text = raw_text.strip()
     if text.startswith("'") and text[1:].startswith(_FORMULA):
         text = text[1:]  # the guard write_review put there
-    if approved == "yes" and not text:
-        return None, "approved with an empty text"
+    if approved == "yes" and (problem := approval_problem(text)):
+        return None, problem
     return ReviewRow(submission, values["question"], text, approved), None
+
+
+def approval_problem(text: str) -> str | None:
+    """Why a text staff approve cannot be published at all (it is empty), or None."""
+    return None if text.strip() else "approved with an empty text"
+
+
+def masking_warning(text: str) -> str | None:
+    """What masking would still hide in a text staff approve (a name, an address, contact data), or None."""
+    masked = mask(text)
+    if masked == text:
+        return None
+    return f"the approved text may still name someone or hold contact data (masking would make it {masked!r})"
 
 
 async def approve_review(
@@ -222,11 +235,8 @@ async def approve_review(
             result.approved += 1
             if row.text != mask(candidate.text):
                 result.edited += 1
-            if mask(row.text) != row.text:
-                result.warnings.append(
-                    f"row {number}: the approved text may still name someone or hold contact data "
-                    f"(masking would make it {mask(row.text)!r}); published as written"
-                )
+            if warning := masking_warning(row.text):
+                result.warnings.append(f"row {number}: {warning}; published as written")
             decisions.append(QuoteDecision(row.submission, row.question, APPROVED, row.text, candidate.text))
         elif row.approved == "no":
             result.rejected += 1
@@ -244,3 +254,69 @@ async def approve_review(
     }
     result.changed = await record_decisions(store, decisions, actor=actor, now=now, details=details)
     return result
+
+
+class QuoteRefused(Exception):
+    """One decision that cannot be recorded: why, in the review file's words, and what masking would make of
+    the text (when that is the reason)."""
+
+    def __init__(self, reason: str, masked: str | None = None) -> None:
+        super().__init__(reason)
+        self.masked = masked
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteDecided:
+    """What deciding one quote recorded."""
+
+    decision: str  # APPROVED or REJECTED
+    edited: bool  # approved with a text other than the masked answer
+    changed: bool  # the stored decision is new or different
+
+
+async def decide_quote(
+    store: Store,
+    questionnaire: Questionnaire,
+    key: tuple[int, str],
+    decision: str,
+    text: str | None,
+    *,
+    actor: str,
+    now: datetime,
+    via: str,
+) -> QuoteDecided:
+    """Records staff's decision on one quote (submission, question), audited as `quote_approve` or
+    `quote_reject` with the questionnaire, submission and question (never the text). The approved text is
+    `text` as given (None: the masked answer). Stricter than a review file, which only warns: an approved text
+    that masking would still change is refused, since the one deciding can fix it on the spot.
+
+    Raises:
+        LookupError: no such quote candidate in this questionnaire.
+        QuoteRefused: an empty approved text, or one masking would change.
+    """
+    if decision not in (APPROVED, REJECTED):
+        raise ValueError(f"a decision is {APPROVED} or {REJECTED}, not {decision!r}")
+    candidates = await quote_candidates(store, questionnaire.id, open_questions(questionnaire), CONSENT)
+    candidate = next((c for c in candidates if (c.submission_id, c.question_code) == key), None)
+    if candidate is None:
+        raise LookupError(key)
+    masked = mask(candidate.text)
+    published = None
+    if decision == APPROVED:
+        published = masked if text is None else text.strip()
+        if problem := approval_problem(published):
+            raise QuoteRefused(problem)
+        if published != masked and (warning := masking_warning(published)):
+            raise QuoteRefused(warning, mask(published))
+    edited = published is not None and published != masked
+    details = {
+        "questionnaire": questionnaire.id,
+        "submission": candidate.submission_id,
+        "question": candidate.question_code,
+        "edited": edited,
+        "via": via,
+    }
+    action = "quote_approve" if decision == APPROVED else "quote_reject"
+    stored = QuoteDecision(candidate.submission_id, candidate.question_code, decision, published, candidate.text)
+    changed = await record_decisions(store, [stored], actor=actor, now=now, details=details, action=action)
+    return QuoteDecided(decision, edited, changed > 0)

@@ -132,10 +132,17 @@ async def approved_quotes(
 
 
 async def record_decisions(
-    store: Store, decisions: Iterable[QuoteDecision], *, actor: str, now: datetime, details: dict[str, Any]
+    store: Store,
+    decisions: Iterable[QuoteDecision],
+    *,
+    actor: str,
+    now: datetime,
+    details: dict[str, Any],
+    action: str = "quotes-approve",
 ) -> int:
-    """Stores staff's decisions and the audit entry in one transaction; returns how many changed
-    (recording the same decisions again changes nothing)."""
+    """Stores staff's decisions and the audit entry (`action`: a whole review file, or one quote decided in
+    the console) in one transaction; returns how many changed (recording the same decisions again changes
+    nothing)."""
     changed = 0
     async with store.unit() as unit:
         for decision in decisions:
@@ -165,5 +172,5 @@ async def record_decisions(
                 review.decision, review.text, review.source_digest = decision.decision, text, source
                 review.decided_at, review.actor = now, actor
                 changed += 1
-        audit_in(unit, actor, "quotes-approve", {**details, "changed": changed}, now)
+        audit_in(unit, actor, action, {**details, "changed": changed}, now)
     return changed
