@@ -15,12 +15,13 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bot.group_mail import GroupsError, Messenger
 from bot.group_meetings import Meetings
 from handlers.definitions.events import Event
-from handlers.definitions.i18n import Catalog, as_language
+from handlers.definitions.i18n import Catalog, Language, as_language
 from handlers.definitions.recruitment import WARSAW, Recruitment
 from handlers.email.decisions import (
     ATTEND_YES,
@@ -35,7 +36,7 @@ from selection.model import Candidate, Draw, GroupSpec, Quota
 from selection.records import draw_to_json
 from selection.replace import next_in_line
 from storage.applications import ApplicationStatus, find_application, in_the_draw, list_applications
-from storage.audit import audit_in
+from storage.audit import audit, audit_in
 from storage.models import Application, Placement, SelectionDraw
 from storage.repository import Store, Unit
 from storage.selection import (
@@ -45,9 +46,11 @@ from storage.selection import (
     Role,
     all_applications,
     answer_seat,
+    holders,
     live_seats,
     newest_draw,
     notified,
+    placements_by_application,
     placements_of,
     promote,
     record_notice,
@@ -55,6 +58,9 @@ from storage.selection import (
     save_draw,
     telegram_chats,
 )
+
+if TYPE_CHECKING:
+    from reports.selection_report import SelectionReport
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +77,45 @@ class Replacement:
     released: list[tuple[int, str]] = field(default_factory=list)  # (application, reason)
     offered: list[int] = field(default_factory=list)  # applications offered a seat
     unfilled: int = 0  # seats still free (nobody on the reserve list keeps the quotas, or the meetings began)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSeats:
+    """One group's seats in the newest draw, for `groups status` and the console (application ids, no names)."""
+
+    code: str
+    seats: int
+    held: int  # seats given and not freed (offered once the decisions are out)
+    confirmed: int  # of those held
+    declined: int  # seats their holder declined (freed)
+    freed: tuple[tuple[int, str], ...]  # (application, reason) of every seat freed
+    promoted: tuple[int, ...]  # reserves offered a freed seat
+    reserve: tuple[int, ...]  # the reserve list still waiting, by rank
+
+    @property
+    def waiting(self) -> int:
+        """Seats held whose holder has not confirmed yet."""
+        return self.held - self.confirmed
+
+
+@dataclass(frozen=True, slots=True)
+class DrawState:
+    """Where the draw stands: for `groups status`'s lines and the console's overview, worded by each."""
+
+    seed: int | None  # None: no draw yet
+    drawn_at: datetime | None
+    decisions_at: datetime | None  # None: decisions not queued (the draw may be made again)
+    days_left: int | None  # days to the decision date (0 today, below 0 past) once it is near, decisions not out
+    groups: tuple[GroupSeats, ...]  # by the call's groups; empty without a draw
+
+
+@dataclass(frozen=True, slots=True)
+class RosterWritten:
+    """What a sign-in sheet holds."""
+
+    path: Path
+    people: int
+    meetings: int
 
 
 class WorkingGroups:
@@ -178,6 +223,84 @@ class WorkingGroups:
             draw = await newest_draw(unit)
         if draw is not None and draw.decisions_at is not None:
             raise GroupsError(str(DrawFrozen(draw)))
+
+    async def state(self) -> DrawState:
+        """Where the draw stands now: the newest draw, whether its decisions are out, a warning's days from
+        `WARN_DAYS` before the decision date while they are not, and each group's seats and reserve."""
+        async with self.store.unit(write=False) as unit:
+            draw = await newest_draw(unit)
+        today = self.clock().astimezone(WARSAW).date()
+        days_left = None
+        if (draw is None or draw.decisions_at is None) and today >= self.call.decision_date - timedelta(days=WARN_DAYS):
+            days_left = (self.call.decision_date - today).days
+        if draw is None:
+            return DrawState(None, None, None, days_left, ())
+        placements = [p for found in (await placements_by_application(self.store)).values() for p in found]
+        groups = []
+        for group in self.call.groups:
+            mine = [p for p in placements if p.group_code == group.code and p.role == Role.SELECTED]
+            held = [p for p in mine if p.released_at is None]
+            reserve = sorted(
+                (p for p in placements if p.group_code == group.code and p.role == Role.RESERVE),
+                key=lambda p: p.reserve_rank or 0,
+            )
+            groups.append(
+                GroupSeats(
+                    code=group.code,
+                    seats=group.seats,
+                    held=len(held),
+                    confirmed=sum(p.attendance == Attendance.CONFIRMED for p in held),
+                    declined=sum(p.attendance == Attendance.DECLINED for p in mine),
+                    freed=tuple((p.application_id, p.release_reason or "") for p in mine if p.released_at),
+                    promoted=tuple(p.application_id for p in mine if p.promoted_at is not None),
+                    reserve=tuple(p.application_id for p in reserve),
+                )
+            )
+        return DrawState(draw.seed, draw.drawn_at, draw.decisions_at, days_left, tuple(groups))
+
+    async def report(self, language: Language) -> SelectionReport:
+        """The published account of the stored draw (reports/selection_report.py's `SelectionReport`).
+
+        Raises:
+            GroupsError: when there is no draw yet.
+        """
+        from reports.selection_report import selection_report
+        from selection.records import draw_from_json
+
+        async with self.store.unit(write=False) as unit:
+            stored = await newest_draw(unit)
+        if stored is None:
+            raise GroupsError("there is no draw yet: run `wspolnota groups select --seed N` first")
+        return selection_report(draw_from_json(stored.result), self.call, drawn_at=stored.drawn_at, language=language)
+
+    async def roster(
+        self, group: str, target: Path, *, meeting: str | None, language: Language, actor: str
+    ) -> RosterWritten:
+        """Writes a group's sign-in sheets (an A4 PDF, one sheet a meeting, or only `meeting`'s) to `target`:
+        the names and organisations of those holding a seat ("?" for those not confirmed). Audited: it holds names.
+
+        Raises:
+            GroupsError: no such group, or `meeting` is not one of its meetings.
+        """
+        from reports.roster import RosterEntry, write_roster
+
+        found = self.call.group(group)
+        if found is None:
+            raise GroupsError(f"no group {group!r}; the groups are: {', '.join(g.code for g in self.call.groups)}")
+        meetings = group_meetings(self.call, group, self.events)
+        if meeting is not None:
+            meetings = [m for m in meetings if m.slug == meeting]
+            if not meetings:
+                raise GroupsError(f"{meeting!r} is not a meeting of group {group}")
+        people = [
+            RosterEntry(a.name or a.reference, a.organisation, "" if p.attendance == Attendance.CONFIRMED else "?")
+            for p, a in await holders(self.store, group)
+        ]
+        await audit(self.store, actor, "roster", {"group": group, "people": len(people)}, self.clock())
+        title = found.name(language)
+        # matplotlib draws for a while: off the event loop, so the service goes on answering meanwhile
+        await asyncio.to_thread(write_roster, target, title=title, meetings=meetings, people=people, language=language)
+        return RosterWritten(target, len(people), len(meetings))
 
     # --- the decisions ----------------------------------------------------------------------------
 

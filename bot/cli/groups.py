@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import click
 
@@ -14,6 +13,7 @@ from bot.cli import StaffError, counted, fail, main, run_async, staff_actor, sta
 from bot.group_mail import GroupsError
 from bot.settings import Settings
 from bot.working_groups import WorkingGroups, working_groups
+from handlers.definitions.i18n import Language
 from handlers.definitions.recruitment import WARSAW, Recruitment
 from storage.applications import list_applications
 
@@ -63,41 +63,35 @@ def groups_status() -> None:
 
 
 async def _draw_status(service: service_module.Service, call: Recruitment) -> list[str]:
-    """The draw's lines for `groups status`: whether decisions are out, a warning from three days before the
-    decision date while they are not, and the seats' answers by group."""
-    from bot.working_groups import WARN_DAYS
-    from storage.selection import Attendance, current_draw, placements_by_application
-
-    now = service.conversation.clock()
-    draw = await current_draw(service.store)
-    today = now.astimezone(WARSAW).date()
+    """The draw's lines for `groups status` (bot/working_groups.py's `WorkingGroups.state`, which the console
+    words too): whether decisions are out, a warning from three days before the decision date while they are
+    not, and the seats' answers by group."""
+    found = working_groups(service)
+    assert found is not None  # _with_call refused already
+    state = await found.state()
     lines = [""]
-    if draw is None:
+    if state.seed is None or state.drawn_at is None:
         lines.append("Draw: none yet (`wspolnota groups select --seed N`).")
-    elif draw.decisions_at is None:
+    elif state.decisions_at is None:
         lines.append(
-            f"Draw: seed {draw.seed}, drawn {draw.drawn_at.astimezone(WARSAW):%Y-%m-%d %H:%M}; decisions not sent."
+            f"Draw: seed {state.seed}, drawn {state.drawn_at.astimezone(WARSAW):%Y-%m-%d %H:%M}; decisions not sent."
         )
     else:
-        sent = draw.decisions_at.astimezone(WARSAW)
-        lines.append(f"Draw: seed {draw.seed}; decisions queued {sent:%Y-%m-%d %H:%M} (Warsaw).")
-    if (draw is None or draw.decisions_at is None) and today >= call.decision_date - timedelta(days=WARN_DAYS):
-        left = (call.decision_date - today).days
+        sent = state.decisions_at.astimezone(WARSAW)
+        lines.append(f"Draw: seed {state.seed}; decisions queued {sent:%Y-%m-%d %H:%M} (Warsaw).")
+    if state.days_left is not None:
+        left = state.days_left
         when = "today" if left == 0 else f"in {counted(left, 'day')}" if left > 0 else f"{-left} days ago"
         lines.append(
             f"WARNING: every applicant must hear back by {call.decision_date} ({when}). "
-            + ("Draw (`groups select`), then `groups notify`; " if draw is None else "Run `groups notify`; ")
+            + ("Draw (`groups select`), then `groups notify`; " if state.seed is None else "Run `groups notify`; ")
             + "the running service sends stored decisions itself at 09:00 on that day."
         )
-    if draw is not None and draw.decisions_at is not None:
-        seats = [p for found in (await placements_by_application(service.store)).values() for p in found]
-        for group in call.groups:
-            mine = [p for p in seats if p.group_code == group.code and p.role == "selected"]
-            held = [p for p in mine if p.released_at is None]
-            confirmed = sum(p.attendance == Attendance.CONFIRMED for p in held)
+    if state.decisions_at is not None:
+        for group in state.groups:
             lines.append(
-                f"  {group.code}: {len(held)} of {group.seats} seats held ({confirmed} confirmed, "
-                f"{len(held) - confirmed} waiting), {len(mine) - len(held)} freed"
+                f"  {group.code}: {group.held} of {group.seats} seats held ({group.confirmed} confirmed, "
+                f"{group.waiting} waiting), {len(group.freed)} freed"
             )
     return lines
 
@@ -277,21 +271,16 @@ def groups_replace() -> None:
 def groups_report(fmt: str, language: str, out: Path | None) -> None:
     """The published account of the stored draw: the pool and the groups by sector against the quotas, the
     chances, and how to repeat the draw. Anonymised: no names, addresses or references."""
-    from reports.selection_report import render_html, render_markdown, selection_report
-    from selection.records import draw_from_json
-    from storage.selection import current_draw
+    from reports.selection_report import render_html, render_markdown
 
     if out is not None:
         writable(out)
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        stored = await current_draw(service.store)
-        if stored is None:
-            raise StaffError("there is no draw yet: run `wspolnota groups select --seed N` first")
-        report = selection_report(draw_from_json(stored.result), call, drawn_at=stored.drawn_at, language=language)
+    async def work(found: WorkingGroups, call: Recruitment) -> str:
+        report = await found.report(cast(Language, language))  # click.Choice: pl, en or uk
         return render_html(report) if fmt == "html" else render_markdown(report)
 
-    text = _with_call(staff_settings(), work)
+    text = _with_groups(work)
     if out is None:
         click.echo(text)
     else:
@@ -307,33 +296,16 @@ def groups_report(fmt: str, language: str, out: Path | None) -> None:
 def groups_roster(group: str, meeting: str | None, out: Path | None, language: str) -> None:
     """Print a group's sign-in sheets (A4 PDF): the names and organisations of those holding a seat, one sheet
     per meeting (with the closing meeting). Written to the audit log: it holds names."""
-    from handlers.email.decisions import group_meetings
-    from reports.roster import RosterEntry, write_roster
-    from storage.audit import audit
-    from storage.selection import Attendance, holders
-
     target = out or Path(f"lista-obecnosci-{group}.pdf")
     writable(target)
 
-    async def work(service: service_module.Service, call: Recruitment) -> str:
-        found = call.group(group)
-        if found is None:
-            raise StaffError(f"no group {group!r}; the groups are: {', '.join(g.code for g in call.groups)}")
-        meetings = group_meetings(call, group, service.config.events)
-        if meeting is not None:
-            meetings = [m for m in meetings if m.slug == meeting]
-            if not meetings:
-                raise StaffError(f"{meeting!r} is not a meeting of group {group}")
-        people = [
-            RosterEntry(a.name or a.reference, a.organisation, "" if p.attendance == Attendance.CONFIRMED else "?")
-            for p, a in await holders(service.store, group)
-        ]
-        now = service.conversation.clock()
-        await audit(service.store, staff_actor(), "roster", {"group": group, "people": len(people)}, now)
-        write_roster(target, title=found.name(language), meetings=meetings, people=people, language=language)  # type: ignore[arg-type]
-        return f"Wrote {target}: {counted(len(people), 'person', 'people')}, {counted(len(meetings), 'meeting')}."
+    async def work(found: WorkingGroups, call: Recruitment) -> str:
+        chosen = cast(Language, language)  # click.Choice: pl, en or uk
+        written = await found.roster(group, target, meeting=meeting, language=chosen, actor=staff_actor())
+        people, meetings = counted(written.people, "person", "people"), counted(written.meetings, "meeting")
+        return f"Wrote {target}: {people}, {meetings}."
 
-    click.echo(_with_call(staff_settings(), work))
+    click.echo(_with_groups(work))
 
 
 @groups.command("attended")
