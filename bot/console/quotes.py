@@ -74,8 +74,9 @@ class QuotesPage(Page):
             "quotes_state_approved": "zatwierdzony",
             "quotes_state_rejected": "odrzucony",
             "quotes_state": "Stan: {state}",
-            "quotes_submission": "Ankieta nr {number}",
-            "quotes_text": "Tekst do publikacji (możesz go poprawić przed zatwierdzeniem)",
+            "quotes_submission": "Wypełniona ankieta nr {number}",
+            "quotes_edit": "Popraw tekst przed zatwierdzeniem",
+            "quotes_text": "Tekst do publikacji (zatwierdzenie publikuje go w tej postaci)",
             "quotes_approve": "Zatwierdź",
             "quotes_reject": "Odrzuć",
             "quotes_none_at_all": "W tej ankiecie nie ma jeszcze cytatów: nikt, kto zgodził się na cytowanie, "
@@ -113,7 +114,8 @@ class QuotesPage(Page):
             "quotes_state_rejected": "rejected",
             "quotes_state": "State: {state}",
             "quotes_submission": "Submission {number}",
-            "quotes_text": "Text to publish (you may edit it before approving)",
+            "quotes_edit": "Edit the text before approving",
+            "quotes_text": "Text to publish (approving publishes it as it stands here)",
             "quotes_approve": "Approve",
             "quotes_reject": "Reject",
             "quotes_none_at_all": "No quotes in this questionnaire yet: nobody who allowed quoting has answered an "
