@@ -249,7 +249,7 @@ class TeamPage(Page):
                 state=state_of(account, now),
                 locked_until=_when(account.locked_until) if account.locked_until else "",
                 factor=factor_of(account),
-                created=_when(account.created_at),
+                created=account.created_at.astimezone(WARSAW).strftime("%Y-%m-%d"),
                 you=account.id == me,
                 disabled=account.disabled,
                 enrolled=account.totp_secret is not None,
