@@ -111,9 +111,14 @@ async def test_the_figures_and_the_list_filtered_by_codes_without_names(
     assert tiles["kompletne"] == "4" and tiles["niekompletne"] == "1"
     by_sector = soup.find("caption", string="W losowaniu według grupy i sektora, wobec miejsc")
     assert by_sector is not None
-    rows = {tr.th.get_text(): [td.get_text() for td in tr.select("td")] for tr in by_sector.parent.select("tbody tr")}
-    # Otwartość: Anna (ngo) and Bob (resident) in the draw for 4 seats; Dorota is late.
-    assert rows["Otwartość i relacje"][-3:] == ["2", "4", "0.50"]
+    table = by_sector.parent
+    heads = [th.get_text() for th in table.select("thead th")]
+    assert heads == ["Sektor", "Otwartość i relacje", "Aktywność i współpraca", "Przynależność do miejsca"]
+    rows = {tr.th.get_text(): [td.get_text() for td in tr.select("td")] for tr in table.select("tbody tr, tfoot tr")}
+    # Otwartość: Anna (ngo) and Bob (resident) in the draw for 4 seats; Dorota is late, Cecylia incomplete.
+    assert rows["Organizacja pozarządowa"] == ["1", "1", "0"] and rows["Mieszkanka lub mieszkaniec"] == ["1", "0", "0"]
+    assert rows["W losowaniu"] == ["2", "1", "1"] and rows["Miejsca"] == ["4", "4", "4"]
+    assert rows["Na miejsce"] == ["0,50", "0,25", "0,25"]  # a Polish decimal comma
     first = soup.select_one(".applications-table tbody tr")
     assert first is not None
     cells = [cell.get_text(" ", strip=True) for cell in first.select("th, td")]
@@ -237,7 +242,11 @@ async def test_the_draws_decisions_in_the_list_and_on_the_page(client: TestClien
     decisions = [tr.select("td")[-1].get_text() for tr in soup.select(".applications-table tbody tr")]
     assert decisions[:2] == ["wybrana osoba", "rezerwa (miejsce 1)"] and decisions[4] == "niewybrana osoba"
     assert "Losowanie z ziarnem 7" in soup.get_text()
-    page = BeautifulSoup(await (await client.get("/staff/groups/applications/Z-1")).text(), "html.parser")
+    _, english, _ = await listed(client, "?lang=en")
+    decisions = [tr.select("td")[-1].get_text() for tr in english.select(".applications-table tbody tr")]
+    assert decisions[:2] == ["selected", "reserve (rank 1)"] and "Draw with seed 7" in english.get_text()
+    assert english.h1 is not None and english.h1.get_text() == "Working-group applications"
+    page = BeautifulSoup(await (await client.get("/staff/groups/applications/Z-1?lang=pl")).text(), "html.parser")
     assert "Po losowaniu" in page.get_text() and "75%" in page.get_text() and "otwartosc" in page.get_text()
 
 
