@@ -186,18 +186,19 @@ class Console:
             for key, name in NAV
             if role is not None and role.may(RULES[name].role or Role.FIELD)
         ]
-        html = self.templates.get_template(template).render(
-            t=text,
-            lang=language,
-            prefix=self.prefix,
-            signed=signed,
-            nav=nav,
-            here=request.path[len(self.prefix) :] or "/",
-            role_name=text[f"role_{signed.account.role}"] if signed else "",
-            csrf=signed.csrf_token if signed else self._form_token(request),
-            other_language=f"{request.path}?lang={text['other_language_code']}",
-            **context,
-        )
+        here = self._page_of(request)
+        values = {
+            "t": text,
+            "lang": language,
+            "prefix": self.prefix,
+            "signed": signed,
+            "nav": nav,
+            "here": here,
+            "role_name": text[f"role_{signed.account.role}"] if signed else "",
+            "csrf": signed.csrf_token if signed else self._form_token(request),
+            "other_language": f"{self.prefix}{here}?lang={text['other_language_code']}",
+        }
+        html = self.templates.get_template(template).render(values | context)
         response = web.Response(text=html, content_type="text/html", status=status)
         response.headers["Cache-Control"] = "no-store"
         if request.query.get("lang") == language:
@@ -205,6 +206,18 @@ class Console:
         if signed is None and request.get(FORM_TOKEN, ("", False))[1]:
             self._cookie(response, FORM_COOKIE, request[FORM_TOKEN][0])
         return response
+
+    def _page_of(self, request: web.Request) -> str:
+        """The page (a path inside the console a GET can open) this response belongs to: its own path, or
+        for a form's answer (/people/erase, /data/export) the nearest page above it (/people, /data)."""
+        path = request.path[len(self.prefix) :] or "/"
+        resource = request.match_info.route.resource
+        if request.method == "GET" or (resource is not None and any(r.method == "GET" for r in resource)):
+            return path
+        pages = {rule.path for rule in ROUTES if rule.method == "GET" and "{" not in rule.path}
+        while path not in pages and path.count("/") > 1:
+            path = path.rsplit("/", 1)[0]
+        return path if path in pages else "/"
 
     def _form_token(self, request: web.Request) -> str:
         """The signed-out browser's CSRF token: its cookie's, or a new one the page sets."""

@@ -345,3 +345,20 @@ async def test_no_personal_data_or_secret_reaches_the_logs(
     assert records  # the console and the service did log (a refused sign-in, at least)
     for secret in (EMAIL, "nobody@um.warszawa.pl", PASSWORD, "not the password", link.rsplit("/", 1)[1], cookie):
         assert secret and secret not in logged, secret
+
+
+async def test_a_forms_answer_links_to_its_page_in_the_other_language(
+    client: TestClient[Any, Any], service: Service
+) -> None:
+    """A page answering a POST (a refused form) offers English on the page a GET can open, not the form's
+    address (which answers GET with 405)."""
+    await add_staff(service, EMAIL, "analyst")
+    assert (await sign_in(client, EMAIL)).status == 303
+    csrf = form_token(await (await client.get("/staff/data")).text())
+    refused = await client.post("/staff/data/export", data={"csrf": csrf, "format": "xlsx", "since": "jutro"})
+    assert refused.status == 400
+    link = BeautifulSoup(await refused.text(), "html.parser").select_one("a[hreflang=en]")
+    assert link is not None and link["href"] == "/staff/data?lang=en"
+    current = BeautifulSoup(await refused.text(), "html.parser").select_one("a[aria-current=page]")
+    assert current is not None and current["href"] == "/staff/data"
+    assert (await client.get(str(link["href"]))).status == 200
