@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.service import Service, open_service
 from storage.applications import ApplicationFields
-from storage.models import Application, AuditEntry
+from storage.models import Application, AuditEntry, SelectionDraw
 from storage.selection import PlacementValues, Role
 from tests.support import GROUPS_CONFIG, FakeClock, make_settings
 from tests.support.applicants import record_applicant, store_draw_by_hand
@@ -248,6 +248,17 @@ async def test_the_draws_decisions_in_the_list_and_on_the_page(client: TestClien
     assert english.h1 is not None and english.h1.get_text() == "Working-group applications"
     page = BeautifulSoup(await (await client.get("/staff/groups/applications/Z-1?lang=pl")).text(), "html.parser")
     assert "Po losowaniu" in page.get_text() and "75%" in page.get_text() and "otwartosc" in page.get_text()
+    assert "Ta osoba ma miejsce w grupie" not in page.get_text()  # nobody was told yet
+
+    async with service.store.unit() as unit:  # the decisions are out (as `groups notify` marks the draw)
+        draw = (await unit.session.scalars(select(SelectionDraw))).one()
+        draw.decisions_at = AFTER_THE_CALL
+    html = await (await client.get("/staff/groups/applications/Z-1")).text()
+    assert "Ta osoba ma miejsce w grupie" in html  # excluding frees the seat at the next replacement …
+    excluded = await client.post(
+        "/staff/groups/applications/Z-1/exclude", data={"csrf": form_token(html), "reason": "dwa zgłoszenia"}
+    )
+    assert excluded.status == 200 and (await stored(service, 1)).excluded  # … and is allowed, as on the command line
 
 
 async def test_only_coordinators_and_the_groups_off(
