@@ -154,11 +154,12 @@ class Console:
         given = form.get("csrf")
         if not isinstance(given, str) or not given:
             return False
-        if rule.role is not None and signed is not None:
-            expected = signed.csrf_token
-        else:
-            expected = request.cookies.get(FORM_COOKIE, "")
-        return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+        # A signed-in browser's forms carry its session's token; a signed-out one's, its form cookie's. A public
+        # form (setting a password from a link) may be opened signed in or not: either token it was given.
+        expected = [signed.csrf_token] if signed is not None else []
+        if rule.role is None:
+            expected.append(request.cookies.get(FORM_COOKIE, ""))
+        return any(token and hmac.compare_digest(given.encode(), token.encode()) for token in expected)
 
     def _refuse(self, request: web.Request, status: int) -> web.Response:
         message = self.texts[self.language(request)]["forbidden"]

@@ -362,3 +362,19 @@ async def test_a_forms_answer_links_to_its_page_in_the_other_language(
     current = BeautifulSoup(await refused.text(), "html.parser").select_one("a[aria-current=page]")
     assert current is not None and current["href"] == "/staff/data"
     assert (await client.get(str(link["href"]))).status == 200
+
+
+async def test_a_setup_link_works_in_a_browser_already_signed_in(
+    client: TestClient[Any, Any], service: Service
+) -> None:
+    """A coordinator who opens a new colleague's link in their own signed-in browser can still use it
+    (the form carries the session's token then), and a forged post is still refused."""
+    await add_staff(service, EMAIL, "coordinator")
+    assert (await sign_in(client, EMAIL)).status == 303
+    link = await setup_link(service, "nowa@um.warszawa.pl", "field")
+    page = await client.get(link)
+    assert page.status == 200
+    data = {"password": PASSWORD, "password_again": PASSWORD}
+    assert (await client.post(link, data=data | {"csrf": "forged"}, allow_redirects=False)).status == 403
+    done = await client.post(link, data=data | {"csrf": form_token(await page.text())}, allow_redirects=False)
+    assert done.status == 303 and done.headers["Location"] == "/staff/login?note=done"
