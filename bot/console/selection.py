@@ -129,7 +129,7 @@ class SelectionPage(Page):
             "groups_late": "Spóźnione",
             "groups_excluded": "Wykluczone",
             "groups_see_applications": "Przejdź do zgłoszeń",
-            "groups_draw": "Losowanie",
+            "groups_draw": "Stan losowania",
             "groups_no_draw": "Jeszcze nie losowano.",
             "groups_drawn": "Wylosowano z ziarnem {seed} ({when}); decyzje jeszcze nie wysłane — "
             "można losować ponownie.",
@@ -164,7 +164,7 @@ class SelectionPage(Page):
             "groups_dry_explain": "Pokazuje wynik, niczego nie zapisując. To samo ziarno na tych samych "
             "zgłoszeniach da te same grupy.",
             "groups_dry_button": "Losuj próbnie",
-            "groups_real_heading": "Losowanie",
+            "groups_real_heading": "Losowanie właściwe",
             "groups_real_explain": "Zapisuje wynik w miejsce poprzedniego. Ziarno trzeba ogłosić przed losowaniem.",
             "groups_confirm_draw": "Ziarno zostało ogłoszone; po wysłaniu decyzji losowania nie da się powtórzyć.",
             "groups_real_button": "Losuj i zapisz",
@@ -220,7 +220,7 @@ class SelectionPage(Page):
             "groups_late": "Late",
             "groups_excluded": "Excluded",
             "groups_see_applications": "Go to the applications",
-            "groups_draw": "The draw",
+            "groups_draw": "Where the draw stands",
             "groups_no_draw": "No draw yet.",
             "groups_drawn": "Drawn with seed {seed} ({when}); decisions not sent — it may be drawn again.",
             "groups_decided": "Seed {seed}; decisions queued {when} (Warsaw time). The draw stands.",
@@ -253,7 +253,7 @@ class SelectionPage(Page):
             "groups_dry_explain": "Shows the result and stores nothing. The same seed on the same applications "
             "gives the same groups.",
             "groups_dry_button": "Draw a dry run",
-            "groups_real_heading": "The draw",
+            "groups_real_heading": "The real draw",
             "groups_real_explain": "Stores the result in place of the last one. Announce the seed before the draw.",
             "groups_confirm_draw": "The seed was announced; this cannot be redone after the decisions are sent.",
             "groups_real_button": "Draw and store",
