@@ -346,12 +346,8 @@ class ListedApplication:
 
 async def listed_applications(store: Store, chosen: ApplicationFilter | None = None) -> list[ListedApplication]:
     """The applications that pass the filter, oldest first, with their duplicates and the draw's outcome."""
-    found = [
-        listed
-        for listed in await _listed(store, await list_applications(store))
-        if chosen is None or chosen.admits(listed)
-    ]
-    return found
+    every = await _listed(store, await list_applications(store))
+    return [listed for listed in every if chosen is None or chosen.admits(listed)]
 
 
 async def listed_application(store: Store, reference: str) -> ListedApplication | None:
