@@ -123,7 +123,6 @@ class SelectionPage(Page):
             "groups_decision_date": "Decyzje do",
             "groups_meetings": "Spotkania",
             "groups_optional": "termin opcjonalny",
-            "groups_applications": "Zgłoszenia",
             "groups_total": "Wszystkie",
             "groups_in_draw": "W losowaniu",
             "groups_late": "Spóźnione",
@@ -142,6 +141,7 @@ class SelectionPage(Page):
             "groups_in_days": "za {days} dni",
             "groups_in_one_day": "jutro",
             "groups_days_ago": "{days} dni temu",
+            "groups_yesterday": "wczoraj",
             "groups_seats_heading": "Miejsca w grupach",
             "groups_group": "Grupa",
             "groups_seats": "Miejsca",
@@ -214,7 +214,6 @@ class SelectionPage(Page):
             "groups_decision_date": "Decisions by",
             "groups_meetings": "Meetings",
             "groups_optional": "optional date",
-            "groups_applications": "Applications",
             "groups_total": "All",
             "groups_in_draw": "In the draw",
             "groups_late": "Late",
@@ -231,6 +230,7 @@ class SelectionPage(Page):
             "groups_in_days": "in {days} days",
             "groups_in_one_day": "tomorrow",
             "groups_days_ago": "{days} days ago",
+            "groups_yesterday": "yesterday",
             "groups_seats_heading": "Seats by group",
             "groups_group": "Group",
             "groups_seats": "Seats",
@@ -410,6 +410,8 @@ class SelectionPage(Page):
             when = words["groups_in_one_day"]
         elif left > 0:
             when = words["groups_in_days"].format(days=left)
+        elif left == -1:
+            when = words["groups_yesterday"]
         else:
             when = words["groups_days_ago"].format(days=-left)
         warning = words["groups_warning"].format(date=call.decision_date.isoformat(), when=when)

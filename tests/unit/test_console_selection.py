@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.service import Service, open_service
 from bot.working_groups import WorkingGroups
-from selection.model import QuotaInfeasible
+from selection.model import Candidate, Draw, GroupDraw, GroupSpec, QuotaInfeasible
 from storage.applications import ApplicationFields, withdraw_application
 from storage.models import Application, AuditEntry, OutboxMessage
 from storage.selection import PlacementValues, Role, current_draw, placements_by_application
@@ -289,6 +289,32 @@ async def test_quotas_that_cannot_be_met_are_named_with_what_staff_could_relax(
     assert "Co można zmienić w config/recruitment.yaml" in alert
     assert "lower informal's min from 3 to 0 in config/recruitment.yaml" in alert
     assert soup.find("input", {"id": "dry-seed"})["value"] == "3"  # type: ignore[index]
+
+
+async def test_a_dry_run_in_english_shows_its_notes_and_a_group_drawn_without_a_lottery(
+    service: Service, staff: tuple[TestClient[Any, Any], int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _, csrf = staff
+    candidates = tuple(Candidate(n, SECTORS[n % 3], ("aktywnosc",)) for n in range(1, 4))
+
+    async def drawn(self: WorkingGroups, seed: int, *, dry_run: bool, actor: str) -> Draw:
+        assert dry_run
+        group = GroupDraw(
+            "aktywnosc", 4, (1, 2, 3), (1, 2, 3), (), {}, lottery=False, notes=("a second seat for 1 person",)
+        )
+        return Draw(seed, "maximin", "test", "test", (group,), (GroupSpec("aktywnosc", 4, {}),), candidates)
+
+    monkeypatch.setattr(WorkingGroups, "select", drawn)
+    shown = await client.post("/staff/groups/select?lang=en", data={"csrf": csrf, "seed": "12", "dry_run": "1"})
+    assert shown.status == 200
+    result = BeautifulSoup(await shown.text(), "html.parser").select_one("section.groups-dry")
+    assert result is not None
+    text = " ".join(result.get_text(" ").split())
+    assert "The dry run's result (seed 12): nothing stored" in text
+    assert "Activity and cooperation (aktywnosc)" in text
+    assert "3 of 4 seats, a pool of 3 — everyone (no more applicants than seats)" in text
+    assert "NGO 1 0–4 1" in text and "Selected (application references): Z-1 , Z-2 , Z-3" in text
+    assert "Reserve list, in order: none" in text and "a second seat for 1 person" in text
 
 
 async def test_only_coordinators_reach_the_groups(service: Service) -> None:
