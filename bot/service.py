@@ -110,6 +110,14 @@ def load_config(settings: Settings) -> Config:
     return Config(questionnaires, events, catalog, recruitment, population)
 
 
+@dataclass(slots=True)
+class Known:
+    """What the running service learns of itself (the console shows it): the Telegram bot's username once
+    the Telegram channel has started (None before, and without Telegram)."""
+
+    telegram_username: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Service:
     """The running parts every channel shares."""
@@ -121,6 +129,7 @@ class Service:
     conversation: Conversation
     key: bytes
     health: Health = field(default_factory=Health)  # what each channel is doing (`/healthz`, exit status)
+    known: Known = field(default_factory=Known)
 
     def respondent(self, channel: str, channel_id: str, address: str | None = None) -> RespondentRef:
         """Names a respondent by the pseudonym of their channel id."""

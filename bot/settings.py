@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -83,6 +84,9 @@ class Settings(BaseModel):
     web_completions_per_hour: int = Field(default=10, ge=0)  # 0 = never flag
     web_kiosk_completions_per_hour: int = Field(default=60, ge=0)
     web_trusted_proxy: bool = False  # behind our own reverse proxy: the client is its X-Forwarded-For entry
+    # The web chat's public address (https://ankieta.example.pl): what posters' QR codes, the console's event
+    # links and staff setup links lead to. Unset: the address the browser used to reach the console.
+    public_url: str | None = None
     # Connections open at once (also kept under the file descriptor limit); when full, the oldest one
     # still waiting for its request makes room (a stalled client, not a visitor being answered).
     web_max_connections: int = Field(default=256, ge=8)
@@ -106,6 +110,16 @@ class Settings(BaseModel):
     def _kiosk_tokens(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         kiosk_tokens(value)  # raises ValueError naming the entry, never echoing a token
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query or parsed.fragment:
+            raise ValueError("give the web chat's address, e.g. https://ankieta.example.pl")
+        return value.strip().rstrip("/")
 
     @field_validator("log_level")
     @classmethod

@@ -24,7 +24,11 @@ from handlers.engine.presenter import WARSAW
 
 @main.group(invoke_without_command=True)
 @click.option("--bot", "bot_username", help="The bot's username for deep links (default: asked from Telegram).")
-@click.option("--web", "web_url", help="The web chat's public address, e.g. https://ankieta.example.pl (for QR codes).")
+@click.option(
+    "--web",
+    "web_url",
+    help="The web chat's public address, e.g. https://ankieta.example.pl (for QR codes; default WSPOLNOTA_PUBLIC_URL).",
+)
 @click.pass_context
 def events(context: click.Context, bot_username: str | None, web_url: str | None) -> None:
     """List the events with their links for QR codes: Telegram (t.me/BOT?start=SLUG), web chat (URL/?event=SLUG)."""
@@ -35,6 +39,7 @@ def events(context: click.Context, bot_username: str | None, web_url: str | None
         config = service_module.load_config(settings)
     except ConfigError as err:
         fail(err)
+    web_url = web_url or settings.public_url
     if bot_username is None and settings.telegram_token is not None:
         bot_username = run_async(lambda: _bot_username(settings))
     context.obj = (config, bot_username, web_url)

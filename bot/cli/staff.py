@@ -11,9 +11,8 @@ DEFAULT_WEB = "http://127.0.0.1:8080"
 _WEB_OPTION = click.option(
     "--web",
     "web_url",
-    default=DEFAULT_WEB,
-    show_default=True,
-    help="The web chat's address as staff reach it (the console is its /staff).",
+    help=f"The web chat's address as staff reach it (the console is its /staff); default WSPOLNOTA_PUBLIC_URL, "
+    f"else {DEFAULT_WEB}.",
 )
 
 
@@ -31,7 +30,7 @@ def staff() -> None:
     help="field: live counts, events, posters; analyst: also exports and reports; coordinator: everything.",
 )
 @_WEB_OPTION
-def staff_add(email: str, role: str, web_url: str) -> None:
+def staff_add(email: str, role: str, web_url: str | None) -> None:
     """Add a staff account and print its one-time setup link (shown only now; it sets the password)."""
     from bot.console.staffing import BadEmail, add_staff, setup_link, valid_email
     from storage.staff_accounts import AccountExists
@@ -52,7 +51,7 @@ def staff_add(email: str, role: str, web_url: str) -> None:
 
     token = run_async(go)
     click.echo(f"Added {email} ({role}). Their setup link, valid {settings.staff_setup_hours:g} hours, works once:")
-    click.echo(setup_link(web_url, token))
+    click.echo(setup_link(web_url or settings.public_url or DEFAULT_WEB, token))
 
 
 @staff.command("list")
@@ -99,7 +98,7 @@ def staff_disable(email: str) -> None:
 @staff.command("require-totp")
 @click.argument("email")
 @_WEB_OPTION
-def staff_require_totp(email: str, web_url: str) -> None:
+def staff_require_totp(email: str, web_url: str | None) -> None:
     """Require a second factor (an authenticator app's code) for an account.
 
     An account not yet enrolled gets a new setup link (printed now) and cannot sign in until it is used.
@@ -121,4 +120,4 @@ def staff_require_totp(email: str, web_url: str) -> None:
         click.echo(f"{email.strip().lower()} now needs their authenticator code to sign in.")
     else:
         click.echo(f"{email.strip().lower()} must enrol an authenticator app; their new setup link works once:")
-        click.echo(setup_link(web_url, token))
+        click.echo(setup_link(web_url or settings.public_url or DEFAULT_WEB, token))

@@ -207,18 +207,8 @@ class EventsPage(Page):
         bot: str | None = request.query.get("bot", "").strip().removeprefix("@")
         if bot and not BOT_NAME.fullmatch(bot):
             problem, bot = "events_bad_bot", None
-        return Addresses(web_url.rstrip("/") if given else self._reached(request), bot or None, given), problem
-
-    def _reached(self, request: web.Request) -> str:
-        """The web chat's address as this browser reaches the server (the console lives beside the chat)."""
-        settings = self.service.settings
-        scheme, host = request.scheme, request.host
-        if settings.web_trusted_proxy:  # our own proxy names the site the browser asked for
-            scheme = _first(request.headers.get("X-Forwarded-Proto")) or scheme
-            host = _first(request.headers.get("X-Forwarded-Host")) or host
-        if settings.web_secure_cookie:  # served over HTTPS behind the proxy
-            scheme = "https"
-        return f"{scheme}://{host}"
+        bot = bot or self.service.known.telegram_username  # the running bot's own name, once Telegram started
+        return Addresses(web_url.rstrip("/") if given else self.public_address(request), bot or None, given), problem
 
     def _link(self, request: web.Request, addresses: Addresses) -> Link:
         """What the codes carry: `?link=web|telegram`, by default as the command line chooses (the web chat).
@@ -300,10 +290,6 @@ def _web_address(value: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
-
-
-def _first(header: str | None) -> str:
-    return (header or "").split(",")[0].strip()
 
 
 def _by_date(events: Mapping[str, Event]) -> list[Event]:

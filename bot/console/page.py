@@ -59,6 +59,20 @@ class Page:
             raise web.HTTPForbidden()
         return signed
 
+    def public_address(self, request: web.Request) -> str:
+        """The web chat's public address: WSPOLNOTA_PUBLIC_URL, or the site as this browser reached the console
+        (behind our own proxy, the host and scheme it forwarded; https with WSPOLNOTA_WEB_SECURE_COOKIE)."""
+        settings = self.service.settings
+        if settings.public_url:
+            return settings.public_url
+        scheme, host = request.scheme, request.host
+        if settings.web_trusted_proxy:
+            scheme = _last(request.headers.get("X-Forwarded-Proto")) or scheme
+            host = _last(request.headers.get("X-Forwarded-Host")) or host
+        if settings.web_secure_cookie:
+            scheme = "https"  # served over HTTPS, whatever the hop behind the proxy spoke
+        return f"{scheme}://{host}"
+
     def actor(self, request: web.Request) -> str:
         """The audit log's name for who is signed in: `staff:<account id>`, never an email."""
         return actor(self.signed(request).account.id)
@@ -89,6 +103,11 @@ async def send_file(request: web.Request, name: str, content_type: str, path: Pa
 def _download_headers(name: str, content_type: str) -> dict[str, str]:
     disposition = f"attachment; filename=\"{_ascii(name)}\"; filename*=UTF-8''{quote(name)}"
     return {"Content-Disposition": disposition, "Cache-Control": "no-store", "Content-Type": content_type}
+
+
+def _last(value: str | None) -> str:
+    """A forwarded header's entry our proxy added: the last one (earlier ones came from the client)."""
+    return (value or "").split(",")[-1].strip()
 
 
 def _ascii(name: str) -> str:

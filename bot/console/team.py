@@ -175,7 +175,7 @@ class TeamPage(Page):
             return await self._refused(request, "team_exists", email=email, role=role)
         text = self.words(request)
         done = text["team_added"].format(email=added.account.email, role=text[f"role_{added.account.role}"])
-        return await self._page(request, link=setup_link(self._origin(request), added.token), done=done)
+        return await self._page(request, link=setup_link(self.public_address(request), added.token), done=done)
 
     async def team_disable(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -208,7 +208,7 @@ class TeamPage(Page):
         if token is None:
             raise web.HTTPSeeOther(f"{self.prefix}/team?note=totp")
         done = self.words(request)["team_link_totp"].format(email=account.email)
-        return await self._page(request, link=setup_link(self._origin(request), token), done=done)
+        return await self._page(request, link=setup_link(self.public_address(request), token), done=done)
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -269,21 +269,6 @@ class TeamPage(Page):
             "role": role,
         }
         return self.render(request, "team.html", context, status=status)
-
-    def _origin(self, request: web.Request) -> str:
-        """This site's address as the coordinator reached it: behind our own proxy, the proxy's view of it."""
-        scheme, host = request.scheme, request.host
-        if self.service.settings.web_trusted_proxy:
-            scheme = _last(request.headers.get("X-Forwarded-Proto")) or scheme
-            host = _last(request.headers.get("X-Forwarded-Host")) or host
-        if self.service.settings.web_secure_cookie:
-            scheme = "https"  # served over HTTPS, whatever the hop behind the proxy spoke
-        return f"{scheme}://{host}"
-
-
-def _last(value: str | None) -> str:
-    """A forwarded header's entry added by our proxy: the last one (earlier ones came from the client)."""
-    return (value or "").split(",")[-1].strip()
 
 
 def _when(moment: datetime) -> str:

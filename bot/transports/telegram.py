@@ -146,6 +146,7 @@ class TelegramChannel:
             shown: Language = language or "pl"
             commands = [BotCommand(name, catalog(f"cmd_{name}", shown)) for name in names]
             await self._with_retries(self.bot.set_my_commands, commands, language_code=language)
+        self.service.known.telegram_username = self.bot.username  # for the console's event links
         logger.info("Telegram channel ready as @%s", self.bot.username)
 
     async def _with_retries(self, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:

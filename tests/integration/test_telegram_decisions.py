@@ -172,7 +172,9 @@ async def offered(api: BotApiEmulator, service: Service, channel: Running, chat:
 async def test_an_offer_is_sent_once_with_its_buttons_also_across_a_restart(
     api: BotApiEmulator, service: Service, channel: Running
 ) -> None:
+    assert service.known.telegram_username is None
     await channel.start(api)
+    assert service.known.telegram_username == api.bot_username  # the console's Telegram links use it
     await in_chat(api, OLA)
     row_id = await queue(service, OLA, OFFER, BUTTONS)
     channel.wake()

@@ -14,9 +14,10 @@ import segno
 from aiohttp.test_utils import TestClient
 from bs4 import BeautifulSoup
 
-from bot.service import Config, Service
+from bot.service import Config, Service, open_service
 from reports.posters import poster_link
 from storage.kiosks import add_kiosk
+from tests.support import FakeClock, make_settings
 from tests.support.console import add_staff, server, sign_in
 
 FIELD = "teren@um.warszawa.pl"
@@ -162,3 +163,24 @@ def test_posters_carry_the_web_chat_when_its_address_is_known(config: Config) ->
     assert web is not None and web(event) == f"{PUBLIC}/?event={ZOLIBORZ}"
     assert telegram is not None and telegram(event) == f"https://t.me/wspolnota_bot?start={ZOLIBORZ}"
     assert poster_link(None, None) is None
+
+
+async def test_the_public_address_and_the_running_bot_are_the_defaults(
+    tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WSPOLNOTA_PUBLIC_URL beats the address the browser used; the Telegram channel's own username, once it
+    has started, gives the Telegram links without anyone typing it."""
+    settings = make_settings(tmp_path / "data", WSPOLNOTA_PUBLIC_URL=PUBLIC + "/")
+    async with open_service(settings, clock=clock) as service:
+        await add_staff(service, FIELD, "field")
+        async with TestClient(server(service)) as client:
+            assert (await sign_in(client, FIELD)).status == 303
+            row = (await page(client, "/staff/events")).select_one(f'tr[data-event="{ZOLIBORZ}"]')
+            assert row is not None and row.select_one('[data-link="telegram"]') is None
+            web = row.select_one('[data-link="web"]')
+            assert web is not None and web.get_text() == f"{PUBLIC}/?event={ZOLIBORZ}"
+            service.known.telegram_username = "wspolnota_bot"  # as the Telegram channel records it at start
+            row = (await page(client, "/staff/events")).select_one(f'tr[data-event="{ZOLIBORZ}"]')
+            assert row is not None
+            telegram = row.select_one('[data-link="telegram"]')
+            assert telegram is not None and telegram.get_text() == f"https://t.me/wspolnota_bot?start={ZOLIBORZ}"
