@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import jinja2
 import segno
@@ -197,7 +197,7 @@ class Console:
             "here": here,
             "role_name": text[f"role_{signed.account.role}"] if signed else "",
             "csrf": signed.csrf_token if signed else self._form_token(request),
-            "other_language": f"{self.prefix}{here}?lang={text['other_language_code']}",
+            "other_language": self._other_language(request, here, text["other_language_code"]),
         }
         html = self.templates.get_template(template).render(values | context)
         response = web.Response(text=html, content_type="text/html", status=status)
@@ -207,6 +207,11 @@ class Console:
         if signed is None and request.get(FORM_TOKEN, ("", False))[1]:
             self._cookie(response, FORM_COOKIE, request[FORM_TOKEN][0])
         return response
+
+    def _other_language(self, request: web.Request, here: str, language: str) -> str:
+        """The same page in the other language: a GET keeps its query (a list's filters, its page)."""
+        kept = [(k, v) for k, v in request.query.items() if k != "lang"] if request.method == "GET" else []
+        return f"{self.prefix}{here}?{urlencode([*kept, ('lang', language)])}"
 
     def _page_of(self, request: web.Request) -> str:
         """The page (a path inside the console a GET can open) this response belongs to: its own path, or

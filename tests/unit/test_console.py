@@ -378,3 +378,11 @@ async def test_a_setup_link_works_in_a_browser_already_signed_in(
     assert (await client.post(link, data=data | {"csrf": "forged"}, allow_redirects=False)).status == 403
     done = await client.post(link, data=data | {"csrf": form_token(await page.text())}, allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == "/staff/login?note=done"
+
+
+async def test_the_language_switch_keeps_a_lists_filters(client: TestClient[Any, Any], service: Service) -> None:
+    await add_staff(service, EMAIL, "coordinator")
+    assert (await sign_in(client, EMAIL)).status == 303
+    page = await client.get("/staff/audit?page=2&lang=pl")
+    link = BeautifulSoup(await page.text(), "html.parser").select_one("a[hreflang=en]")
+    assert link is not None and link["href"] == "/staff/audit?page=2&lang=en"
