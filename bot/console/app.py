@@ -3,7 +3,10 @@
 One middleware, the guard, keeps the console's rules for every request: off (404) until an enabled staff
 account exists; the route table (bot/console/routes.py) says who may use each route; a signed-in
 browser is known by its own cookie (never the residents'), a random token whose digest names a session
-stored in the database; every POST carries a CSRF token.
+stored in the database; every POST carries a CSRF token. Here too: the layout every page renders in
+(`render`), signing in and out, and setting a password from a setup link. The pages themselves are parts
+(`PAGES`, a `bot.console.page.Page` each: dashboard.py, events.py, data.py, quotes.py, people.py,
+applications.py, selection.py, team.py, audit.py), each route's handler found by its rule's name.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -23,12 +25,13 @@ import segno
 from aiohttp import web
 
 from bot.console import accounts
-from bot.console import data as data_page
 from bot.console.accounts import Outcome, Role
 from bot.console.applications import ApplicationsPage
-from bot.console.dashboard import Dashboard, Figures
+from bot.console.audit import AuditPage
+from bot.console.dashboard import DashboardPage
+from bot.console.data import DataPage
 from bot.console.events import EventsPage
-from bot.console.page import STAFF, Page, Words, actor, attachment, send_file
+from bot.console.page import STAFF, Page, Words, actor
 from bot.console.people import PeoplePage
 from bot.console.quotes import QuotesPage
 from bot.console.routes import NAV, ROUTES, RULES, STATIC, Rule
@@ -36,10 +39,9 @@ from bot.console.selection import SelectionPage
 from bot.console.team import TeamPage
 from bot.console.texts import LANGUAGES, TEXTS, ConsoleLanguage
 from bot.service import Service
-from handlers.engine.presenter import WARSAW
 from handlers.limits import WindowCounts
 from handlers.web.guard import client_address
-from storage.audit import audit, audit_entries
+from storage.audit import audit
 from storage.staff_accounts import (
     SignedIn,
     any_active_account,
@@ -58,11 +60,20 @@ FORM_COOKIE = "wspolnota_staff_form"  # a signed-out browser's CSRF token (doubl
 LANGUAGE_COOKIE = "wspolnota_staff_lang"
 ADDRESS_ATTEMPTS = 30  # sign-in attempts from one client address in LIMIT_WINDOW
 EMAIL_ATTEMPTS = accounts.LOCK_AFTER  # failed sign-ins for one email (known or not) in LIMIT_WINDOW
-AUDIT_PAGE = 50  # audit entries a page
 LIMIT_WINDOW = accounts.LOCK_FOR.total_seconds()
 _HERE = Path(__file__).parent
-# The console's parts beside the sign-in, dashboard, data and audit pages kept here.
-PAGES: tuple[type[Page], ...] = (EventsPage, QuotesPage, PeoplePage, ApplicationsPage, SelectionPage, TeamPage)
+# The console's pages; signing in and out and setting a password are the Console's own.
+PAGES: tuple[type[Page], ...] = (
+    DashboardPage,
+    EventsPage,
+    DataPage,
+    QuotesPage,
+    PeoplePage,
+    ApplicationsPage,
+    SelectionPage,
+    TeamPage,
+    AuditPage,
+)
 # What the guard learnt of a signed-out request, for its handler: the form's CSRF token.
 FORM_TOKEN: web.RequestKey[tuple[str, bool]] = web.RequestKey("form_token")  # (token, new)
 
@@ -84,7 +95,6 @@ class Console:
         seconds = lambda: self.clock().timestamp()  # noqa: E731 - the limiter's clock is the engine's
         self.by_address = WindowCounts(seconds, LIMIT_WINDOW)
         self.by_email = WindowCounts(seconds, LIMIT_WINDOW)
-        self.live = Dashboard(service)
         self.pages: tuple[Page, ...] = tuple(page(self) for page in PAGES)
         self.texts = _merged(TEXTS, *(page.WORDS for page in PAGES))
         self.templates = jinja2.Environment(
@@ -377,89 +387,6 @@ class Console:
             return self._invalid_link(request)
         await audit(self.store, actor(done.id), "staff_setup", {"totp": secret is not None}, now)
         raise web.HTTPSeeOther(f"{self.prefix}/login?note=done")
-
-    # -- the dashboard -------------------------------------------------------------------------
-
-    async def dashboard(self, request: web.Request) -> web.StreamResponse:
-        figures = await self.dashboard_figures_of(request)
-        language = self.language(request)
-        questionnaires = [(q.id, q.title(language)) for q in self.service.config.questionnaires.values()]
-        return self.render(request, "dashboard.html", {"f": figures, "questionnaires": questionnaires})
-
-    async def dashboard_figures_of(self, request: web.Request) -> Figures:
-        return await self.live.figures(self.language(request), request.query.get("questionnaire"))
-
-    async def dashboard_figures(self, request: web.Request) -> web.StreamResponse:
-        figures = await self.dashboard_figures_of(request)
-        return web.json_response(figures.as_json(), headers={"Cache-Control": "no-store"})
-
-    # -- data: exports and reports -------------------------------------------------------------
-
-    async def data_form(self, request: web.Request) -> web.StreamResponse:
-        return self._data_page(request)
-
-    def _data_page(self, request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:
-        text = self.texts[self.language(request)]
-        config = self.service.config
-        context = {
-            "problem": text[problem] if problem else None,
-            "questionnaires": [(q.id, q.title(self.language(request))) for q in config.questionnaires.values()],
-            "default_questionnaire": self.service.conversation.default_questionnaire,
-            "events": [(code, event.name(self.language(request))) for code, event in config.events.items()],
-            "channels": data_page.CHANNELS,
-            "exports": list(data_page.EXPORTS),
-            "pdf": data_page.chromium(self.service) is not None,
-        }
-        return self.render(request, "data.html", context, status=status)
-
-    async def data_export(self, request: web.Request) -> web.StreamResponse:
-        return await self._download(request, report=False)
-
-    async def data_report(self, request: web.Request) -> web.StreamResponse:
-        return await self._download(request, report=True)
-
-    async def _download(self, request: web.Request, *, report: bool) -> web.StreamResponse:
-        signed = request[STAFF]
-        assert signed is not None  # the route table lets only a signed-in analyst or coordinator here
-        form = await request.post()
-        who = actor(signed.account.id)
-        try:
-            if report:
-                browser = data_page.chromium(self.service) if form.get("format") == "pdf" else None
-                choice = data_page.chosen(self.service, form, data_page.REPORTS)
-                download = await data_page.report(self.service, choice, who, browser)
-                if download is not None:
-                    return attachment(download.name, download.content_type, download.body)
-            else:
-                choice = data_page.chosen(self.service, form, data_page.EXPORTS)
-                with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
-                    exported = await data_page.export(self.service, choice, who, Path(folder))
-                    if exported is not None:
-                        return await send_file(request, exported.name, exported.content_type, exported.path)
-        except data_page.Refused as refused:
-            return self._data_page(request, problem=str(refused), status=400)
-        return self._data_page(request, problem="data_empty")  # nothing matched: a warning, never an empty file
-
-    # -- the audit log -------------------------------------------------------------------------
-
-    async def audit_log(self, request: web.Request) -> web.StreamResponse:
-        try:
-            page = max(1, int(request.query.get("page", "1")))
-        except ValueError:
-            page = 1
-        entries, total = await audit_entries(self.store, offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE)
-        rows = [
-            {
-                "at": entry.at.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M:%S"),
-                "actor": entry.actor,
-                "action": entry.action,
-                "details": ", ".join(f"{key}: {value}" for key, value in sorted(entry.details.items())),
-            }
-            for entry in entries
-        ]
-        pages = max(1, -(-total // AUDIT_PAGE))
-        context = {"entries": rows, "page": page, "pages": pages, "total": total}
-        return self.render(request, "audit.html", context)
 
 
 def _merged(*parts: Words) -> Words:

@@ -7,14 +7,20 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
+from bot.console.page import Page
 from bot.console.texts import TEXTS, ConsoleLanguage
 from bot.service import Service
 from handlers.definitions.questionnaire import Questionnaire
 from reports.representation import representation
 from reports.stats import WARSAW, collect_stats, percent
 from storage.counts import completions_since
+
+if TYPE_CHECKING:
+    from bot.console.app import Console
 
 FRESH_FOR = 2.0  # seconds the figures are shared between browsers polling at once
 
@@ -142,3 +148,24 @@ class Dashboard:
             return TEXTS[language]["no_event"]
         event = self.service.config.events.get(slug)
         return event.name(language) if event is not None else slug
+
+
+class DashboardPage(Page):
+    """`/staff/`: the figures on a page, and as JSON for the page's script to refresh them in place."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(console)
+        self.live = Dashboard(self.service)
+
+    async def dashboard(self, request: web.Request) -> web.StreamResponse:
+        figures = await self._figures(request)
+        language = self.language(request)
+        questionnaires = [(q.id, q.title(language)) for q in self.service.config.questionnaires.values()]
+        return self.render(request, "dashboard.html", {"f": figures, "questionnaires": questionnaires})
+
+    async def dashboard_figures(self, request: web.Request) -> web.StreamResponse:
+        figures = await self._figures(request)
+        return web.json_response(figures.as_json(), headers={"Cache-Control": "no-store"})
+
+    async def _figures(self, request: web.Request) -> Figures:
+        return await self.live.figures(self.language(request), request.query.get("questionnaire"))

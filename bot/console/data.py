@@ -14,6 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
+from bot.console.page import Page, attachment, send_file
 from bot.service import Service
 from handlers.definitions.questionnaire import Questionnaire
 from handlers.engine.presenter import WARSAW
@@ -159,7 +162,7 @@ async def export(service: Service, choice: Chosen, actor: str, folder: Path) -> 
     return Exported(_name(questionnaire, what, now, extension), content_type, out)
 
 
-async def report(service: Service, choice: Chosen, actor: str, browser: str | None) -> Download | None:
+async def report_file(service: Service, choice: Chosen, actor: str, browser: str | None) -> Download | None:
     """The report (HTML, or PDF printed by Chromium), audited as the command line audits; None when empty."""
     from reports.report_build import ReportRequest, build_report
     from reports.report_pdf import PdfUnavailable, print_pdf
@@ -196,3 +199,50 @@ async def report(service: Service, choice: Chosen, actor: str, browser: str | No
 async def _each(rows: list[dict[str, Any]]) -> Any:
     for row in rows:
         yield row
+
+
+class DataPage(Page):
+    """`/staff/data`: the filters and formats, and the downloads they make (analysts and coordinators)."""
+
+    async def data_form(self, request: web.Request) -> web.StreamResponse:
+        return self._data_page(request)
+
+    def _data_page(self, request: web.Request, *, problem: str | None = None, status: int = 200) -> web.Response:
+        language = self.language(request)
+        text = self.words(request)
+        config = self.service.config
+        context = {
+            "problem": text[problem] if problem else None,
+            "questionnaires": [(q.id, q.title(language)) for q in config.questionnaires.values()],
+            "default_questionnaire": self.service.conversation.default_questionnaire,
+            "events": [(code, event.name(language)) for code, event in config.events.items()],
+            "channels": CHANNELS,
+            "exports": list(EXPORTS),
+            "pdf": chromium(self.service) is not None,
+        }
+        return self.render(request, "data.html", context, status=status)
+
+    async def data_export(self, request: web.Request) -> web.StreamResponse:
+        return await self._download(request, report=False)
+
+    async def data_report(self, request: web.Request) -> web.StreamResponse:
+        return await self._download(request, report=True)
+
+    async def _download(self, request: web.Request, *, report: bool) -> web.StreamResponse:
+        form = await request.post()
+        who = self.actor(request)
+        try:
+            if report:
+                browser = chromium(self.service) if form.get("format") == "pdf" else None
+                download = await report_file(self.service, chosen(self.service, form, REPORTS), who, browser)
+                if download is not None:
+                    return attachment(download.name, download.content_type, download.body)
+            else:
+                choice = chosen(self.service, form, EXPORTS)
+                with tempfile.TemporaryDirectory(prefix="wspolnota-console-") as folder:
+                    exported = await export(self.service, choice, who, Path(folder))
+                    if exported is not None:
+                        return await send_file(request, exported.name, exported.content_type, exported.path)
+        except Refused as refused:
+            return self._data_page(request, problem=str(refused), status=400)
+        return self._data_page(request, problem="data_empty")  # nothing matched: a warning, never an empty file
