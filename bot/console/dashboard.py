@@ -7,20 +7,17 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-from bot.console.page import Page
+from bot.console.page import Layout, Page
 from bot.console.texts import TEXTS, ConsoleLanguage
 from bot.service import Service
 from handlers.definitions.questionnaire import Questionnaire
 from reports.representation import representation
 from reports.stats import WARSAW, collect_stats, percent
 from storage.counts import completions_since
-
-if TYPE_CHECKING:
-    from bot.console.app import Console
 
 FRESH_FOR = 2.0  # seconds the figures are shared between browsers polling at once
 
@@ -153,7 +150,7 @@ class Dashboard:
 class DashboardPage(Page):
     """`/staff/`: the figures on a page, and as JSON for the page's script to refresh them in place."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Layout) -> None:
         super().__init__(console)
         self.live = Dashboard(self.service)
 

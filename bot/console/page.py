@@ -8,16 +8,14 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.console.texts import ConsoleLanguage
+from bot.service import Service
 from storage.staff_accounts import SignedIn
-
-if TYPE_CHECKING:
-    from bot.console.app import Console
 
 CHUNK = 256 * 1024  # bytes a download is sent in at a time
 Words = dict[ConsoleLanguage, dict[str, str]]
@@ -26,17 +24,31 @@ Words = dict[ConsoleLanguage, dict[str, str]]
 STAFF: web.RequestKey[SignedIn | None] = web.RequestKey("staff")
 
 
+class Layout(Protocol):
+    """What a page asks of the console it is part of (bot/console/app.py's Console)."""
+
+    service: Service
+    prefix: str  # where the console is mounted: /staff
+    texts: Words  # every page's words, by language
+
+    def language(self, request: web.Request) -> ConsoleLanguage: ...
+
+    def render(
+        self, request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
+    ) -> web.Response: ...
+
+
 class Page:
     """A part of the console. Subclasses add handlers (async methods named after their routes' rules)
     and `WORDS`, the texts their templates use as `t.<key>` (keys unique across the console)."""
 
     WORDS: ClassVar[Words] = {"pl": {}, "en": {}}
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Layout) -> None:
         self.console = console
         self.service = console.service
-        self.store = console.store
-        self.clock = console.clock
+        self.store = console.service.store
+        self.clock = console.service.conversation.clock
         self.prefix = console.prefix
 
     def render(
