@@ -14,21 +14,18 @@ import asyncio
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
 import segno
 from aiohttp import web
 
-from bot.console.page import Page, Words, attachment
+from bot.console.page import Layout, Page, Words, attachment
 from bot.console.texts import ConsoleLanguage
 from bot.kiosks import stand_kiosks
 from handlers.definitions.events import Event
 from handlers.engine.presenter import WARSAW
 from reports.posters import SHEET, codes_sheet_pdf, deep_link, poster_link, poster_pdf, web_link
-
-if TYPE_CHECKING:
-    from bot.console.app import Console
 
 Link = Callable[[Event], str]
 
@@ -155,7 +152,7 @@ class EventsPage(Page):
         },
     }
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Layout) -> None:
         super().__init__(console)
         # Matplotlib draws one figure at a time here: the posters are drawn in a thread, off the event loop.
         self._drawing = asyncio.Lock()
@@ -171,24 +168,16 @@ class EventsPage(Page):
         if event is None:
             text = self.words(request)
             return self.render(request, "message.html", {"message": text["events_unknown"]}, status=404)
-        addresses, problem = self._addresses(request)
-        try:
-            if problem is not None:
-                raise Refused(problem)
-            link = self._link(request, addresses)
-        except Refused as refused:
-            return await self._page(request, addresses, str(refused))
+        link = await self._chosen_link(request)
+        if isinstance(link, web.Response):
+            return link
         body = await self._draw(poster_pdf, event, link(event), self.service.settings.mail_from)
         return attachment(f"{event.slug}.pdf", PDF, body)
 
     async def event_codes(self, request: web.Request) -> web.StreamResponse:
-        addresses, problem = self._addresses(request)
-        try:
-            if problem is not None:
-                raise Refused(problem)
-            link = self._link(request, addresses)
-        except Refused as refused:
-            return await self._page(request, addresses, str(refused))
+        link = await self._chosen_link(request)
+        if isinstance(link, web.Response):
+            return link
         events = list(self.service.config.events.values())
         body = await self._draw(codes_sheet_pdf, events, link, self.service.settings.mail_from)
         return attachment(SHEET, PDF, body)
@@ -209,6 +198,16 @@ class EventsPage(Page):
             problem, bot = "events_bad_bot", None
         bot = bot or self.service.known.telegram_username  # the running bot's own name, once Telegram started
         return Addresses(web_url.rstrip("/") if given else self.public_address(request), bot or None, given), problem
+
+    async def _chosen_link(self, request: web.Request) -> Link | web.Response:
+        """What a download's codes carry, or the page again naming the problem (a bad address, kind or bot)."""
+        addresses, problem = self._addresses(request)
+        try:
+            if problem is not None:
+                raise Refused(problem)
+            return self._link(request, addresses)
+        except Refused as refused:
+            return await self._page(request, addresses, str(refused))
 
     def _link(self, request: web.Request, addresses: Addresses) -> Link:
         """What the codes carry: `?link=web|telegram`, by default as the command line chooses (the web chat).

@@ -6,14 +6,16 @@ the audit log: the account's id and role only.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
 from bot.console.accounts import Role, digest, new_token
 from bot.service import Service
 from storage.audit import audit
+from storage.repository import Store
 from storage.staff_accounts import (
     Account,
     NoSuchAccount,
@@ -97,11 +99,7 @@ async def disable_staff(service: Service, email: str, actor: str) -> Account:
     Raises:
         NoSuchAccount: when no account has the email.
     """
-    now = service.conversation.clock()
-    await disable_account(service.store, email, now)
-    account = await find_account(service.store, email)
-    if account is None:  # pragma: no cover - accounts are never deleted
-        raise NoSuchAccount(email)
+    account, now = await _changed(service, email, disable_account)
     await audit(service.store, actor, "staff_disable", {"account": account.id}, now)
     return account
 
@@ -115,13 +113,25 @@ async def require_second_factor(service: Service, email: str, actor: str) -> str
     Raises:
         NoSuchAccount: when no account has the email.
     """
-    now = service.conversation.clock()
-    await require_totp(service.store, email, now)
-    account = await find_account(service.store, email)
-    if account is None:  # pragma: no cover - accounts are never deleted
-        raise NoSuchAccount(email)
+    account, now = await _changed(service, email, require_totp)
     token = None
     if account.totp_secret is None and not account.disabled:
         token = await issue_setup_token(service, email)
     await audit(service.store, actor, "staff_require_totp", {"account": account.id}, now)
     return token
+
+
+async def _changed(
+    service: Service, email: str, change: Callable[[Store, str, datetime], Awaitable[None]]
+) -> tuple[Account, datetime]:
+    """Makes one change to an account now and reads the account back (for its id in the audit log).
+
+    Raises:
+        NoSuchAccount: when no account has the email.
+    """
+    now = service.conversation.clock()
+    await change(service.store, email, now)
+    account = await find_account(service.store, email)
+    if account is None:  # pragma: no cover - accounts are never deleted
+        raise NoSuchAccount(email)
+    return account, now

@@ -4,24 +4,28 @@ excluded; axe-core on the list and the application; screenshots in test-artifact
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from bot.service import open_service
+from bot.service import Service
 from storage.applications import ApplicationFields
-from tests.support import REPOSITORY, ServiceProcess, call_around, free_port, make_settings
+from tests.support import ServiceProcess
 from tests.support.applicants import record_applicant
 from tests.support.chromium import launch_chromium
-from tests.support.console import PASSWORD, add_staff
+from tests.support.console import add_staff
+from tests.support.console_browser import (
+    call_open_now,
+    fits_a_phone,
+    open_page,
+    open_phone,
+    screenshot,
+    serious_violations,
+    sign_in,
+    web_service,
+)
 
-ARTEFACTS = REPOSITORY / "test-artifacts"
 EMAIL = "koordynatorka@um.warszawa.pl"
 APPLICANTS = [  # who, sector, groups: Z-1 … Z-3
     ("ola", "ngo", ("otwartosc", "aktywnosc")),
@@ -30,63 +34,34 @@ APPLICANTS = [  # who, sector, groups: Z-1 … Z-3
 ]
 
 
-async def _seed(data: Path, config: Path) -> None:
+async def _seed(service: Service) -> None:
     """Three applications and a coordinator, stored before the service starts (the same database)."""
-    settings = make_settings(data, WSPOLNOTA_CONFIG_DIR=str(config))
-    async with open_service(settings) as service:
-        now = service.conversation.clock()
-        async with service.store.unit() as unit:
-            for who, sector, groups in APPLICANTS:
-                fields = ApplicationFields(
-                    name=f"{who.title()} Testowy",
-                    email=f"{who}@example.org",
-                    sector=sector,
-                    groups=groups,
-                    description=f"Działam w sąsiedztwie od lat.\nTo jest zgłoszenie: {who}.",
-                    available=True,
-                )
-                await record_applicant(unit, who, fields, now)
-        await add_staff(service, EMAIL, "coordinator")
+    now = service.conversation.clock()
+    async with service.store.unit() as unit:
+        for who, sector, groups in APPLICANTS:
+            fields = ApplicationFields(
+                name=f"{who.title()} Testowy",
+                email=f"{who}@example.org",
+                sector=sector,
+                groups=groups,
+                description=f"Działam w sąsiedztwie od lat.\nTo jest zgłoszenie: {who}.",
+                available=True,
+            )
+            await record_applicant(unit, who, fields, now)
+    await add_staff(service, EMAIL, "coordinator")
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ServiceProcess]:
     """`wspolnota run` with the web chat and a call open now, its applications and coordinator seeded."""
-    with tempfile.TemporaryDirectory() as folder:
-        data, config = Path(folder) / "data", call_around(datetime.now(UTC), Path(folder) / "config")
-        asyncio.run(_seed(data, config))
-        process = ServiceProcess(
-            data, WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_WEB_RATE_LIMIT="0", WSPOLNOTA_CONFIG_DIR=str(config)
-        )
-        process.start_blocking()
-        try:
-            yield process
-        finally:
-            assert process.stop_blocking(timeout=20) == 0
+    with web_service(call_open_now(_seed)) as process:
+        yield process
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with launch_chromium() as launched:
         yield launched
-
-
-async def open_page(browser: Browser, width: int, height: int, problems: list[str]) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height})
-    page = await context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    assert len(results.response["passes"]) > 10  # axe ran its rules here
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
 
 
 async def references(page: Page) -> list[str]:
@@ -96,15 +71,12 @@ async def references(page: Page) -> list[str]:
 async def test_a_coordinator_filters_opens_and_excludes_an_application(
     service: ServiceProcess, browser: Browser
 ) -> None:
-    ARTEFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
     page = await open_page(browser, 1100, 900, problems)
     violations: dict[str, list[str]] = {}
     await page.goto(f"{service.url}/staff/groups/applications")
     assert "/staff/login?next=" in page.url, page.url
-    await page.get_by_label("Adres e-mail").fill(EMAIL)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
+    await sign_in(page, EMAIL)
     await page.wait_for_url("**/staff/groups/applications")
     assert await page.locator("h1").inner_text() == "Zgłoszenia do grup roboczych"
     assert await references(page) == ["Z-1", "Z-2", "Z-3"]
@@ -115,7 +87,7 @@ async def test_a_coordinator_filters_opens_and_excludes_an_application(
     await page.wait_for_url("**/staff/groups/applications?group=aktywnosc*")
     assert await references(page) == ["Z-1", "Z-3"]
     violations["list"] = await serious_violations(page)
-    await page.screenshot(path=str(ARTEFACTS / "console-applications.png"), full_page=True)
+    await screenshot(page, "console-applications")
 
     await page.get_by_role("link", name="Z-3", exact=True).click()
     await page.wait_for_url("**/staff/groups/applications/Z-3")
@@ -134,7 +106,7 @@ async def test_a_coordinator_filters_opens_and_excludes_an_application(
     assert "wykluczone" in fields and "zgłoszenie złożone dwa razy" in fields
     assert await page.get_by_role("button", name="Przywróć").is_visible()
     violations["application, excluded"] = await serious_violations(page)
-    await page.screenshot(path=str(ARTEFACTS / "console-application.png"), full_page=True)
+    await screenshot(page, "console-application")
 
     await page.get_by_role("link", name="Wszystkie zgłoszenia").click()
     await page.get_by_label("Stan").select_option("excluded")
@@ -142,11 +114,10 @@ async def test_a_coordinator_filters_opens_and_excludes_an_application(
     await page.wait_for_url("**status=excluded*")
     assert await references(page) == ["Z-3"]
 
-    phone = await open_page(browser, 360, 780, problems)
-    await phone.context.add_cookies(await page.context.cookies())
+    phone = await open_phone(browser, page, problems)
     for path in ("/staff/groups/applications", "/staff/groups/applications/Z-1"):
         await phone.goto(f"{service.url}{path}")
-        assert await phone.evaluate("() => document.documentElement.scrollWidth <= 360"), path  # tables scroll inside
-    await phone.screenshot(path=str(ARTEFACTS / "console-application-phone.png"), full_page=True)
+        assert await fits_a_phone(phone), path  # tables scroll inside
+    await screenshot(phone, "console-application-phone")
     assert violations == {name: [] for name in violations}, violations
     assert problems == []

@@ -4,53 +4,39 @@ reload; axe-core on each page; screenshots in test-artifacts/ (a laptop and a 36
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, CookieJar
-from axe_playwright_python.async_playwright import Axe
 from openpyxl import load_workbook
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
-from tests.support import REPOSITORY, ServiceProcess, Visitor, free_port
 from tests.support.chromium import launch_chromium
+from tests.support.console import PASSWORD
+from tests.support.console_browser import (
+    ARTEFACTS,
+    a_resident_answers,
+    choose_password,
+    command,
+    fits_a_phone,
+    open_page,
+    open_phone,
+    screenshot,
+    serious_violations,
+    setup_link,
+    sign_in,
+    web_service,
+)
+from tests.support.service import ServiceProcess
 
-ARTEFACTS = REPOSITORY / "test-artifacts"
 EMAIL = "koordynatorka@um.warszawa.pl"
-PASSWORD = "zielona herbata o świcie"
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with only the web chat, and a coordinator added by `wspolnota staff add`."""
-    with tempfile.TemporaryDirectory() as folder:
-        process = ServiceProcess(
-            Path(folder) / "data", WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_WEB_RATE_LIMIT="0"
-        )
-        process.start_blocking()
-        try:
-            yield process
-        finally:
-            assert process.stop_blocking(timeout=20) == 0
-
-
-def staff_command(service: ServiceProcess, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "staff", *args],
-        cwd=REPOSITORY,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    """`wspolnota run` with only the web chat (the coordinator is added by `wspolnota staff add`)."""
+    with web_service() as process:
+        yield process
 
 
 @pytest.fixture
@@ -59,66 +45,33 @@ async def browser() -> AsyncIterator[Browser]:
         yield launched
 
 
-async def open_page(browser: Browser, width: int, height: int, problems: list[str]) -> Page:
-    context = await browser.new_context(viewport={"width": width, "height": height})
-    page = await context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    return page
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    assert len(results.response["passes"]) > 10  # axe ran its rules here
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
-async def a_resident_answers(url: str) -> None:
-    async with ClientSession(url, cookie_jar=CookieJar(unsafe=True)) as session:
-        visitor = Visitor(session)  # type: ignore[arg-type]
-        await visitor.open("/?lang=en&event=dzien-sasiada-zoliborz-2026-05-30")
-        await visitor.press("I agree, let's start")
-        await visitor.walk()
-        assert "Thank you" in visitor.text
-
-
 async def test_a_coordinator_watches_answers_arrive(service: ServiceProcess, browser: Browser) -> None:
-    ARTEFACTS.mkdir(exist_ok=True)
-    link = staff_command(service, "add", EMAIL, "--role", "coordinator", "--web", service.url).splitlines()[-1]
+    link = setup_link(service, EMAIL, "coordinator")
     problems: list[str] = []
     page = await open_page(browser, 1000, 900, problems)
     violations: dict[str, list[str]] = {}
 
     await page.goto(link)
     violations["setup"] = await serious_violations(page)
-    await page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    await page.get_by_label("Hasło jeszcze raz").fill(PASSWORD)
-    await page.get_by_role("button", name="Zapisz").click()
-    await page.wait_for_url("**/staff/login?note=done")
+    await choose_password(page)
     violations["login"] = await serious_violations(page)
-    await page.screenshot(path=str(ARTEFACTS / "console-login.png"), full_page=True)
+    await screenshot(page, "console-login")
 
-    await page.get_by_label("Adres e-mail").fill(EMAIL)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
+    await sign_in(page, EMAIL)
     await page.wait_for_url("**/staff/")
     assert await page.locator("h1").inner_text() == "Na żywo"
     violations["dashboard"] = await serious_violations(page)
     before = int(await page.locator('[data-figure="today"]').inner_text())
 
     await page.evaluate("() => { window.notReloaded = true; }")
-    await a_resident_answers(service.url)
+    await a_resident_answers(service.url, "/?lang=en&event=dzien-sasiada-zoliborz-2026-05-30")
     await page.wait_for_function(
         f"() => document.querySelector('[data-figure=\"today\"]').textContent === '{before + 1}'", timeout=20_000
     )
     assert await page.evaluate("() => window.notReloaded === true")  # updated in place, not reloaded
     assert "Dzień Sąsiada" in await page.locator('[data-table="by_event"]').inner_text()
     assert "czat w przeglądarce" in await page.locator('[data-table="by_channel"]').inner_text()
-    await page.screenshot(path=str(ARTEFACTS / "console-dashboard.png"), full_page=True)
+    await screenshot(page, "console-dashboard")
 
     # The spreadsheet for the sociologists, downloaded as a browser does and read back.
     await page.get_by_role("link", name="Dane", exact=True).click()
@@ -148,11 +101,10 @@ async def test_a_coordinator_watches_answers_arrive(service: ServiceProcess, bro
     assert await page.locator("h1").inner_text() == "Live"
     violations["dashboard, English"] = await serious_violations(page)
 
-    phone = await open_page(browser, 360, 780, problems)
-    await phone.context.add_cookies(await page.context.cookies())
+    phone = await open_phone(browser, page, problems)
     await phone.goto(f"{service.url}/staff/")
-    assert await phone.evaluate("() => document.documentElement.scrollWidth <= 360")  # nothing wider than a phone
-    await phone.screenshot(path=str(ARTEFACTS / "console-dashboard-phone.png"), full_page=True)
+    assert await fits_a_phone(phone)  # nothing wider than a phone
+    await screenshot(phone, "console-dashboard-phone")
 
     await page.get_by_role("button", name="Sign out").click()
     await page.wait_for_url("**/staff/login?note=out")
@@ -164,13 +116,13 @@ async def test_enrolling_a_second_factor_in_the_browser(service: ServiceProcess,
     import pyotp
 
     email = "analityk@um.warszawa.pl"
-    staff_command(service, "add", email, "--role", "analyst", "--web", service.url)
-    link = staff_command(service, "require-totp", email, "--web", service.url).splitlines()[-1]
+    command(service, "staff", "add", email, "--role", "analyst", "--web", service.url)
+    link = command(service, "staff", "require-totp", email, "--web", service.url).splitlines()[-1]
     problems: list[str] = []
     page = await open_page(browser, 1000, 900, problems)
     await page.goto(link)
     assert await serious_violations(page) == []
-    await page.screenshot(path=str(ARTEFACTS / "console-setup-totp.png"), full_page=True)
+    await screenshot(page, "console-setup-totp")
     uri = await page.locator(".uri code").inner_text()
     totp = pyotp.parse_uri(uri)
     assert isinstance(totp, pyotp.TOTP)

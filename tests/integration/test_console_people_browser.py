@@ -5,22 +5,24 @@ search finds nothing; axe-core on the preview and after; a screenshot in test-ar
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
 
-from tests.support import REPOSITORY, ServiceProcess, free_port
+from tests.support import ServiceProcess
 from tests.support.chromium import launch_chromium
+from tests.support.console_browser import (
+    command,
+    first_sign_in,
+    open_page,
+    screenshot,
+    serious_violations,
+    setup_link,
+    web_service,
+)
 
-ARTEFACTS = REPOSITORY / "test-artifacts"
 EMAIL = "koordynatorka@um.warszawa.pl"
-PASSWORD = "zielona herbata o świcie"
 # One paper form typed into the export's wide layout, as `wspolnota import` reads it.
 PAPER_FORM = {
     "submission": "P-0001",
@@ -36,53 +38,22 @@ PAPER_FORM = {
 
 
 @pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess]:
     """`wspolnota run` with only the web chat, a paper form imported, a coordinator added by `staff add`."""
-    with tempfile.TemporaryDirectory() as folder:
-        process = ServiceProcess(
-            Path(folder) / "data", WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_WEB_RATE_LIMIT="0"
-        )
-        process.start_blocking()
-        try:
-            forms = Path(folder) / "forms.csv"
-            with forms.open("w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.DictWriter(out, list(PAPER_FORM), lineterminator="\r\n")
-                writer.writeheader()
-                writer.writerow(PAPER_FORM)
-            command(process, "import", str(forms))
-            yield process
-        finally:
-            assert process.stop_blocking(timeout=20) == 0
-
-
-def command(service: ServiceProcess, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=REPOSITORY,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    with web_service() as process:
+        forms = tmp_path_factory.mktemp("paper") / "forms.csv"
+        with forms.open("w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.DictWriter(out, list(PAPER_FORM), lineterminator="\r\n")
+            writer.writeheader()
+            writer.writerow(PAPER_FORM)
+        command(process, "import", str(forms))
+        yield process
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     async with launch_chromium() as launched:
         yield launched
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    assert len(results.response["passes"]) > 10  # axe ran its rules here
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
 
 
 async def search(page: Page, kind: str, value: str) -> None:
@@ -93,22 +64,10 @@ async def search(page: Page, kind: str, value: str) -> None:
 
 
 async def test_a_coordinator_erases_a_paper_form_on_request(service: ServiceProcess, browser: Browser) -> None:
-    ARTEFACTS.mkdir(exist_ok=True)
-    link = command(service, "staff", "add", EMAIL, "--role", "coordinator", "--web", service.url).splitlines()[-1]
-    context = await browser.new_context(viewport={"width": 1000, "height": 900})
-    page = await context.new_page()
+    link = setup_link(service, EMAIL, "coordinator")
     problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    await page.goto(link)
-    await page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    await page.get_by_label("Hasło jeszcze raz").fill(PASSWORD)
-    await page.get_by_role("button", name="Zapisz").click()
-    await page.wait_for_url("**/staff/login?note=done")
-    await page.get_by_label("Adres e-mail").fill(EMAIL)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
-    await page.wait_for_url("**/staff/")
+    page = await open_page(browser, 1000, 900, problems)
+    await first_sign_in(page, link, EMAIL)
 
     await page.get_by_role("link", name="Prośby mieszkańców").click()
     await page.wait_for_url("**/staff/people")
@@ -117,7 +76,7 @@ async def test_a_coordinator_erases_a_paper_form_on_request(service: ServiceProc
     assert await page.locator("#people-preview [data-count='completed']").inner_text() == "1"
     assert "P-0001" not in page.url
     violations = {"preview": await serious_violations(page)}
-    await page.screenshot(path=str(ARTEFACTS / "console-people.png"), full_page=True)
+    await screenshot(page, "console-people")
 
     await page.get_by_label("Rozumiem, że tego nie można cofnąć").check()
     await page.get_by_role("button", name="Usuń wszystko o tej osobie").click()

@@ -6,23 +6,25 @@ a screenshot in test-artifacts/console-quotes.png."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, CookieJar
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
-from tests.support import REPOSITORY, ServiceProcess, Visitor, free_port
+from tests.support import ServiceProcess
 from tests.support.chromium import launch_chromium
+from tests.support.console_browser import (
+    a_resident_answers,
+    first_sign_in,
+    open_page,
+    screenshot,
+    serious_violations,
+    setup_link,
+    web_service,
+)
 
-ARTEFACTS = REPOSITORY / "test-artifacts"
 EMAIL = "koordynatorka@um.warszawa.pl"
-PASSWORD = "zielona herbata o świcie"
 KEPT = "Więcej zieleni i ławek przy szkole"
 DROPPED = "Mniej samochodów pod blokiem"
 
@@ -30,15 +32,8 @@ DROPPED = "Mniej samochodów pod blokiem"
 @pytest.fixture(scope="module")
 def service() -> Iterator[ServiceProcess]:
     """`wspolnota run` with only the web chat."""
-    with tempfile.TemporaryDirectory() as folder:
-        process = ServiceProcess(
-            Path(folder) / "data", WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_WEB_RATE_LIMIT="0"
-        )
-        process.start_blocking()
-        try:
-            yield process
-        finally:
-            assert process.stop_blocking(timeout=20) == 0
+    with web_service() as process:
+        yield process
 
 
 @pytest.fixture
@@ -47,70 +42,23 @@ async def browser() -> AsyncIterator[Browser]:
         yield launched
 
 
-def setup_link(service: ServiceProcess) -> str:
-    """A coordinator added by `wspolnota staff add`: the setup link it prints."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", EMAIL, "--role", "coordinator", "--web", service.url],
-        cwd=REPOSITORY,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()[-1]
-
-
-async def a_resident_answers(url: str, text: str) -> None:
-    """A resident answers every question in the web chat (the open ones with `text`) and allows quoting."""
-    async with ClientSession(url, cookie_jar=CookieJar(unsafe=True)) as session:
-        visitor = Visitor(session)  # type: ignore[arg-type]
-        await visitor.open("/?lang=en")
-        await visitor.press("I agree, let's start")
-        await visitor.walk(text)  # the first choice everywhere: "Yes" to being quoted
-        assert "Thank you" in visitor.text
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    assert len(results.response["passes"]) > 10  # axe ran its rules here
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
 async def test_a_coordinator_approves_a_quote_and_the_public_report_shows_only_it(
     service: ServiceProcess, browser: Browser, tmp_path: Path
 ) -> None:
-    ARTEFACTS.mkdir(exist_ok=True)
-    await a_resident_answers(service.url, KEPT)
-    await a_resident_answers(service.url, DROPPED)
-    link = setup_link(service)
+    await a_resident_answers(service.url, text=KEPT)
+    await a_resident_answers(service.url, text=DROPPED)
+    link = setup_link(service, EMAIL, "coordinator")
     problems: list[str] = []
-    context = await browser.new_context(viewport={"width": 1000, "height": 900}, accept_downloads=True)
-    page = await context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    page = await open_page(browser, 1000, 900, problems)
 
-    await page.goto(link)
-    await page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    await page.get_by_label("Hasło jeszcze raz").fill(PASSWORD)
-    await page.get_by_role("button", name="Zapisz").click()
-    await page.wait_for_url("**/staff/login?note=done")
-    await page.get_by_label("Adres e-mail").fill(EMAIL)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
-    await page.wait_for_url("**/staff/")
+    await first_sign_in(page, link, EMAIL)
 
     await page.get_by_role("link", name="Cytaty").click()
     await page.wait_for_url("**/staff/quotes")
     assert await page.locator("h1").inner_text() == "Cytaty do raportu publicznego"
     assert await page.get_by_role("link", name="Do decyzji (8)").count() == 1  # four open questions each
     assert await serious_violations(page) == []
-    await page.screenshot(path=str(ARTEFACTS / "console-quotes.png"), full_page=True)
+    await screenshot(page, "console-quotes")
 
     # The first quote of each resident is their answer to the first open question.
     kept = page.locator("li.quote", has=page.locator("blockquote", has_text=KEPT)).first
@@ -138,7 +86,7 @@ async def test_a_coordinator_approves_a_quote_and_the_public_report_shows_only_i
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
 
-    opened = await context.new_page()
+    opened = await page.context.new_page()
     await opened.goto(saved.as_uri())
     quotes = [text.strip() for text in await opened.locator("blockquote").all_inner_texts()]
     assert quotes == [KEPT]  # the approved one, once; not the rejected one, nor any undecided

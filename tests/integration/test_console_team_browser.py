@@ -4,36 +4,32 @@ a browser shows; axe-core on the page; a screenshot in test-artifacts/console-te
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page
+from playwright.async_api import Browser
 
-from tests.support import REPOSITORY, ServiceProcess, free_port
+from tests.support import ServiceProcess
 from tests.support.chromium import launch_chromium
+from tests.support.console_browser import (
+    first_sign_in,
+    fits_a_phone,
+    open_page,
+    screenshot,
+    serious_violations,
+    set_password,
+    setup_link,
+    web_service,
+)
 
-ARTEFACTS = REPOSITORY / "test-artifacts"
 COORDINATOR, ANALYST = "koordynatorka@um.warszawa.pl", "analityk@um.warszawa.pl"
-PASSWORD = "zielona herbata o świcie"
 
 
 @pytest.fixture(scope="module")
 def service() -> Iterator[ServiceProcess]:
     """`wspolnota run` with only the web chat."""
-    with tempfile.TemporaryDirectory() as folder:
-        process = ServiceProcess(
-            Path(folder) / "data", WSPOLNOTA_WEB_PORT=str(free_port()), WSPOLNOTA_WEB_RATE_LIMIT="0"
-        )
-        process.start_blocking()
-        try:
-            yield process
-        finally:
-            assert process.stop_blocking(timeout=20) == 0
+    with web_service() as process:
+        yield process
 
 
 @pytest.fixture
@@ -42,53 +38,12 @@ async def browser() -> AsyncIterator[Browser]:
         yield launched
 
 
-def staff_add(service: ServiceProcess, email: str, role: str) -> str:
-    """The setup link `wspolnota staff add` prints."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "staff", "add", email, "--role", role, "--web", service.url],
-        cwd=REPOSITORY,
-        env=service.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()[-1]
-
-
-async def serious_violations(page: Page) -> list[str]:
-    results = await Axe().run(page)
-    assert len(results.response["passes"]) > 10  # axe ran its rules here
-    return [
-        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-
-
-async def set_password(page: Page, link: str) -> None:
-    await page.goto(link)
-    await page.get_by_label("Hasło", exact=True).fill(PASSWORD)
-    await page.get_by_label("Hasło jeszcze raz").fill(PASSWORD)
-    await page.get_by_role("button", name="Zapisz").click()
-    await page.wait_for_url("**/staff/login?note=done")
-
-
 async def test_a_coordinator_manages_the_team(service: ServiceProcess, browser: Browser) -> None:
-    ARTEFACTS.mkdir(exist_ok=True)
     problems: list[str] = []
-    context = await browser.new_context(viewport={"width": 1000, "height": 900})
-    page = await context.new_page()
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    page = await open_page(browser, 1000, 900, problems)
     violations: dict[str, list[str]] = {}
 
-    await set_password(page, staff_add(service, COORDINATOR, "coordinator"))
-    await page.get_by_label("Adres e-mail").fill(COORDINATOR)
-    await page.get_by_label("Hasło").fill(PASSWORD)
-    await page.get_by_role("button", name="Zaloguj się").click()
-    await page.wait_for_url("**/staff/")
+    await first_sign_in(page, setup_link(service, COORDINATOR, "coordinator"), COORDINATOR)
     await page.get_by_role("link", name="Konta zespołu").click()
     await page.wait_for_url("**/staff/team")
     assert await page.locator("h1").inner_text() == "Konta zespołu"
@@ -102,7 +57,7 @@ async def test_a_coordinator_manages_the_team(service: ServiceProcess, browser: 
     assert link.startswith(f"{service.url.rstrip('/')}/staff/setup/")
     assert "prywatnym kanałem" in await page.locator(".team-link").inner_text()
     violations["team with a link"] = await serious_violations(page)
-    await page.screenshot(path=str(ARTEFACTS / "console-team.png"), full_page=True)
+    await screenshot(page, "console-team")
 
     # The analyst sets a password in their own browser; the coordinator then requires a second factor.
     other = await browser.new_context()
@@ -127,7 +82,7 @@ async def test_a_coordinator_manages_the_team(service: ServiceProcess, browser: 
 
     # A phone at the stand: the page still fits, the table scrolls inside itself.
     await page.set_viewport_size({"width": 360, "height": 800})
-    assert await page.evaluate("() => document.documentElement.scrollWidth <= window.innerWidth")
+    assert await fits_a_phone(page)
     violations["team on a phone"] = await serious_violations(page)
 
     assert violations == {name: [] for name in violations}
