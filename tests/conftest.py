@@ -3,12 +3,14 @@ a scripted respondent. Their building blocks live in `tests.support`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
+from bot.console import accounts
 from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
 from tests.support import SHIPPED_CONFIG, FakeClock, Person, make_settings
@@ -36,6 +38,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if "integration" in item.path.parts or fixtures & SERVER_FIXTURES or item.get_closest_marker("postgres"):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Argon2id at its lowest cost in the tests' own process: each staff sign-in then takes microseconds, not
+    ~0.1 s of CPU. The console's behaviour is the same; production keeps the library's parameters (a service
+    the tests start as a process hashes with those), and the dummy hash for unknown emails is made alike."""
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "_hasher", hasher)
+        patch.setattr(accounts, "_DUMMY_HASH", hasher.hash("not anyone's password"))
+        yield
 
 
 @pytest.fixture
