@@ -4,26 +4,23 @@ excluded; axe-core on the list and the application; screenshots in test-artifact
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-import pytest
 from playwright.async_api import Browser, Page
 
 from bot.service import Service
 from storage.applications import ApplicationFields
 from tests.support import ServiceProcess
 from tests.support.applicants import record_applicant
-from tests.support.chromium import launch_chromium
 from tests.support.console import add_staff
 from tests.support.console_browser import (
+    browser_per_test,
     call_open_now,
     fits_a_phone,
+    module_service,
     open_page,
     open_phone,
     screenshot,
     serious_violations,
     sign_in,
-    web_service,
 )
 
 EMAIL = "koordynatorka@um.warszawa.pl"
@@ -51,17 +48,9 @@ async def _seed(service: Service) -> None:
     await add_staff(service, EMAIL, "coordinator")
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with the web chat and a call open now, its applications and coordinator seeded."""
-    with web_service(call_open_now(_seed)) as process:
-        yield process
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+# `wspolnota run` with the web chat and a call open now, its applications and coordinator seeded.
+service = module_service(call_open_now(_seed))
+browser = browser_per_test()
 
 
 async def references(page: Page) -> list[str]:

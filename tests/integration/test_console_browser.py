@@ -5,44 +5,33 @@ reload; axe-core on each page; screenshots in test-artifacts/ (a laptop and a 36
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterator
 
-import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Browser
 
-from tests.support.chromium import launch_chromium
 from tests.support.console import PASSWORD
 from tests.support.console_browser import (
     ARTEFACTS,
     a_resident_answers,
+    browser_per_test,
     choose_password,
     command,
     fits_a_phone,
+    module_service,
     open_page,
     open_phone,
     screenshot,
     serious_violations,
     setup_link,
     sign_in,
-    web_service,
 )
 from tests.support.service import ServiceProcess
 
 EMAIL = "koordynatorka@um.warszawa.pl"
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with only the web chat (the coordinator is added by `wspolnota staff add`)."""
-    with web_service() as process:
-        yield process
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+service = module_service()  # `wspolnota run` with only the web chat; staff are added by `wspolnota staff add`
+browser = browser_per_test()
 
 
 async def test_a_coordinator_watches_answers_arrive(service: ServiceProcess, browser: Browser) -> None:

@@ -5,46 +5,34 @@ serious; screenshots in test-artifacts/ (a laptop and a 360 px phone)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser
 
 from tests.support import ServiceProcess
-from tests.support.chromium import launch_chromium
 from tests.support.console_browser import (
+    browser_per_test,
     first_sign_in,
     fits_a_phone,
+    module_service,
     open_page,
     open_phone,
     screenshot,
     serious_violations,
-    setup_link,
-    web_service,
 )
 
 EMAIL = "teren@um.warszawa.pl"
 ZOLIBORZ = "dzien-sasiada-zoliborz-2026-05-30"
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with only the web chat."""
-    with web_service(rate_limit=None) as process:
-        yield process
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+service = module_service(rate_limit=None)  # `wspolnota run` with only the web chat.
+browser = browser_per_test()
 
 
 async def test_field_staff_print_an_events_poster(service: ServiceProcess, browser: Browser) -> None:
     problems: list[str] = []
     page = await open_page(browser, 1000, 900, problems)
-    await first_sign_in(page, setup_link(service, EMAIL, "field"), EMAIL)
+    await first_sign_in(page, service, EMAIL, "field")
 
     await page.get_by_role("link", name="Wydarzenia i plakaty").click()
     await page.wait_for_url("**/staff/events")

@@ -5,20 +5,19 @@ search finds nothing; axe-core on the preview and after; a screenshot in test-ar
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 from playwright.async_api import Browser, Page
 
 from tests.support import ServiceProcess
-from tests.support.chromium import launch_chromium
 from tests.support.console_browser import (
+    browser_per_test,
     command,
     first_sign_in,
     open_page,
     screenshot,
     serious_violations,
-    setup_link,
     web_service,
 )
 
@@ -50,10 +49,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcess
         yield process
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+browser = browser_per_test()
 
 
 async def search(page: Page, kind: str, value: str) -> None:
@@ -64,10 +60,9 @@ async def search(page: Page, kind: str, value: str) -> None:
 
 
 async def test_a_coordinator_erases_a_paper_form_on_request(service: ServiceProcess, browser: Browser) -> None:
-    link = setup_link(service, EMAIL, "coordinator")
     problems: list[str] = []
     page = await open_page(browser, 1000, 900, problems)
-    await first_sign_in(page, link, EMAIL)
+    await first_sign_in(page, service, EMAIL, "coordinator")
 
     await page.get_by_role("link", name="Prośby mieszkańców").click()
     await page.wait_for_url("**/staff/people")

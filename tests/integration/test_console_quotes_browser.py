@@ -6,22 +6,19 @@ a screenshot in test-artifacts/console-quotes.png."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import pytest
 from playwright.async_api import Browser
 
 from tests.support import ServiceProcess
-from tests.support.chromium import launch_chromium
 from tests.support.console_browser import (
     a_resident_answers,
+    browser_per_test,
     first_sign_in,
+    module_service,
     open_page,
     screenshot,
     serious_violations,
-    setup_link,
-    web_service,
 )
 
 EMAIL = "koordynatorka@um.warszawa.pl"
@@ -29,17 +26,8 @@ KEPT = "Więcej zieleni i ławek przy szkole"
 DROPPED = "Mniej samochodów pod blokiem"
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with only the web chat."""
-    with web_service() as process:
-        yield process
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+service = module_service()  # `wspolnota run` with only the web chat.
+browser = browser_per_test()
 
 
 async def test_a_coordinator_approves_a_quote_and_the_public_report_shows_only_it(
@@ -47,11 +35,10 @@ async def test_a_coordinator_approves_a_quote_and_the_public_report_shows_only_i
 ) -> None:
     await a_resident_answers(service.url, text=KEPT)
     await a_resident_answers(service.url, text=DROPPED)
-    link = setup_link(service, EMAIL, "coordinator")
     problems: list[str] = []
     page = await open_page(browser, 1000, 900, problems)
 
-    await first_sign_in(page, link, EMAIL)
+    await first_sign_in(page, service, EMAIL, "coordinator")
 
     await page.get_by_role("link", name="Cytaty").click()
     await page.wait_for_url("**/staff/quotes")

@@ -4,38 +4,25 @@ a browser shows; axe-core on the page; a screenshot in test-artifacts/console-te
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-import pytest
 from playwright.async_api import Browser
 
 from tests.support import ServiceProcess
-from tests.support.chromium import launch_chromium
 from tests.support.console_browser import (
+    browser_per_test,
     first_sign_in,
     fits_a_phone,
+    module_service,
     open_page,
     screenshot,
     serious_violations,
     set_password,
-    setup_link,
-    web_service,
 )
 
 COORDINATOR, ANALYST = "koordynatorka@um.warszawa.pl", "analityk@um.warszawa.pl"
 
 
-@pytest.fixture(scope="module")
-def service() -> Iterator[ServiceProcess]:
-    """`wspolnota run` with only the web chat."""
-    with web_service() as process:
-        yield process
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with launch_chromium() as launched:
-        yield launched
+service = module_service()  # `wspolnota run` with only the web chat.
+browser = browser_per_test()
 
 
 async def test_a_coordinator_manages_the_team(service: ServiceProcess, browser: Browser) -> None:
@@ -43,7 +30,7 @@ async def test_a_coordinator_manages_the_team(service: ServiceProcess, browser: 
     page = await open_page(browser, 1000, 900, problems)
     violations: dict[str, list[str]] = {}
 
-    await first_sign_in(page, setup_link(service, COORDINATOR, "coordinator"), COORDINATOR)
+    await first_sign_in(page, service, COORDINATOR, "coordinator")
     await page.get_by_role("link", name="Konta zespołu").click()
     await page.wait_for_url("**/staff/team")
     assert await page.locator("h1").inner_text() == "Konta zespołu"

@@ -1,5 +1,5 @@
 """The staff console in tests: an account set up directly in storage, the chat's server with the console
-mounted as the composition root mounts it, and a browser-less staff member who signs in."""
+mounted as the composition root mounts it, a browser-less staff member who signs in, and the audit log."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from typing import Any
 from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from bs4 import BeautifulSoup
+from sqlalchemy import select
 
 from bot.console.accounts import digest, hash_password, new_token
 from bot.console.app import build_console
 from bot.service import Service
 from bot.transports.web import WebChat
+from storage.models import AuditEntry
 from storage.staff_accounts import add_account, add_setup_token, complete_setup, require_totp
 
 PASSWORD = "zielona herbata o świcie"
@@ -61,3 +63,20 @@ async def sign_in(client: TestClient[Any, Any], email: str, password: str = PASS
     csrf = form_token(await page.text())
     data = {"csrf": csrf, "email": email, "password": password, "code": code, "next": "/staff/"}
     return await client.post("/staff/login", data=data, allow_redirects=False)
+
+
+async def signed_in(client: TestClient[Any, Any], service: Service, email: str, role: str) -> tuple[int, str]:
+    """Signs in a new account in `client` (any earlier session's cookies dropped): its id and its CSRF token."""
+    account = await add_staff(service, email, role)
+    client.session.cookie_jar.clear()
+    assert (await sign_in(client, email)).status == 303
+    return account, form_token(await (await client.get("/staff/")).text())
+
+
+async def audit_entries(service: Service, action: str | None = None) -> list[AuditEntry]:
+    """The audit log, oldest first (only `action`'s entries when given)."""
+    query = select(AuditEntry).order_by(AuditEntry.id)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    async with service.store.unit(write=False) as unit:
+        return list(await unit.session.scalars(query))

@@ -8,11 +8,13 @@ import asyncio
 import subprocess
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
 from aiohttp import ClientSession, CookieJar
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
@@ -20,6 +22,7 @@ from playwright.async_api import Browser, Page
 from bot.service import Service, open_service
 from tests.support.actors import Visitor
 from tests.support.calls import call_around
+from tests.support.chromium import launch_chromium
 from tests.support.console import PASSWORD
 from tests.support.ports import free_port
 from tests.support.service import ServiceProcess
@@ -49,6 +52,32 @@ def web_service(
             yield process
         finally:
             assert process.stop_blocking(timeout=20) == 0
+
+
+def module_service(
+    prepare: Callable[[Path], Mapping[str, str]] | None = None, *, rate_limit: str | None = "0"
+) -> FixtureFunctionDefinition:
+    """The `service` fixture of a test module (`service = module_service(…)`): one `web_service` for all its
+    tests, started before the first."""
+
+    @pytest.fixture(scope="module", name="service")
+    def service() -> Iterator[ServiceProcess]:
+        with web_service(prepare, rate_limit=rate_limit) as process:
+            yield process
+
+    return service
+
+
+def browser_per_test() -> FixtureFunctionDefinition:
+    """The `browser` fixture of a test module (`browser = browser_per_test()`): Debian's Chromium launched for
+    each test (on the test's own event loop), closed after it."""
+
+    @pytest.fixture(name="browser")
+    async def browser() -> AsyncIterator[Browser]:
+        async with launch_chromium() as launched:
+            yield launched
+
+    return browser
 
 
 def call_open_now(seed: Callable[[Service], Awaitable[None]]) -> Callable[[Path], Mapping[str, str]]:
@@ -147,9 +176,10 @@ async def sign_in(page: Page, email: str) -> None:
     await page.get_by_role("button", name="Zaloguj się").click()
 
 
-async def first_sign_in(page: Page, link: str, email: str) -> None:
-    """A new account's first visit: its setup link, then signing in, landing on the dashboard."""
-    await set_password(page, link)
+async def first_sign_in(page: Page, service: ServiceProcess, email: str, role: str) -> None:
+    """A new account added by `wspolnota staff add` signs in for the first time in `page`: its setup link,
+    the password chosen, then the sign-in page, landing on the dashboard."""
+    await set_password(page, setup_link(service, email, role))
     await sign_in(page, email)
     await page.wait_for_url("**/staff/")
 

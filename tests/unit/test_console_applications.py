@@ -17,11 +17,11 @@ from sqlalchemy import select
 
 from bot.service import Service, open_service
 from storage.applications import ApplicationFields
-from storage.models import Application, AuditEntry, SelectionDraw
+from storage.models import Application, SelectionDraw
 from storage.selection import PlacementValues, Role
 from tests.support import GROUPS_CONFIG, FakeClock, make_settings
 from tests.support.applicants import record_applicant, store_draw_by_hand
-from tests.support.console import add_staff, form_token, server, sign_in
+from tests.support.console import add_staff, audit_entries, form_token, server, sign_in, signed_in
 
 COORDINATOR, ANALYST = "koordynator@um.warszawa.pl", "analityk@um.warszawa.pl"
 AFTER_THE_CALL = datetime(2026, 10, 2, 8, 0, tzinfo=UTC)  # the tests' call closed on 30 September
@@ -67,27 +67,11 @@ async def client(service: Service) -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
-async def signed_in(
-    client: TestClient[Any, Any], service: Service, email: str = COORDINATOR, role: str = "coordinator"
-) -> int:
-    account = await add_staff(service, email, role)
-    assert (await sign_in(client, email)).status == 303
-    return account
-
-
 async def listed(client: TestClient[Any, Any], query: str = "") -> tuple[int, BeautifulSoup, list[str]]:
     """The list page: its status, its HTML and the references it lists."""
     page = await client.get(f"/staff/groups/applications{query}")
     soup = BeautifulSoup(await page.text(), "html.parser")
     return page.status, soup, [a.get_text() for a in soup.select(".applications-table tbody th a")]
-
-
-async def entries(service: Service, action: str) -> list[AuditEntry]:
-    async with service.store.unit(write=False) as unit:
-        found = await unit.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-        )
-        return list(found)
 
 
 async def stored(service: Service, number: int) -> Application:
@@ -100,7 +84,7 @@ async def stored(service: Service, number: int) -> Application:
 async def test_the_figures_and_the_list_filtered_by_codes_without_names(
     client: TestClient[Any, Any], service: Service
 ) -> None:
-    await signed_in(client, service)
+    await signed_in(client, service, COORDINATOR, "coordinator")
     status, soup, references = await listed(client)
     assert status == 200
     assert references == ["Z-1", "Z-2", "Z-3", "Z-5", "Z-4"]  # oldest first
@@ -149,7 +133,7 @@ async def test_pages_of_the_list_keep_the_filters(
     client: TestClient[Any, Any], service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("bot.console.applications.PER_PAGE", 2)
-    await signed_in(client, service)
+    await signed_in(client, service, COORDINATOR, "coordinator")
     _, soup, references = await listed(client, "?late=no")
     assert references == ["Z-1", "Z-2"]
     following = soup.find("a", string="Następna strona")
@@ -163,7 +147,7 @@ async def test_pages_of_the_list_keep_the_filters(
 async def test_one_application_whole_with_its_duplicate_and_an_unknown_reference(
     client: TestClient[Any, Any], service: Service
 ) -> None:
-    await signed_in(client, service)
+    await signed_in(client, service, COORDINATOR, "coordinator")
     page = await client.get("/staff/groups/applications/Z-1")
     assert page.status == 200
     html = await page.text()
@@ -187,20 +171,20 @@ async def test_one_application_whole_with_its_duplicate_and_an_unknown_reference
         assert "Nie ma zgłoszenia o takim numerze." in await missing.text()
     csrf = form_token(html)
     posted = await client.post("/staff/groups/applications/Z-99/exclude", data={"csrf": csrf, "reason": "x"})
-    assert posted.status == 404 and await entries(service, "application_exclude") == []
+    assert posted.status == 404 and await audit_entries(service, "application_exclude") == []
 
 
 async def test_exclude_with_a_reason_then_include_each_audited_once_as_the_staff_account(
     client: TestClient[Any, Any], service: Service
 ) -> None:
-    account = await signed_in(client, service)
+    account, _ = await signed_in(client, service, COORDINATOR, "coordinator")
     csrf = form_token(await (await client.get("/staff/groups/applications/Z-2")).text())
     url = "/staff/groups/applications/Z-2"
 
     empty = await client.post(f"{url}/exclude", data={"csrf": csrf, "reason": "   "}, allow_redirects=False)
     assert empty.status == 400
     assert "Podaj powód wykluczenia." in await empty.text()
-    assert not (await stored(service, 2)).excluded and await entries(service, "application_exclude") == []
+    assert not (await stored(service, 2)).excluded and await audit_entries(service, "application_exclude") == []
     refused = await client.post(f"{url}/exclude", data={"reason": "bez tokenu"}, allow_redirects=False)
     assert refused.status == 403 and not (await stored(service, 2)).excluded
 
@@ -210,7 +194,7 @@ async def test_exclude_with_a_reason_then_include_each_audited_once_as_the_staff
     assert done.status == 303 and done.headers["Location"] == f"{url}?note=excluded"
     application = await stored(service, 2)
     assert application.excluded and application.exclusion_reason == "poniżej 16 lat"
-    (entry,) = await entries(service, "application_exclude")
+    (entry,) = await audit_entries(service, "application_exclude")
     # What `wspolnota groups exclude` writes, with the console's actor.
     assert entry.actor == f"staff:{account}"
     assert entry.details == {"application": "Z-2", "was_excluded": False, "reason": "poniżej 16 lat"}
@@ -225,9 +209,9 @@ async def test_exclude_with_a_reason_then_include_each_audited_once_as_the_staff
     assert back.status == 303 and back.headers["Location"] == f"{url}?note=included"
     application = await stored(service, 2)
     assert not application.excluded and application.exclusion_reason is None
-    (entry,) = await entries(service, "application_include")
+    (entry,) = await audit_entries(service, "application_include")
     assert entry.actor == f"staff:{account}" and entry.details == {"application": "Z-2", "was_excluded": True}
-    assert len(await entries(service, "application_exclude")) == 1
+    assert len(await audit_entries(service, "application_exclude")) == 1
 
 
 async def test_the_draws_decisions_in_the_list_and_on_the_page(client: TestClient[Any, Any], service: Service) -> None:
@@ -237,7 +221,7 @@ async def test_the_draws_decisions_in_the_list_and_on_the_page(client: TestClien
         PlacementValues(5, "przynaleznosc", Role.NOT_SELECTED, 0.1),
     ]
     await store_draw_by_hand(service.store, placements, AFTER_THE_CALL)
-    await signed_in(client, service)
+    await signed_in(client, service, COORDINATOR, "coordinator")
     _, soup, _ = await listed(client)
     decisions = [tr.select("td")[-1].get_text() for tr in soup.select(".applications-table tbody tr")]
     assert decisions[:2] == ["wybrana osoba", "rezerwa (miejsce 1)"] and decisions[4] == "niewybrana osoba"

@@ -12,15 +12,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from bs4 import BeautifulSoup
-from sqlalchemy import select
 
 from bot.service import Service
 from reports.staff import ExportChoice, start_export
 from reports.tables import DATES, write_xlsx_rows
 from storage.exports import SubmissionFilter
-from storage.models import AuditEntry
 from tests.support import QUESTIONNAIRE
-from tests.support.console import add_staff, form_token, server, sign_in
+from tests.support.console import audit_entries, form_token, server, signed_in
 from tests.support.report_data import PEOPLE, seed
 
 FIELD, ANALYST, COORDINATOR = "teren@um.warszawa.pl", "analityk@um.warszawa.pl", "koordynator@um.warszawa.pl"
@@ -32,20 +30,6 @@ async def client(service: Service) -> AsyncIterator[TestClient[Any, Any]]:
     await seed(service)
     async with TestClient(server(service)) as test_client:
         yield test_client
-
-
-async def signed_in(client: TestClient[Any, Any], service: Service, email: str, role: str) -> tuple[int, str]:
-    """Signs in a new account: its id and the CSRF token of its data page."""
-    account = await add_staff(service, email, role)
-    client.session.cookie_jar.clear()
-    assert (await sign_in(client, email)).status == 303
-    page = await client.get("/staff/")
-    return account, form_token(await page.text())
-
-
-async def entries(service: Service) -> list[AuditEntry]:
-    async with service.store.unit(write=False) as unit:
-        return list(await unit.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
 async def test_a_field_account_may_not_see_the_data_page(client: TestClient[Any, Any], service: Service) -> None:
@@ -129,7 +113,7 @@ async def test_an_analyst_downloads_exports_and_the_report_each_audited(
     wrong = await client.post("/staff/data/export", data={"csrf": csrf, "format": "xlsx", "since": "jutro"})
     assert wrong.status == 400 and "RRRR-MM-DD" in await wrong.text()
 
-    mine = [e for e in await entries(service) if e.actor == f"staff:{account}"]
+    mine = [e for e in await audit_entries(service) if e.actor == f"staff:{account}"]
     downloads = [(e.action, e.details.get("format")) for e in mine if e.action != "staff_sign_in"]
     assert downloads[:4] == [("export", "xlsx"), ("export", "csv"), ("export", "sav"), ("report", "html")]
     for entry in mine[1:5]:
@@ -181,5 +165,5 @@ async def test_the_report_downloads_as_a_pdf_printed_by_chromium(
     assert pdf.status == 200 and pdf.headers["Content-Type"] == "application/pdf"
     assert f'filename="{QUESTIONNAIRE}-report-' in pdf.headers["Content-Disposition"]
     assert (await pdf.read()).startswith(b"%PDF-")
-    reports = [e for e in await entries(service) if e.actor == f"staff:{account}" and e.action == "report"]
+    reports = [e for e in await audit_entries(service) if e.actor == f"staff:{account}" and e.action == "report"]
     assert [e.details["format"] for e in reports] == ["pdf"]

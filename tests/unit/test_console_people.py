@@ -10,14 +10,13 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from bs4 import BeautifulSoup
-from sqlalchemy import select
 
 from bot.service import Service
 from storage.applications import ApplicationFields, record_application
 from storage.inbox import InboxEntry, receive
-from storage.models import Application, AuditEntry, Email, OutboxMessage, Respondent, Submission
+from storage.models import Application, Email, OutboxMessage, Respondent, Submission
 from tests.support import Person, count
-from tests.support.console import add_staff, form_token, server, sign_in
+from tests.support.console import audit_entries, server, signed_in
 
 COORDINATOR, ANALYST, FIELD = "koordynator@um.warszawa.pl", "analityk@um.warszawa.pl", "teren@um.warszawa.pl"
 MARTA = "marta.nowak@example.pl"
@@ -28,20 +27,6 @@ Client = TestClient[Any, Any]
 async def client(service: Service) -> AsyncIterator[Client]:
     async with TestClient(server(service)) as test_client:
         yield test_client
-
-
-async def signed_in(client: Client, service: Service, email: str, role: str) -> tuple[int, str]:
-    """Signs in a new account: its id and its CSRF token."""
-    account = await add_staff(service, email, role)
-    client.session.cookie_jar.clear()
-    assert (await sign_in(client, email)).status == 303
-    page = await client.get("/staff/")
-    return account, form_token(await page.text())
-
-
-async def entries(service: Service) -> list[AuditEntry]:
-    async with service.store.unit(write=False) as unit:
-        return list(await unit.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
 async def seed_marta(service: Service) -> None:
@@ -151,7 +136,7 @@ async def test_the_preview_counts_what_the_erasure_then_erases(client: Client, s
         1,
         0,
     ]
-    mine = [(e.action, e.details) for e in await entries(service) if e.actor == f"staff:{account}"]
+    mine = [(e.action, e.details) for e in await audit_entries(service) if e.actor == f"staff:{account}"]
     assert mine[1:] == [
         ("people_lookup", {"kind": "email"}),
         (
@@ -159,7 +144,7 @@ async def test_the_preview_counts_what_the_erasure_then_erases(client: Client, s
             {"channel": "email", "respondents": 2, "emails": 2, "outbox": 1, "inbox": 0, "applications": 1},
         ),
     ]
-    logged = str([e.details for e in await entries(service)]).lower()
+    logged = str([e.details for e in await audit_entries(service)]).lower()
     assert "marta" not in logged and service.respondent("email", MARTA).pseudonym not in logged
 
     # Searched again: nothing is stored, nothing to confirm.
@@ -197,7 +182,7 @@ async def test_nothing_found_is_said_and_offers_nothing_to_erase(client: Client,
         "/staff/people/erase?lang=en", data={"csrf": csrf, "step": "preview", "kind": "paper", "value": "P-0404"}
     )
     assert "Nothing is stored about this person." in await english.text()
-    mine = [(e.action, e.details) for e in await entries(service) if e.actor == f"staff:{account}"]
+    mine = [(e.action, e.details) for e in await audit_entries(service) if e.actor == f"staff:{account}"]
     assert mine[1:] == [("people_lookup", {"kind": "paper"})] * 2
 
 
@@ -212,10 +197,10 @@ async def test_the_erasure_needs_its_confirmation(client: Client, service: Servi
     assert refused.status == 400 and "Zaznacz, że rozumiesz" in html
     assert counts(html, "people-preview")["respondents"] == 2 and erase_form(html) is not None
     assert await count(service.store, Respondent) == 3 and await count(service.store, Application) == 1
-    assert "forget" not in [e.action for e in await entries(service)]
+    assert "forget" not in [e.action for e in await audit_entries(service)]
     wrong = await client.post("/staff/people/erase", data={**unconfirmed, "confirm": "no"})
     assert wrong.status == 400 and await count(service.store, Respondent) == 3
-    assert {e.action for e in await entries(service) if e.actor == f"staff:{account}"} == {
+    assert {e.action for e in await audit_entries(service) if e.actor == f"staff:{account}"} == {
         "staff_sign_in",
         "people_lookup",
     }
@@ -236,7 +221,7 @@ async def test_a_bad_search_is_the_page_again_with_a_problem(
     _, csrf = await signed_in(client, service, COORDINATOR, "coordinator")
     answer = await client.post("/staff/people/erase", data={"csrf": csrf, **form})
     assert answer.status == 400 and "Podaj rodzaj identyfikatora i identyfikator." in await answer.text()
-    assert "people_lookup" not in [e.action for e in await entries(service)]
+    assert "people_lookup" not in [e.action for e in await audit_entries(service)]
 
 
 @pytest.mark.parametrize(("email", "role"), [(FIELD, "field"), (ANALYST, "analyst")])

@@ -19,7 +19,7 @@ from reports.report_build import ReportRequest, build_report
 from storage.exports import SubmissionFilter
 from storage.models import AuditEntry
 from tests.support import QUESTIONNAIRE, seed
-from tests.support.console import add_staff, form_token, server, sign_in
+from tests.support.console import server, signed_in
 from tests.support.walks import COMMUNITY
 
 COORDINATOR, ANALYST = "koordynator@um.warszawa.pl", "analityk@um.warszawa.pl"
@@ -35,14 +35,6 @@ async def client(service: Service) -> AsyncIterator[TestClient[Any, Any]]:
     await seed(service)
     async with TestClient(server(service)) as test_client:
         yield test_client
-
-
-async def signed_in(client: TestClient[Any, Any], service: Service, email: str, role: str) -> tuple[int, str]:
-    """Signs in a new account: its id and its CSRF token."""
-    account = await add_staff(service, email, role)
-    client.session.cookie_jar.clear()
-    assert (await sign_in(client, email)).status == 303
-    return account, form_token(await (await client.get("/staff/")).text())
 
 
 async def decide(

@@ -18,11 +18,11 @@ from bot.service import Service, open_service
 from bot.working_groups import WorkingGroups
 from selection.model import Candidate, Draw, GroupDraw, GroupSpec, QuotaInfeasible
 from storage.applications import ApplicationFields, withdraw_application
-from storage.models import Application, AuditEntry, OutboxMessage
+from storage.models import Application, OutboxMessage
 from storage.selection import PlacementValues, Role, current_draw, placements_by_application
 from tests.support import GROUPS_CONFIG, FakeClock, make_settings
 from tests.support.applicants import record_applicant, store_draw_by_hand
-from tests.support.console import add_staff, form_token, server, sign_in
+from tests.support.console import add_staff, audit_entries, form_token, server, sign_in
 from tests.support.extras import require_selection
 
 require_selection()
@@ -60,6 +60,16 @@ async def apply(service: Service, count: int = APPLICANTS) -> list[int]:
     return ids
 
 
+async def drawn_by_hand(service: Service) -> list[int]:
+    """The applications of `apply` and a draw with seed 5 stored by hand: the first four selected for
+    otwartosc, the next two its reserve list in order. The applications' ids."""
+    ids = await apply(service)
+    placements = [PlacementValues(a, "otwartosc", Role.SELECTED, 1.0) for a in ids[:4]]
+    placements += [PlacementValues(a, "otwartosc", Role.RESERVE, 0.5, n) for n, a in enumerate(ids[4:6], start=1)]
+    await store_draw_by_hand(service.store, placements, TWO_DAYS_BEFORE_THE_DECISIONS, seed=5)
+    return ids
+
+
 async def coordinator(service: Service) -> tuple[TestClient[Any, Any], int, str]:
     """A signed-in coordinator's client, the account's id and the CSRF token of the groups page."""
     account = await add_staff(service, COORDINATOR, "coordinator")
@@ -78,12 +88,6 @@ async def staff(service: Service) -> AsyncIterator[tuple[TestClient[Any, Any], i
         yield client, account, csrf
     finally:
         await client.close()
-
-
-async def audited(service: Service, action: str) -> list[AuditEntry]:
-    async with service.store.unit(write=False) as unit:
-        query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
-        return list(await unit.session.scalars(query))
 
 
 def text_of(html: str) -> str:
@@ -145,7 +149,7 @@ async def test_a_dry_run_is_shown_with_its_report_and_stores_nothing(
     assert len(references) == 18 and len(set(references)) == 18  # 12 seats and 6 on the reserve lists
     assert "Osoba" not in shown and "@example.pl" not in shown
     assert await current_draw(service.store) is None
-    assert await audited(service, "selection_draw") == []
+    assert await audit_entries(service, "selection_draw") == []
 
     report = await client.post("/staff/groups/select", data={"csrf": csrf, "seed": "7", "dry_run": "1", "report": "1"})
     assert report.status == 200 and report.headers["Content-Type"].startswith("text/html")
@@ -170,7 +174,7 @@ async def test_the_real_draw_needs_its_box_then_is_stored_audited_and_reported(
     assert drawn.status == 303 and drawn.headers["Location"] == "/staff/groups?note=drawn"
     stored = await current_draw(service.store)
     assert stored is not None and stored.seed == 7 and stored.actor == f"staff:{account}"
-    [entry] = await audited(service, "selection_draw")
+    [entry] = await audit_entries(service, "selection_draw")
     assert entry.actor == f"staff:{account}" and entry.details == {"seed": 7, "replaced": None}
     page = text_of(await (await client.get("/staff/groups?note=drawn")).text())
     assert "Losowanie zapisane." in page and "Wylosowano z ziarnem 7" in page
@@ -188,10 +192,7 @@ async def test_decisions_are_queued_once_confirmed_and_the_draw_then_stands(
     service: Service, staff: tuple[TestClient[Any, Any], int, str]
 ) -> None:
     client, account, csrf = staff
-    ids = await apply(service)
-    placements = [PlacementValues(a, "otwartosc", Role.SELECTED, 1.0) for a in ids[:4]]
-    placements += [PlacementValues(a, "otwartosc", Role.RESERVE, 0.5, n) for n, a in enumerate(ids[4:6], start=1)]
-    await store_draw_by_hand(service.store, placements, TWO_DAYS_BEFORE_THE_DECISIONS, seed=5)
+    await drawn_by_hand(service)
 
     unticked = await client.post("/staff/groups/notify", data={"csrf": csrf})
     assert unticked.status == 400 and "Zaznacz potwierdzenie" in await unticked.text()
@@ -199,7 +200,7 @@ async def test_decisions_are_queued_once_confirmed_and_the_draw_then_stands(
     assert notified.status == 303 and notified.headers["Location"] == "/staff/groups?note=notified&told=18"
     async with service.store.unit(write=False) as unit:
         assert len(list(await unit.session.scalars(select(OutboxMessage)))) == 18
-    [entry] = await audited(service, "selection_decisions")
+    [entry] = await audit_entries(service, "selection_decisions")
     assert entry.actor == f"staff:{account}" and entry.details == {"seed": 5}
     page = text_of(await (await client.get(notified.headers["Location"])).text())
     assert "Decyzje przekazane do wysyłki: 18 os." in page and "Losowanie jest ostateczne." in page
@@ -209,17 +210,14 @@ async def test_decisions_are_queued_once_confirmed_and_the_draw_then_stands(
     assert again.status == 409
     assert "the draw with seed 5 stands" in text_of(await again.text())
     assert (await current_draw(service.store)).seed == 5  # type: ignore[union-attr]
-    assert [e.actor for e in await audited(service, "selection_draw")] == ["test"]  # the hand-made draw only
+    assert [e.actor for e in await audit_entries(service, "selection_draw")] == ["test"]  # the hand-made draw only
 
 
 async def test_a_freed_seat_goes_to_the_reserve_list(
     service: Service, staff: tuple[TestClient[Any, Any], int, str]
 ) -> None:
     client, account, csrf = staff
-    ids = await apply(service)
-    placements = [PlacementValues(a, "otwartosc", Role.SELECTED, 1.0) for a in ids[:4]]
-    placements += [PlacementValues(a, "otwartosc", Role.RESERVE, 0.5, n) for n, a in enumerate(ids[4:6], start=1)]
-    await store_draw_by_hand(service.store, placements, TWO_DAYS_BEFORE_THE_DECISIONS, seed=5)
+    ids = await drawn_by_hand(service)
 
     early = await client.post("/staff/groups/replace", data={"csrf": csrf})
     assert early.status == 409 and "the decisions are not sent yet" in await early.text()
@@ -234,7 +232,7 @@ async def test_a_freed_seat_goes_to_the_reserve_list(
     assert replaced.headers["Location"] == "/staff/groups?note=replaced&freed=1&offered=1"
     seats = await placements_by_application(service.store)
     assert seats[ids[4]][0].role == Role.SELECTED and seats[ids[0]][0].release_reason == "withdrawn"
-    [entry] = await audited(service, "selection_replace")
+    [entry] = await audit_entries(service, "selection_replace")
     assert entry.actor == f"staff:{account}" and entry.details == {"released": 1, "offered": 1}
     page = text_of(await (await client.get(replaced.headers["Location"])).text())
     assert "Zwolniono miejsc: 1; zaproponowano: 1." in page
@@ -260,12 +258,12 @@ async def test_sign_in_sheets_download_as_pdf_and_are_audited(
     one = await client.get("/staff/groups/roster/otwartosc?meeting=grupa-robocza-1-2026-10-20")
     assert one.status == 200
     assert 'filename="lista-obecnosci-otwartosc-grupa-robocza-1-2026-10-20.pdf"' in one.headers["Content-Disposition"]
-    entries = await audited(service, "roster")
+    entries = await audit_entries(service, "roster")
     assert [(e.actor, e.details) for e in entries] == [(f"staff:{account}", {"group": "otwartosc", "people": 4})] * 2
 
     assert (await client.get("/staff/groups/roster/nie-ma")).status == 404
     assert (await client.get("/staff/groups/roster/otwartosc?meeting=grupa-robocza-2-2026-10-14")).status == 404
-    assert len(await audited(service, "roster")) == 2
+    assert len(await audit_entries(service, "roster")) == 2
 
 
 async def test_quotas_that_cannot_be_met_are_named_with_what_staff_could_relax(
@@ -323,4 +321,4 @@ async def test_only_coordinators_reach_the_groups(service: Service) -> None:
         assert (await sign_in(client, "analityk@um.warszawa.pl")).status == 303
         assert (await client.get("/staff/groups")).status == 403
         assert (await client.get("/staff/groups/roster/otwartosc")).status == 403
-    assert await audited(service, "roster") == []
+    assert await audit_entries(service, "roster") == []

@@ -13,11 +13,9 @@ import pyotp
 import pytest
 from aiohttp.test_utils import TestClient
 from bs4 import BeautifulSoup
-from sqlalchemy import select
 
 from bot.console.app import COOKIE
 from bot.service import Service, open_service
-from storage.models import AuditEntry
 from storage.staff_accounts import (
     count_sessions,
     disable_account,
@@ -25,7 +23,7 @@ from storage.staff_accounts import (
     list_accounts,
     record_failure,
 )
-from tests.support.console import PASSWORD, add_staff, form_token, server, setup_link, sign_in
+from tests.support.console import PASSWORD, add_staff, audit_entries, form_token, server, setup_link, sign_in
 from tests.support.settings import FakeClock, make_settings
 
 COORDINATOR, ANALYST, FIELD = "koordynator@um.warszawa.pl", "analityk@um.warszawa.pl", "teren@um.warszawa.pl"
@@ -48,16 +46,11 @@ async def coordinator(client: TestClient[Any, Any], service: Service) -> tuple[i
     return me, form_token(await page.text())
 
 
-async def entries(service: Service) -> list[AuditEntry]:
-    async with service.store.unit(write=False) as unit:
-        return list(await unit.session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-
-
 async def changes(service: Service) -> list[tuple[str, str, dict[str, Any]]]:
     """The audit log's account changes (sign-ins left out): actor, action, details."""
     return [
         (e.actor, e.action, e.details)
-        for e in await entries(service)
+        for e in await audit_entries(service)
         if e.action.startswith("staff_") and e.action not in ("staff_sign_in", "staff_sign_out", "staff_setup")
     ]
 
@@ -147,7 +140,7 @@ async def test_an_added_account_gets_a_setup_link_shown_once_that_works(
     assert account is not None and account.role == "analyst"
     assert await changes(service) == [(f"staff:{me}", "staff_add", {"account": account.id, "role": "analyst"})]
     token = parts.path.rsplit("/", 1)[1]
-    assert all(token not in str(e.details) and "nowa" not in str(e.details) for e in await entries(service))
+    assert all(token not in str(e.details) and "nowa" not in str(e.details) for e in await audit_entries(service))
     # The list shows it no more: the link lives only on that one answer.
     assert token not in await (await client.get("/staff/team")).text()
 
