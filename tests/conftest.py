@@ -3,6 +3,7 @@ a scripted respondent. Their building blocks live in `tests.support`."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,9 @@ from argon2 import PasswordHasher
 from bot.console import accounts
 from bot.service import Config, Service, load_config, open_service
 from bot.settings import Settings, load_settings
+from storage.db import sqlite_file
 from tests.support import SHIPPED_CONFIG, FakeClock, Person, make_settings
+from tests.support.database import migrated_sqlite
 
 pytest_plugins = [
     "tests.support.postgres",
@@ -84,8 +87,19 @@ def config(settings: Settings) -> Config:
     return load_config(settings)
 
 
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database at the newest schema, made once: `service` starts from a copy of it."""
+    return migrated_sqlite(tmp_path_factory.mktemp("template") / "wspolnota.db")
+
+
 @pytest.fixture
-async def service(settings: Settings, clock: FakeClock) -> AsyncIterator[Service]:
+async def service(settings: Settings, clock: FakeClock, migrated_database: Path) -> AsyncIterator[Service]:
+    """The service on the tests' configuration and a fresh SQLite database (a copy of the migrated one)."""
+    database = sqlite_file(settings.database)
+    if database is not None and not database.exists():
+        database.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated_database, database)
     async with open_service(settings, clock=clock) as running:
         yield running
 
