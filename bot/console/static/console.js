@@ -22,17 +22,35 @@
     if (!rows.length && table.dataset.none) {
       const row = fresh.insertRow();
       const only = cell("td", table.dataset.none);
-      only.colSpan = 3;
+      only.colSpan = table.tHead.rows[0].cells.length;
       row.appendChild(only);
     }
     rows.forEach(function (item) { fresh.appendChild(make(item)); });
     table.replaceChild(fresh, body);
   }
 
-  function counted(item) {
-    const row = document.createElement("tr");
-    row.append(cell("th", item.label), cell("td", item.today, "n"), cell("td", item.total, "n"));
-    return row;
+  function meter(value, max, label) {
+    const bar = document.createElement("td");
+    const element = document.createElement("meter");
+    element.min = 0;
+    element.max = max;
+    element.value = value;
+    element.textContent = String(value);
+    element.setAttribute("aria-label", label + ": " + value);
+    bar.appendChild(element);
+    return bar;
+  }
+
+  function counted(rows) {
+    const top = Math.max.apply(null, [1].concat(rows.map(function (item) { return item.total; })));
+    return function (item) {
+      const row = document.createElement("tr");
+      row.append(
+        cell("th", item.label), cell("td", item.today, "n"), cell("td", item.total, "n"),
+        meter(item.total, top, item.label)
+      );
+      return row;
+    };
   }
 
   function show(f) {
@@ -45,19 +63,11 @@
     set("started", f.started);
     set("completion_rate", f.completion_rate);
     set("updated-line", updated.replace("{time}", f.updated));
-    fill("by_event", f.by_event, counted);
-    fill("by_channel", f.by_channel, counted);
+    fill("by_event", f.by_event, counted(f.by_event));
+    fill("by_channel", f.by_channel, counted(f.by_channel));
     fill("by_hour", f.by_hour, function (item) {
       const row = document.createElement("tr");
-      const meter = document.createElement("meter");
-      meter.min = 0;
-      meter.max = f.hour_max;
-      meter.value = item.today;
-      meter.textContent = String(item.today);
-      meter.setAttribute("aria-label", item.label + ": " + item.today);
-      const bar = document.createElement("td");
-      bar.appendChild(meter);
-      row.append(cell("th", item.label), cell("td", item.today, "n"), bar);
+      row.append(cell("th", item.label), cell("td", item.today, "n"), meter(item.today, f.hour_max, item.label));
       return row;
     });
     fill("missing", f.missing, function (item) {
