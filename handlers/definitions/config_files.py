@@ -32,13 +32,19 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class _Yaml12Loader(yaml.SafeLoader):
+try:  # libyaml's parser (PyYAML's wheels and Debian's package have it): ~9 times faster than PyYAML's own
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - a PyYAML built without libyaml
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+
+class _Yaml12Loader(_SafeLoader):
     """A safe loader where only true/false are booleans (YAML 1.2), so `equals: no` stays text."""
 
 
 _Yaml12Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 _Yaml12Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",
@@ -47,7 +53,7 @@ _Yaml12Loader.add_implicit_resolver(
 )
 
 
-def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+def _timestamp_or_text(loader: _SafeLoader, node: yaml.ScalarNode) -> Any:
     # PyYAML raises ValueError for a well-formed but impossible date (2026-02-30) while loading,
     # with no line; kept as text, the date is refused by validation, which names its key and why.
     try:
