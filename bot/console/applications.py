@@ -28,6 +28,7 @@ from reports.applications import (
     listed_applications,
 )
 from storage.applications import UnknownApplication, exclude_application, include_application
+from storage.audit import audit
 from storage.selection import current_draw
 
 PER_PAGE = 100  # rows a page: a call of a few hundred applications is a few pages
@@ -322,10 +323,16 @@ class ApplicationsPage(Page):
     # -- one application -------------------------------------------------------------------------
 
     async def application(self, request: web.Request) -> web.StreamResponse:
-        return await self._application_page(request)
+        return await self._application_page(request, viewed=True)
 
     async def _application_page(
-        self, request: web.Request, *, problem: str | None = None, reason: str = "", status: int = 200
+        self,
+        request: web.Request,
+        *,
+        problem: str | None = None,
+        reason: str = "",
+        status: int = 200,
+        viewed: bool = False,
     ) -> web.Response:
         call = self.service.config.recruitment
         if call is None:
@@ -336,6 +343,9 @@ class ApplicationsPage(Page):
         language = self.language(request)
         words = self.words(request)
         application = listed.application
+        if viewed:  # the page shows a person's name and address: who opened it is recorded, by reference only
+            details = {"application": application.reference}
+            await audit(self.store, self.actor(request), "application_view", details, self.clock())
         draw = await current_draw(self.store)
         flagged = [
             (reference, _application_link(self.prefix, reference), words[f"applications_by_{d.by}"])

@@ -180,6 +180,9 @@ async def test_exclude_with_a_reason_then_include_each_audited_once_as_the_staff
     account, _ = await signed_in(client, service, COORDINATOR, "coordinator")
     csrf = form_token(await (await client.get("/staff/groups/applications/Z-2")).text())
     url = "/staff/groups/applications/Z-2"
+    # Opening it showed a name and an address: who read them is in the log, by reference only.
+    (viewed,) = await audit_entries(service, "application_view")
+    assert viewed.actor == f"staff:{account}" and viewed.details == {"application": "Z-2"}
 
     empty = await client.post(f"{url}/exclude", data={"csrf": csrf, "reason": "   "}, allow_redirects=False)
     assert empty.status == 400
