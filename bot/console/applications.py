@@ -276,7 +276,7 @@ class ApplicationsPage(Page):
             "none_given": NONE_GIVEN,
             "chosen": chosen,
             "late_choice": next((k for k, v in LATE.items() if v == chosen.late), ""),
-            "rows": [self._row(listed, language, words) for listed in shown],
+            "rows": [self._row(call, listed, language, words) for listed in shown],
             "count": len(found),
             "page": page,
             "pages": pages,
@@ -286,7 +286,9 @@ class ApplicationsPage(Page):
         status = 400 if problem else 200
         return self.render(request, "applications.html", context, status=status)
 
-    def _row(self, listed: ListedApplication, language: Language, words: dict[str, str]) -> dict[str, Any]:
+    def _row(
+        self, call: Recruitment, listed: ListedApplication, language: Language, words: dict[str, str]
+    ) -> dict[str, Any]:
         application = listed.application
         others = sorted({r for d in listed.duplicates for r in d.references if r != application.reference}, key=_number)
         return {
@@ -294,7 +296,7 @@ class ApplicationsPage(Page):
             "href": _application_link(self.prefix, application.reference),
             "received": f"{application.received_at.astimezone(WARSAW):%Y-%m-%d %H:%M}",
             "channel": words.get(f"channel_{application.channel}", application.channel),
-            "groups": ", ".join(application.groups or ()) or "—",
+            "groups": ", ".join(_group_name(call, code, language) for code in application.groups or ()) or "—",
             "sector": self._sector(application.sector, language, words),
             "standing": words[f"applications_status_{listed.standing}"],
             "late": words["applications_yes" if application.late else "applications_no"],

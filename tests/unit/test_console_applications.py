@@ -106,7 +106,7 @@ async def test_the_figures_and_the_list_filtered_by_codes_without_names(
     first = soup.select_one(".applications-table tbody tr")
     assert first is not None
     cells = [cell.get_text(" ", strip=True) for cell in first.select("th, td")]
-    assert cells[:8] == ["Z-1", "2026-09-10 12:30", "e-mail", "otwartosc, aktywnosc", "Organizacja pozarządowa",
+    assert cells[:8] == ["Z-1", "2026-09-10 12:30", "e-mail", "Otwartość i relacje, Aktywność i współpraca", "Organizacja pozarządowa",
                          "kompletne", "nie", "Z-5"]  # fmt: skip
     table = str(soup.select_one(".applications-table"))
     assert not any(name in table for name in NAMES)  # names only on one application's page
