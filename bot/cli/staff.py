@@ -95,6 +95,32 @@ def staff_disable(email: str) -> None:
     click.echo(f"Disabled {email.strip().lower()}; their sessions have ended.")
 
 
+@staff.command("new-link")
+@click.argument("email")
+@_WEB_OPTION
+def staff_new_link(email: str, web_url: str | None) -> None:
+    """Print a new one-time setup link for an account: a forgotten password or a lost authenticator app.
+
+    Using it sets a new password (and enrols the app again where one is required) and ends the account's
+    sessions; until then the current password still works. An earlier unused link stops working.
+    """
+    from bot.console.staffing import new_setup_link, setup_link
+    from storage.staff_accounts import NoSuchAccount
+
+    settings = staff_settings()
+
+    async def go() -> str:
+        async with service_module.open_service(settings) as service:
+            try:
+                return await new_setup_link(service, email, staff_actor())
+            except NoSuchAccount as err:
+                raise StaffError(str(err)) from None
+
+    token = run_async(go)
+    click.echo(f"A new setup link for {email.strip().lower()}, valid {settings.staff_setup_hours:g} hours, works once:")
+    click.echo(setup_link(web_url or settings.public_url or DEFAULT_WEB, token))
+
+
 @staff.command("require-totp")
 @click.argument("email")
 @_WEB_OPTION

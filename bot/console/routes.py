@@ -59,6 +59,7 @@ ROUTES: tuple[Rule, ...] = (
     Rule("team_add", "POST", "/team/add", Role.COORDINATOR),
     Rule("team_disable", "POST", "/team/disable", Role.COORDINATOR),
     Rule("team_totp", "POST", "/team/totp", Role.COORDINATOR),
+    Rule("team_link", "POST", "/team/link", Role.COORDINATOR),
 )
 STATIC = Rule("static", "GET", "/static/", None)  # the console's stylesheet and script
 

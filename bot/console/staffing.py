@@ -1,5 +1,6 @@
 """Changes to the staff team that `wspolnota staff …` and the console's Staff accounts page both make: add an
-account (with its one-time setup link), disable one, require a second factor. Each is audited the same way
+account (with its one-time setup link), give an account a new setup link (a forgotten password, a lost
+phone), disable one, require a second factor. Each is audited the same way
 whoever makes it; only the actor differs (`cli:<user>` or `staff:<id>`). Never a password or a token in
 the audit log: the account's id and role only.
 """
@@ -91,6 +92,22 @@ async def add_staff(service: Service, email: str, role: str, actor: str) -> Adde
     token = await issue_setup_token(service, email)
     await audit(service.store, actor, "staff_add", {"account": account.id, "role": role}, now)
     return Added(account, token)
+
+
+async def new_setup_link(service: Service, email: str, actor: str) -> str:
+    """A new one-time setup link for an enabled account (its token): for a forgotten password or a lost
+    authenticator. Using it sets a new password (and enrols the app again where one is required) and ends the
+    account's sessions; until then the old password still works. Audited as `staff_new_link`.
+
+    Raises:
+        NoSuchAccount: when no enabled account has the email.
+    """
+    account = await find_account(service.store, email)
+    if account is None or account.disabled:
+        raise NoSuchAccount(email)
+    token = await issue_setup_token(service, email)
+    await audit(service.store, actor, "staff_new_link", {"account": account.id}, service.conversation.clock())
+    return token
 
 
 async def disable_staff(service: Service, email: str, actor: str) -> Account:

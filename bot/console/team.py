@@ -21,6 +21,7 @@ from bot.console.staffing import (
     UnknownRole,
     add_staff,
     disable_staff,
+    new_setup_link,
     require_second_factor,
     setup_link,
 )
@@ -102,6 +103,9 @@ class TeamPage(Page):
             "team_disable_confirm": "Tak, wyłącz konto {email}",
             "team_require_totp": "Wymagaj drugiego składnika",
             "team_new_link": "Nowy link do konfiguracji",
+            "team_reset": "Nowy link do ustawienia hasła",
+            "team_link_reset": "Nowy link dla {email}: ustawia nowe hasło (i ponownie aplikację uwierzytelniającą, "
+            "jeśli jest wymagana) i kończy sesje tego konta. Do tego czasu działa dotychczasowe hasło.",
             "team_note_disabled": "Konto wyłączone: jego sesje zakończyły się, a link przestał działać.",
             "team_note_totp": "Od teraz to konto loguje się z kodem z aplikacji uwierzytelniającej.",
             "team_bad_email": "To nie jest poprawny adres e-mail.",
@@ -145,6 +149,9 @@ class TeamPage(Page):
             "team_disable_confirm": "Yes, disable the account {email}",
             "team_require_totp": "Require a second factor",
             "team_new_link": "A new setup link",
+            "team_reset": "A new link to set the password",
+            "team_link_reset": "A new link for {email}: it sets a new password (and the authenticator app again, "
+            "where one is required) and ends the account's sessions. Until then the current password works.",
             "team_note_disabled": "Account disabled: its sessions have ended and its setup link stopped working.",
             "team_note_totp": "From now on this account signs in with a code from an authenticator app.",
             "team_bad_email": "That is not a valid email address.",
@@ -208,6 +215,21 @@ class TeamPage(Page):
         if token is None:
             raise web.HTTPSeeOther(f"{self.prefix}/team?note=totp")
         done = self.words(request)["team_link_totp"].format(email=account.email)
+        return await self._page(request, link=setup_link(self.public_address(request), token), done=done)
+
+    async def team_link(self, request: web.Request) -> web.StreamResponse:
+        """A new one-time setup link for a colleague who forgot their password or lost their phone."""
+        form = await request.post()
+        account = await self._account(form.get("account"))
+        if account is None:
+            return self._unknown(request)
+        if account.disabled:
+            return await self._refused(request, "team_already_disabled")
+        try:
+            token = await new_setup_link(self.service, account.email, self.actor(request))
+        except NoSuchAccount:  # pragma: no cover - accounts are never deleted
+            raise web.HTTPNotFound() from None
+        done = self.words(request)["team_link_reset"].format(email=account.email)
         return await self._page(request, link=setup_link(self.public_address(request), token), done=done)
 
     # -- helpers -------------------------------------------------------------------------------

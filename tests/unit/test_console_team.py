@@ -316,3 +316,28 @@ async def test_field_and_analyst_accounts_see_no_team_page(client: TestClient[An
         posted = await client.post("/staff/team/add", data={"csrf": csrf, "email": NEW, "role": "coordinator"})
         assert posted.status == 403
     assert await find_account(service.store, NEW) is None
+
+
+async def test_a_new_link_lets_a_colleague_who_forgot_their_password_set_another(
+    client: TestClient[Any, Any], service: Service
+) -> None:
+    me, csrf = await coordinator(client, service)
+    colleague = await add_staff(service, ANALYST, "analyst")
+    page = BeautifulSoup(await (await client.get("/staff/team")).text(), "html.parser")
+    offered = {f.select_one("input[name=account]")["value"] for f in page.select("form[action='/staff/team/link']")}
+    assert str(colleague) in offered and str(me) in offered
+    answer = await client.post(
+        "/staff/team/link", data={"csrf": csrf, "account": str(colleague)}, allow_redirects=False
+    )
+    assert answer.status == 200 and "Location" not in answer.headers
+    path = urlsplit(shown_link(await answer.text())).path
+    assert await changes(service) == [(f"staff:{me}", "staff_new_link", {"account": colleague})]
+    # The old password works until the link is used; then only the new one, and earlier sessions are over.
+    client.session.cookie_jar.clear()
+    assert (await sign_in(client, ANALYST)).status == 303
+    setup = await client.get(path)
+    data = {"csrf": form_token(await setup.text()), "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    assert (await client.post(path, data=data, allow_redirects=False)).status == 303
+    assert (await client.get("/staff/data", allow_redirects=False)).status == 303  # its session ended
+    assert (await sign_in(client, ANALYST)).status == 401
+    assert (await sign_in(client, ANALYST, NEW_PASSWORD)).status == 303

@@ -171,10 +171,13 @@ def test_staff_commands_add_list_require_totp_and_disable(env: dict[str, str]) -
     assert "ala@um.warszawa.pl  coordinator  password  setup link pending" in listed.output
     required = invoke(env, "staff", "require-totp", "ala@um.warszawa.pl", "--web", "https://ankieta.example/")
     assert required.exit_code == 0 and "https://ankieta.example/staff/setup/" in required.output
+    fresh = invoke(env, "staff", "new-link", "ala@um.warszawa.pl")
+    assert fresh.exit_code == 0 and "works once" in fresh.output
+    assert fresh.output.strip().splitlines()[-1].startswith("http://127.0.0.1:8080/staff/setup/")
     disabled = invoke(env, "staff", "disable", "ala@um.warszawa.pl")
     assert disabled.exit_code == 0, disabled.output
     assert "disabled" in invoke(env, "staff", "list").output
-    assert audited(env) == ["staff_add", "staff_require_totp", "staff_disable"]
+    assert audited(env) == ["staff_add", "staff_require_totp", "staff_new_link", "staff_disable"]
 
 
 @pytest.mark.parametrize(
@@ -182,6 +185,7 @@ def test_staff_commands_add_list_require_totp_and_disable(env: dict[str, str]) -
     [
         (["staff", "disable", "nobody@example.org"], "Error: no staff account for nobody@example.org"),
         (["staff", "require-totp", "nobody@example.org"], "Error: no staff account for nobody@example.org"),
+        (["staff", "new-link", "nobody@example.org"], "Error: no staff account for nobody@example.org"),
     ],
 )
 def test_staff_commands_fail_in_one_line(env: dict[str, str], args: list[str], says: str) -> None:
