@@ -29,3 +29,11 @@ async def audit_entries(store: Store, *, offset: int = 0, limit: int = 50) -> tu
         query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).offset(offset).limit(limit)
         entries = list(await unit.session.scalars(query))
     return entries, total
+
+
+async def latest_by_actor(store: Store, action: str) -> dict[str, datetime]:
+    """When each actor last did `action` (e.g. each staff account's last `staff_sign_in`)."""
+    async with store.unit(write=False) as unit:
+        query = select(AuditEntry.actor, func.max(AuditEntry.at)).where(AuditEntry.action == action)
+        rows = await unit.session.execute(query.group_by(AuditEntry.actor))
+        return {actor: at for actor, at in rows.all()}

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.console.accounts import Role
-from bot.console.page import Page, Words
+from bot.console.page import Page, Words, actor
 from bot.console.staffing import (
     BadEmail,
     UnknownRole,
@@ -26,6 +26,7 @@ from bot.console.staffing import (
     setup_link,
 )
 from handlers.engine.presenter import WARSAW
+from storage.audit import latest_by_actor
 from storage.staff_accounts import Account, AccountExists, NoSuchAccount, list_accounts
 
 NOTES = ("disabled", "totp")  # what a redirect after a change may say: ?note=…
@@ -42,6 +43,7 @@ class Row:
     locked_until: str  # Warsaw time, when locked
     factor: str  # a text key: team_factor_…
     created: str
+    signed_in: str  # the last sign-in, Warsaw time; "" when never
     you: bool
     disabled: bool
     enrolled: bool
@@ -78,6 +80,7 @@ class TeamPage(Page):
             "team_state": "Stan",
             "team_factor": "Drugi składnik",
             "team_created": "Utworzone",
+            "team_signed_in": "Ostatnie logowanie",
             "team_actions": "Działania",
             "team_you": "(Ty)",
             "team_state_active": "aktywne",
@@ -125,6 +128,7 @@ class TeamPage(Page):
             "team_state": "State",
             "team_factor": "Second factor",
             "team_created": "Created",
+            "team_signed_in": "Last signed in",
             "team_actions": "Actions",
             "team_you": "(you)",
             "team_state_active": "active",
@@ -263,6 +267,7 @@ class TeamPage(Page):
         text = self.words(request)
         now = self.clock()
         me = self.signed(request).account.id
+        last = await latest_by_actor(self.store, "staff_sign_in")
         rows = [
             Row(
                 id=account.id,
@@ -272,6 +277,7 @@ class TeamPage(Page):
                 locked_until=_when(account.locked_until) if account.locked_until else "",
                 factor=factor_of(account),
                 created=account.created_at.astimezone(WARSAW).strftime("%Y-%m-%d"),
+                signed_in=_when(at) if (at := last.get(actor(account.id))) else "",
                 you=account.id == me,
                 disabled=account.disabled,
                 enrolled=account.totp_secret is not None,

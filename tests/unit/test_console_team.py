@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pyotp
 import pytest
@@ -100,6 +101,8 @@ async def test_the_list_shows_each_accounts_role_state_and_second_factor(
     assert table[NEW][2] == "czeka na ustawienie hasła (link)"
     assert table["dawna@um.warszawa.pl"][2] == "wyłączone"
     assert table[COORDINATOR][4] == "2026-05-30"
+    signed_at = (await audit_entries(service, "staff_sign_in"))[-1].at.astimezone(ZoneInfo("Europe/Warsaw"))
+    assert table[COORDINATOR][5] == f"{signed_at:%Y-%m-%d %H:%M}" and table[ANALYST][5] == "—"  # never signed in
     soup = BeautifulSoup(await page.text(), "html.parser")
     # No disabling yourself, nor what is disabled already; an enrolled account needs no second-factor button.
     disable_forms = {
