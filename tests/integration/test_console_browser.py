@@ -127,4 +127,12 @@ async def test_enrolling_a_second_factor_in_the_browser(service: ServiceProcess,
     await page.get_by_role("button", name="Zaloguj się").click()
     await page.wait_for_url("**/staff/")
     assert "analityk" in await page.locator("footer").inner_text()
+
+    # A session that ends while the dashboard is open (here: the account disabled) takes the page to the
+    # sign-in form, which says so and leads back to the dashboard, not to its figures.
+    command(service, "staff", "add", "zapas@um.warszawa.pl", "--role", "coordinator")  # the console stays on
+    command(service, "staff", "disable", email)
+    await page.wait_for_url("**/staff/login?**note=expired**", timeout=20_000)
+    assert "Sesja wygasła" in await page.locator("main").inner_text()
+    assert await page.locator("input[name=next]").get_attribute("value") == "/staff/"
     assert problems == []

@@ -87,6 +87,12 @@
   function poll() {
     fetch(source, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
+        if (response.redirected && response.url.indexOf("/login") !== -1) {
+          // The session ended: the sign-in form says so, and leads back to this page, not to the figures.
+          const login = new URL(response.url);
+          login.searchParams.set("next", window.location.pathname + window.location.search);
+          window.location.assign(login.toString());
+        }
         if (response.redirected || !response.ok) throw new Error("signed out");
         return response.json();
       })
