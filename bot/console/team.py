@@ -8,6 +8,7 @@ loses its last coordinator by a slip of the mouse.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -25,6 +26,7 @@ from bot.console.staffing import (
     require_second_factor,
     setup_link,
 )
+from bot.service import Service
 from handlers.engine.presenter import WARSAW
 from storage.audit import latest_by_actor
 from storage.staff_accounts import Account, AccountExists, NoSuchAccount, list_accounts
@@ -206,23 +208,21 @@ class TeamPage(Page):
         raise web.HTTPSeeOther(f"{self.prefix}/team?note=disabled")
 
     async def team_totp(self, request: web.Request) -> web.StreamResponse:
-        form = await request.post()
-        account = await self._account(form.get("account"))
-        if account is None:
-            return self._unknown(request)
-        if account.disabled:
-            return await self._refused(request, "team_already_disabled")
-        try:
-            token = await require_second_factor(self.service, account.email, self.actor(request))
-        except NoSuchAccount:  # pragma: no cover - accounts are never deleted
-            raise web.HTTPNotFound() from None
-        if token is None:
-            raise web.HTTPSeeOther(f"{self.prefix}/team?note=totp")
-        done = self.words(request)["team_link_totp"].format(email=account.email)
-        return await self._page(request, link=setup_link(self.public_address(request), token), done=done)
+        return await self._with_link(request, require_second_factor, "team_link_totp", "totp")
 
     async def team_link(self, request: web.Request) -> web.StreamResponse:
         """A new one-time setup link for a colleague who forgot their password or lost their phone."""
+        return await self._with_link(request, new_setup_link, "team_link_reset", None)
+
+    async def _with_link(
+        self,
+        request: web.Request,
+        change: Callable[[Service, str, str], Awaitable[str | None]],
+        said: str,
+        note: str | None,
+    ) -> web.StreamResponse:
+        """Makes a change to the enabled account the form names; a new setup link it gives is shown once
+        (`said` over it), and when it gives none the list comes back with `note`."""
         form = await request.post()
         account = await self._account(form.get("account"))
         if account is None:
@@ -230,10 +230,12 @@ class TeamPage(Page):
         if account.disabled:
             return await self._refused(request, "team_already_disabled")
         try:
-            token = await new_setup_link(self.service, account.email, self.actor(request))
+            token = await change(self.service, account.email, self.actor(request))
         except NoSuchAccount:  # pragma: no cover - accounts are never deleted
             raise web.HTTPNotFound() from None
-        done = self.words(request)["team_link_reset"].format(email=account.email)
+        if token is None:
+            raise web.HTTPSeeOther(f"{self.prefix}/team?note={note}")
+        done = self.words(request)[said].format(email=account.email)
         return await self._page(request, link=setup_link(self.public_address(request), token), done=done)
 
     # -- helpers -------------------------------------------------------------------------------
