@@ -4,8 +4,10 @@ Seeds SQLite as bench/export does (the shipped questionnaire, every question ans
 by `wspolnota staff add` who sets the password through the setup link and signs in over HTTP, then measures
 in one run:
   (1) the live dashboard: `GET /staff/dashboard.json` from N browsers polling as console.js does (every 5 s,
-      each from its own moment), with the figures shared between browsers (FRESH_FOR, as shipped) and with
-      the sharing off (a second service process started with FRESH_FOR = 0: nothing added to production):
+      each from its own moment), with the figures shared between browsers (as shipped: one computation for
+      the browsers asking at once, kept FRESH_FOR seconds or COST_SHARE times its cost) and with the sharing
+      off (a second service process whose Dashboard.figures computes for every request: nothing added to
+      production):
       requests/s, p50/p95, the service's CPU seconds, and their ratios; meanwhile residents answer in the
       web chat (POST, 303, GET, each every ~2 s), their step latency beside the same residents alone;
   (2) an export downloaded from the console (`POST /staff/data/export`, CSV for Excel and XLSX) beside the
@@ -42,12 +44,16 @@ POLL_EVERY = 5.0  # seconds: console.js's setInterval(poll, 5000)
 CHUNK = 1 << 16
 _CSRF = re.compile(r'name="csrf" value="([^"]*)"')
 # The same command as `wspolnota run`, with the dashboard's figures computed for every request.
-UNSHARED = "import bot.console.dashboard as d; d.FRESH_FOR = 0.0; from bot.cli import main; main(prog_name='wspolnota')"
+UNSHARED = (
+    "import bot.console.dashboard as d; "
+    "d.Dashboard.figures = lambda self, language, wanted=None: self._compute(self.questionnaire(wanted), language); "
+    "from bot.cli import main; main(prog_name='wspolnota')"
+)
 
 
 class UnsharedService(ServiceProcess):
-    """`wspolnota run` with the dashboard's sharing off (bot.console.dashboard.FRESH_FOR = 0), for this
-    benchmark only."""
+    """`wspolnota run` with the dashboard's sharing off (bot.console.dashboard.Dashboard.figures computing for
+    every request), for this benchmark only."""
 
     @property
     def command(self) -> list[str]:

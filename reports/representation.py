@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from handlers.definitions.population import Margin, Population
 from storage.exports import SubmissionFilter
-from storage.margins import read_margin_answers
+from storage.margins import MarginCounts, count_margin_answers, read_margin_answers
 from storage.repository import Store
 
 MOST_MISSING = 3  # how many groups the field teams are told about
@@ -100,21 +100,27 @@ class Representation:
 
 def compare(people: Mapping[int, Mapping[str, str]], population: Population) -> Representation:
     """Compares submissions' answers (by submission: question code → picked option) with the residents."""
-    margins = tuple(_compare_margin(name, margin, people) for name, margin in population.present_margins().items())
-    return Representation(len(people), population.source, population.date, margins)
+    picked: dict[str, Counter[str]] = {}
+    for margin in population.present_margins().values():
+        picked[margin.question] = Counter(
+            code for answers in people.values() if (code := answers.get(margin.question)) is not None
+        )
+    return compare_counts(MarginCounts(len(people), picked), population)
 
 
-def _compare_margin(name: str, margin: Margin, people: Mapping[int, Mapping[str, str]]) -> MarginComparison:
-    counted: Counter[str] = Counter()
-    outside = not_given = 0
-    for answers in people.values():
-        code = answers.get(margin.question)
-        if code in margin.residents:
-            counted[code] += 1
-        elif code in margin.outside:
-            outside += 1
-        else:
-            not_given += 1
+def compare_counts(counts: MarginCounts, population: Population) -> Representation:
+    """Compares how many submissions picked each option of the margins' questions with the residents."""
+    margins = tuple(
+        _compare_margin(name, margin, counts.submissions, counts.picked.get(margin.question, Counter()))
+        for name, margin in population.present_margins().items()
+    )
+    return Representation(counts.submissions, population.source, population.date, margins)
+
+
+def _compare_margin(name: str, margin: Margin, submissions: int, picked: Counter[str]) -> MarginComparison:
+    counted: Counter[str] = Counter({code: n for code, n in picked.items() if code in margin.residents})
+    outside = sum(n for code, n in picked.items() if code in margin.outside)
+    not_given = submissions - sum(counted.values()) - outside  # skipped, not reached, or an unknown option
     base = sum(counted.values())
     categories = tuple(
         Category(
@@ -135,8 +141,9 @@ async def representation(
 ) -> Representation:
     """Who answered one questionnaire (its completed submissions, within `filters` if given) against who
     lives here, for every margin the population file has figures for."""
-    people = await _read(store, questionnaire_id, population, filters)
-    return compare(people, population)
+    chosen = _chosen(questionnaire_id, filters)
+    questions = [margin.question for margin in population.present_margins().values()]
+    return compare_counts(await count_margin_answers(store, chosen, questions), population)
 
 
 # --- weights -----------------------------------------------------------------------------------------------
@@ -335,11 +342,16 @@ async def raking_weights(
     return (await compute_weights(store, questionnaire_id, population, filters=filters, cap=cap)).weights
 
 
-async def _read(
-    store: Store, questionnaire_id: str, population: Population, filters: SubmissionFilter | None
-) -> dict[int, dict[str, str]]:
+def _chosen(questionnaire_id: str, filters: SubmissionFilter | None) -> SubmissionFilter:
     chosen = SubmissionFilter(questionnaire_id) if filters is None else filters
     if chosen.questionnaire_id != questionnaire_id:
         raise ValueError(f"the filters are for questionnaire {chosen.questionnaire_id!r}, not {questionnaire_id!r}")
+    return chosen
+
+
+async def _read(
+    store: Store, questionnaire_id: str, population: Population, filters: SubmissionFilter | None
+) -> dict[int, dict[str, str]]:
+    chosen = _chosen(questionnaire_id, filters)
     questions = [margin.question for margin in population.present_margins().values()]
     return await read_margin_answers(store, chosen, questions)

@@ -96,11 +96,14 @@ class Stats:
         return self.completed_total / self.started if self.started else 0.0
 
 
-async def collect_stats(store: Store, now: datetime, questionnaire_id: str | None = None) -> Stats:
-    """Counts submissions and answers (completed ones, unless said otherwise)."""
+async def collect_stats(
+    store: Store, now: datetime, questionnaire_id: str | None = None, *, per_question: bool = True
+) -> Stats:
+    """Counts submissions and answers (completed ones, unless said otherwise); without `per_question`, no
+    answers are counted (Stats.per_question is empty)."""
     midnight = now.astimezone(WARSAW).replace(hour=0, minute=0, second=0, microsecond=0)
     since = midnight.astimezone(now.tzinfo) if now.tzinfo else midnight
-    counts = await count_submissions(store, since=since, questionnaire_id=questionnaire_id)
+    counts = await count_submissions(store, since=since, questionnaire_id=questionnaire_id, per_question=per_question)
     by_event = {(event or "—"): n for event, n in counts.by_event.items()}
     return Stats(
         counts.completed, counts.completed_since, counts.started, by_event, counts.by_channel, counts.per_question

@@ -25,8 +25,11 @@ class SubmissionCounts:
     per_question: dict[str, int]  # answers given (not skipped), in submissions started or completed
 
 
-async def count_submissions(store: Store, *, since: datetime, questionnaire_id: str | None = None) -> SubmissionCounts:
-    """Counts submissions (all questionnaires', or one's) and their answers; `since` bounds completed_since."""
+async def count_submissions(
+    store: Store, *, since: datetime, questionnaire_id: str | None = None, per_question: bool = True
+) -> SubmissionCounts:
+    """Counts submissions (all questionnaires', or one's) and their answers; `since` bounds completed_since.
+    Without `per_question` the answers are not counted (the costliest count; the live dashboard needs none)."""
     scope: list[ColumnElement[bool]] = [Submission.status.in_([ACTIVE, COMPLETED])]
     if questionnaire_id:
         scope.append(Submission.questionnaire_id == questionnaire_id)
@@ -43,14 +46,16 @@ async def count_submissions(store: Store, *, since: datetime, questionnaire_id: 
         by_channel = await _counts(
             s, select(Submission.channel, func.count()).where(*scope, done).group_by(Submission.channel)
         )
-        per_question = await _counts(
-            s,
-            select(Answer.question_code, func.count())
-            .join(Submission, Submission.id == Answer.submission_id)
-            .where(*scope, Answer.skipped.is_(False))
-            .group_by(Answer.question_code),
-        )
-    return SubmissionCounts(int(started), int(completed), int(completed_since), by_event, by_channel, per_question)
+        answers: dict[str, int] = {}
+        if per_question:
+            answers = await _counts(
+                s,
+                select(Answer.question_code, func.count())
+                .join(Submission, Submission.id == Answer.submission_id)
+                .where(*scope, Answer.skipped.is_(False))
+                .group_by(Answer.question_code),
+            )
+    return SubmissionCounts(int(started), int(completed), int(completed_since), by_event, by_channel, answers)
 
 
 async def _counts(session: AsyncSession, query: Any) -> dict[Any, int]:

@@ -4,6 +4,7 @@ storage.counts and reports.representation, the figures `wspolnota stats` shows."
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -19,7 +20,8 @@ from reports.representation import representation
 from reports.stats import WARSAW, collect_stats, percent
 from storage.counts import completions_since
 
-FRESH_FOR = 2.0  # seconds the figures are shared between browsers polling at once
+FRESH_FOR = 2.0  # seconds the figures are shared between browsers polling at once, at the least
+COST_SHARE = 5.0  # figures that took t seconds are kept for COST_SHARE × t (the dashboard's share: 1/COST_SHARE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +64,16 @@ class Figures:
 
 
 class Dashboard:
-    """Computes the figures for one questionnaire (the default one unless asked for another), at most once
-    every FRESH_FOR seconds for each questionnaire and language."""
+    """Computes the figures for one questionnaire (the default one unless asked for another) and language,
+    shared by every browser watching: browsers asking while they are computed wait for that computation, and
+    finished figures are kept for FRESH_FOR seconds, or COST_SHARE times as long as they took to compute
+    (a big consultation's figures take a second or more: the dashboard then never takes more than about a
+    fifth of the service's time, however many browsers poll, and residents' answers keep their pace)."""
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self._kept: dict[tuple[str, ConsoleLanguage], tuple[float, Figures]] = {}
+        self._kept: dict[tuple[str, ConsoleLanguage], tuple[float, Figures]] = {}  # (fresh until, figures)
+        self._computing: dict[tuple[str, ConsoleLanguage], asyncio.Task[Figures]] = {}
 
     def questionnaire(self, wanted: str | None) -> Questionnaire:
         """The questionnaire asked for, or the default one when none (or an unknown one) is asked for."""
@@ -77,17 +83,31 @@ class Dashboard:
 
     async def figures(self, language: ConsoleLanguage, wanted: str | None = None) -> Figures:
         questionnaire = self.questionnaire(wanted)
-        kept = self._kept.get((questionnaire.id, language))
-        if kept is not None and time.monotonic() - kept[0] < FRESH_FOR:
+        key = (questionnaire.id, language)
+        kept = self._kept.get(key)
+        if kept is not None and time.monotonic() < kept[0]:
             return kept[1]
+        task = self._computing.get(key)
+        if task is None:
+            task = asyncio.create_task(self._computed(key, questionnaire, language))
+            self._computing[key] = task
+            task.add_done_callback(lambda _: self._computing.pop(key, None))
+        # A browser that goes away does not cancel the others' computation.
+        return await asyncio.shield(task)
+
+    async def _computed(
+        self, key: tuple[str, ConsoleLanguage], questionnaire: Questionnaire, language: ConsoleLanguage
+    ) -> Figures:
+        started = time.monotonic()
         figures = await self._compute(questionnaire, language)
-        self._kept[(questionnaire.id, language)] = (time.monotonic(), figures)
+        took = time.monotonic() - started
+        self._kept[key] = (time.monotonic() + max(FRESH_FOR, COST_SHARE * took), figures)
         return figures
 
     async def _compute(self, questionnaire: Questionnaire, language: ConsoleLanguage) -> Figures:
         text = TEXTS[language]
         now = self.service.conversation.clock()
-        stats = await collect_stats(self.service.store, now, questionnaire.id)
+        stats = await collect_stats(self.service.store, now, questionnaire.id, per_question=False)
         midnight = now.astimezone(WARSAW).replace(hour=0, minute=0, second=0, microsecond=0)
         today = await completions_since(self.service.store, midnight, questionnaire.id)
         events_today = Counter((event or "—") for event, _, _ in today)

@@ -329,3 +329,37 @@ async def test_submission_rows_carry_answers_and_pseudonyms_oldest_first(store: 
 
     assert everything == [("wizja", "anna"), ("wizja", "borys"), ("inna", "dmytro"), ("wizja", "ewa")]
     assert completed == [("anna", {"q1": "anna ✓"}), ("ewa", {"q1": "ewa ✓"})]
+
+
+async def test_margins_counted_by_the_database_match_those_read_one_by_one(store: Store) -> None:
+    """The live dashboard's count of who answered what (GROUP BY the stored JSON, on PostgreSQL's json type
+    too) is what reading every completed submission's answers gives."""
+    from collections import Counter
+
+    from storage.margins import count_margin_answers, read_margin_answers
+
+    people = {
+        "anna": (Status.COMPLETED, ["wola"], ["age_30_44"]),
+        "basia": (Status.COMPLETED, ["wola"], None),
+        "celina": (Status.COMPLETED, ["żoliborz"], ["age_18_29"]),
+        "dorota": (Status.COMPLETED, None, ["age_30_44"]),
+        "ewa": (Status.ACTIVE, ["wola"], ["age_30_44"]),  # not finished: not counted
+    }
+    async with store.unit() as unit:
+        for name, (status, district, age) in people.items():
+            submission = await start_submission(unit, name, status=status)
+            if district is not None:
+                unit.save_answer(submission, "district", AnswerValue(options=district), NOW)
+            else:
+                unit.save_answer(submission, "district", AnswerValue(skipped=True), NOW)
+            if age is not None:
+                unit.save_answer(submission, "age_band", AnswerValue(options=age), NOW)
+    filters = SubmissionFilter("wizja")
+    questions = ["district", "age_band"]
+    counted = await count_margin_answers(store, filters, questions)
+    read = await read_margin_answers(store, filters, questions)
+    assert counted.submissions == len(read) == 4
+    for question in questions:
+        expected = Counter(answers[question] for answers in read.values() if question in answers)
+        assert counted.picked[question] == expected
+    assert counted.picked["district"] == Counter({"wola": 2, "żoliborz": 1})

@@ -263,6 +263,7 @@ async def population_service(tmp_path: Path, clock: FakeClock) -> AsyncIterator[
 
 async def test_the_dashboard_counts_what_arrives(population_service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(dashboard, "FRESH_FOR", 0.0)
+    monkeypatch.setattr(dashboard, "COST_SHARE", 0.0)
     service = population_service
     await plant(service, PLANTED)
     await add_staff(service, EMAIL, "field")
@@ -290,6 +291,7 @@ async def test_the_dashboard_shows_the_questionnaire_asked_for(
 ) -> None:
     """With two questionnaires the dashboard offers a choice; an unknown one falls back to the default."""
     monkeypatch.setattr(dashboard, "FRESH_FOR", 0.0)
+    monkeypatch.setattr(dashboard, "COST_SHARE", 0.0)
     config_dir = tmp_path / "config"
     shutil.copytree(TEST_CONFIG, config_dir)
     source = (config_dir / "questionnaires" / "sasiedztwo.yaml").read_text(encoding="utf-8")
@@ -386,3 +388,31 @@ async def test_the_language_switch_keeps_a_lists_filters(client: TestClient[Any,
     page = await client.get("/staff/audit?page=2&lang=pl")
     link = BeautifulSoup(await page.text(), "html.parser").select_one("a[hreflang=en]")
     assert link is not None and link["href"] == "/staff/audit?page=2&lang=en"
+
+
+async def test_browsers_polling_at_once_share_one_computation(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty browsers asking while the figures are computed wait for that one computation; figures that took
+    long to compute are kept COST_SHARE times as long (the dashboard's share of the service's time)."""
+    import asyncio
+
+    live = dashboard.Dashboard(service)
+    computed = 0
+    original = live._compute
+
+    async def slow(*args: Any) -> dashboard.Figures:
+        nonlocal computed
+        computed += 1
+        await asyncio.sleep(0.2)
+        return await original(*args)
+
+    monkeypatch.setattr(live, "_compute", slow)
+    monkeypatch.setattr(dashboard, "FRESH_FOR", 0.0)
+    monkeypatch.setattr(dashboard, "COST_SHARE", 1000.0)  # 0.2 s of computing: kept for 200 s
+    answers = await asyncio.gather(*(live.figures("pl") for _ in range(20)))
+    assert computed == 1 and all(figures is answers[0] for figures in answers)
+    assert (await live.figures("pl")) is answers[0]  # kept
+    assert computed == 1
+    await live.figures("en")  # another language is other figures
+    assert computed == 2
