@@ -71,9 +71,10 @@ def open_questions(questionnaire: Questionnaire) -> list[str]:
     return [question.code for question in questionnaire.questions if question.type is QuestionType.TEXT]
 
 
-async def review_rows(store: Store, questionnaire: Questionnaire) -> list[ReviewRow]:
+async def review_rows(store: Store, questionnaire: Questionnaire, *, masked: bool = True) -> list[ReviewRow]:
     """Every candidate quote, masked, by submission and question; decided ones keep their mark (and an
-    approved one the text staff approved)."""
+    approved one the text staff approved). With `masked` False, texts not approved stay as written, for a
+    caller that shows only some of them and masks those (`shown_text`): masking thousands takes seconds."""
     codes = open_questions(questionnaire)
     order = {code: n for n, code in enumerate(codes)}
     candidates = await quote_candidates(store, questionnaire.id, codes, CONSENT)
@@ -82,9 +83,15 @@ async def review_rows(store: Store, questionnaire: Questionnaire) -> list[Review
         if candidate.decision == APPROVED and candidate.published:
             text, mark = candidate.published, "yes"
         else:
-            text, mark = mask(candidate.text), "no" if candidate.decision == REJECTED else ""
+            text = mask(candidate.text) if masked else candidate.text
+            mark = "no" if candidate.decision == REJECTED else ""
         rows.append(ReviewRow(candidate.submission_id, candidate.question_code, text, mark))
     return rows
+
+
+def shown_text(row: ReviewRow) -> str:
+    """What a row of `review_rows(..., masked=False)` shows: the approved text, or the written one masked."""
+    return row.text if row.approved == "yes" else mask(row.text)
 
 
 def write_review(rows: Iterable[ReviewRow], out: TextIO) -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bot.console.page import Page, Words
 from handlers.definitions.questionnaire import Questionnaire, QuestionnaireKind
-from reports.quote_review import QuoteRefused, ReviewRow, decide_quote, review_rows
+from reports.quote_review import QuoteRefused, ReviewRow, decide_quote, review_rows, shown_text
 from storage.quotes import APPROVED, REJECTED
 
 PER_PAGE = 50  # quotes a page
@@ -166,7 +166,7 @@ class QuotesPage(Page):
     ) -> web.Response:
         words = self.words(request)
         language = self.language(request)
-        rows = await review_rows(self.store, questionnaire)
+        rows = await review_rows(self.store, questionnaire, masked=False)  # only the page's rows are masked
         counts = {name: sum(1 for row in rows if show_has(name, row)) for name in SHOWS}
         chosen = [row for row in rows if show_has(show, row)]
         pages = max(1, -(-len(chosen) // PER_PAGE))
@@ -176,6 +176,7 @@ class QuotesPage(Page):
         shown = []
         for row in chosen[(page - 1) * PER_PAGE : page * PER_PAGE]:
             key = quote_key(row)
+            text = shown_text(row)
             question = questionnaire.question(row.question)
             problem = refused[2] if refused is not None and refused[0] == key else None
             shown.append(
@@ -183,9 +184,9 @@ class QuotesPage(Page):
                     key,
                     row.submission,
                     question.label(language) if question is not None else row.question,
-                    row.text,
+                    text,
                     STATES[row.approved],
-                    refused[1] if problem is not None and refused is not None else row.text,
+                    refused[1] if problem is not None and refused is not None else text,
                     problem,
                 )
             )
@@ -254,7 +255,7 @@ class QuotesPage(Page):
 
     async def _after(self, questionnaire: Questionnaire, show: str, quote: str, note: str) -> str:
         """Back to the list with the same filter, at the quote after the one just decided (Post/Redirect/Get)."""
-        rows = await review_rows(self.store, questionnaire)
+        rows = await review_rows(self.store, questionnaire, masked=False)  # the order and states only
         keys = [quote_key(row) for row in rows]
         start = keys.index(quote) + 1 if quote in keys else 0
         chosen = [quote_key(row) for row in rows if show_has(show, row)]
