@@ -33,7 +33,7 @@ from aiohttp import ClientSession, CookieJar
 
 from bench.export.__main__ import ROWS, measure, seed
 from bench.measure import cpu_seconds, pct
-from bench.web.__main__ import Visitor
+from bench.web.__main__ import busy_stand
 from bot.console.app import COOKIE
 from tests.support import REPOSITORY, SHIPPED_CONFIG, ServiceProcess, free_port
 
@@ -154,28 +154,10 @@ async def poll(url: str, session: str, pollers: int, seconds: float, every: floa
     return latencies, len(latencies) / elapsed
 
 
-async def residents(url: str, crowd: int, seconds: float) -> list[float]:
-    """Residents answering in the web chat, each every ~2 s (as bench/web's busy stand): step latencies."""
-    visitors = [Visitor(url) for _ in range(crowd)]
-    await asyncio.gather(*(v.open() for v in visitors))
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
-
-    async def walk(visitor: Visitor) -> None:
-        await asyncio.sleep(random.uniform(0, 2))
-        while time.perf_counter() < deadline:
-            latencies.append(await visitor.step())
-            await asyncio.sleep(random.uniform(1.5, 2.5))
-
-    await asyncio.gather(*(walk(v) for v in visitors))
-    await asyncio.gather(*(v.session.close() for v in visitors))
-    return latencies
-
-
 async def phase(service: ServiceProcess, session: str, args: argparse.Namespace, *, pollers: int) -> Phase:
     cpu = cpu_seconds(service.pid)
     polled = poll(service.url, session, pollers, args.seconds, args.every) if pollers else None
-    stepping = residents(service.url, args.residents, args.seconds)
+    stepping = busy_stand(service.url, args.residents, args.seconds)  # each resident a step every ~2 s
     polls: list[float] = []
     rate = 0.0
     if polled is None:
