@@ -129,6 +129,11 @@ async def press(target: Locator) -> None:
 async def answer_everything(page: Page, text: str, *, until: str) -> None:
     """Clicks through the questionnaire: the first option, the text, "Done", then confirms."""
     for _ in range(40):
+        # Whatever the page is doing (a step swapped in place, or a whole page loaded after a post the script
+        # handed to the browser), look only once it shows the end, a field, the summary or choices.
+        await page.wait_for_load_state()
+        shown = page.locator("#answer, .summary, .choices button").or_(page.locator("#log").get_by_text(until))
+        await shown.first.wait_for()
         if await page.locator("#log").get_by_text(until).count():
             return
         if await page.locator("#answer").count():
