@@ -73,6 +73,18 @@ def normal_email(email: str) -> str:
     return email.strip().lower()
 
 
+async def _existing(unit: Unit, email: str) -> StaffAccount:
+    """The account with the email.
+
+    Raises:
+        NoSuchAccount: when no account has it.
+    """
+    row = await _by_email(unit, email)
+    if row is None:
+        raise NoSuchAccount(normal_email(email))
+    return row
+
+
 async def _by_email(unit: Unit, email: str) -> StaffAccount | None:
     return await unit.session.scalar(select(StaffAccount).where(StaffAccount.email == normal_email(email)))
 
@@ -130,9 +142,7 @@ async def disable_account(store: Store, email: str, now: datetime) -> None:
         NoSuchAccount: when no account has the email.
     """
     async with store.unit() as unit:
-        row = await _by_email(unit, email)
-        if row is None:
-            raise NoSuchAccount(normal_email(email))
+        row = await _existing(unit, email)
         row.disabled = True
         row.updated_at = now
         await _revoke(unit, row.id)
@@ -145,9 +155,7 @@ async def require_totp(store: Store, email: str, now: datetime) -> None:
         NoSuchAccount: when no account has the email.
     """
     async with store.unit() as unit:
-        row = await _by_email(unit, email)
-        if row is None:
-            raise NoSuchAccount(normal_email(email))
+        row = await _existing(unit, email)
         row.totp_required = True
         row.updated_at = now
 
@@ -159,8 +167,8 @@ async def add_setup_token(store: Store, email: str, digest: str, expires_at: dat
         NoSuchAccount: when no enabled account has the email.
     """
     async with store.unit() as unit:
-        row = await _by_email(unit, email)
-        if row is None or row.disabled:
+        row = await _existing(unit, email)
+        if row.disabled:
             raise NoSuchAccount(normal_email(email))
         await unit.session.execute(delete(StaffSetupToken).where(StaffSetupToken.account_id == row.id))
         unit.add(StaffSetupToken(digest=digest, account_id=row.id, created_at=now, expires_at=expires_at))

@@ -127,16 +127,9 @@ async def export_apart(service: Service, choice: Chosen, actor: str, folder: Pat
         return await asyncio.get_running_loop().run_in_executor(pool, _export_in_process, *task)
 
 
-def _export_in_process(
-    settings: Settings,
-    questionnaire_id: str,
-    filters: SubmissionFilter,
-    fmt: str,
-    actor: str,
-    folder: Path,
-    now: datetime,
-) -> Exported | None:
-    return asyncio.run(_export_alone(settings, questionnaire_id, filters, fmt, actor, folder, now))
+def _export_in_process(*task: Any) -> Exported | None:
+    """The spawned process's entry: `_export_alone` on a loop of its own."""
+    return asyncio.run(_export_alone(*task))
 
 
 async def _export_alone(
